@@ -1,0 +1,34 @@
+// Lint: typescript-eslint's recommended rules, plus the boundary rule that keeps Node-only code out of
+// the browser bundle (client/ and shared/ may not import node: modules or relay/container code).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'build/', 'test-results/', 'playwright-report/', 'bench/results/', '.hivescope/', 'public/'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['client/**/*.{ts,tsx}', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'client/ and shared/ run in the browser: no Node built-ins.' },
+            { group: ['**/relay/**', '**/container/**'], message: 'the browser bundle may not import relay or container code.' },
+          ],
+          paths: ['fs', 'path', 'net', 'child_process', 'os', 'dockerode', 'ws', 'express', 'pino'],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+  },
+);

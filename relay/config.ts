@@ -1,0 +1,171 @@
+/**
+ * Relay configuration: parsed once from the environment at start, then passed down as one object.
+ * Each field says what it means and ends with its default. Invalid values stop the relay with a
+ * message naming the variable, rather than running half-configured.
+ */
+import { z } from 'zod';
+import path from 'node:path';
+
+const bool = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : ['1', 'true', 'yes', 'on'].includes(v)));
+const int = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer in ${min}..${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+const str = (def: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : v));
+const optStr = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? null : v));
+
+const EnvSchema = z.object({
+  HOST: str('127.0.0.1'),
+  PORT: int(3000, 0, 65535),
+  RELAY_TOKEN: optStr,
+  ALLOWED_ORIGINS: optStr,
+  HIVE_DRIVER: z.enum(['auto', 'docker', 'local', 'none']).optional().default('auto'),
+  HIVE_CONTAINER: str('multi-agent-container').pipe(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'not a container name')),
+  HIVE_RESTORE: bool(true),
+  HIVE_STATE_DIR: str('.hivescope'),
+  HIVE_EMBEDDED: bool(true),
+  MCP_HOST: str('127.0.0.1'),
+  MCP_PORT: int(9500, 1, 65535),
+  MCP_AUTH_TOKEN: optStr,
+  MCP_POLL_MS: int(1000, 100, 60_000),
+  MCP_METRICS_HZ: int(4, 1, 10),
+  MCP_REQUEST_TIMEOUT_MS: int(10_000, 100, 120_000),
+  EXEC_TIMEOUT_MS: int(15_000, 100, 600_000),
+  EXEC_MAX_OUTPUT_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  SPAWN_RATE_PER_MIN: int(60, 1, 100_000),
+  POSITION_HZ: int(20, 1, 60),
+  SETTLED_HZ: int(1, 1, 10),
+  DELTA_HZ: int(10, 1, 60),
+  HIDE_MOCK: bool(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  STATIC_DIR: str('build/client'),
+});
+
+export interface RelayConfig {
+  /** Address the HTTP server binds. Anything but loopback requires `token`. Default `127.0.0.1` (HOST). */
+  host: string;
+  /** TCP port; 0 picks a free one. Default 3000 (PORT). */
+  port: number;
+  /** Bearer token for every HTTP call and WebSocket upgrade when set. Default none (RELAY_TOKEN). */
+  token: string | null;
+  /** Extra origins allowed to open the WebSocket, besides the relay's own. Default none (ALLOWED_ORIGINS, comma list). */
+  allowedOrigins: string[];
+  /** Control-plane driver: docker when the container runs, local child processes, or none (read-only). Default auto (HIVE_DRIVER). */
+  driver: 'auto' | 'docker' | 'local' | 'none';
+  /** Container to exec into; only ever taken from here. Default multi-agent-container (HIVE_CONTAINER). */
+  container: string;
+  /** Re-spawn sessions that were running when the container restarted. Default true (HIVE_RESTORE). */
+  restore: boolean;
+  /** Where the relay persists node ids, the uuid-to-swarm map, and the embedded hive's root. Default .hivescope (HIVE_STATE_DIR). */
+  stateDir: string;
+  /** With the local driver, run the kit's engine in-process-tree so `npm start` shows a live swarm. Default true (HIVE_EMBEDDED). */
+  embedded: boolean;
+  mcp: {
+    /** MCP telemetry server host. Default 127.0.0.1 (MCP_HOST). */
+    host: string;
+    /** Default 9500 (MCP_PORT). */
+    port: number;
+    /** Sent with `authenticate` when set. Default none (MCP_AUTH_TOKEN). */
+    authToken: string | null;
+    /** Poll period for agent_list/swarm_status when the server does not push. Default 1000 ms (MCP_POLL_MS). */
+    pollMs: number;
+    /** Max rate of per-agent metric polls for selected agents. Default 4 Hz (MCP_METRICS_HZ). */
+    metricsHz: number;
+    /** Per-request timeout. Default 10000 ms (MCP_REQUEST_TIMEOUT_MS). */
+    requestTimeoutMs: number;
+  };
+  exec: {
+    /** Per-exec timeout. Default 15000 ms (EXEC_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** Output cap per exec (stdout + stderr); more is an error, never silently cut. Default 4 MiB (EXEC_MAX_OUTPUT_BYTES). */
+    maxOutputBytes: number;
+  };
+  /** Spawns allowed per minute before 429. Default 60 (SPAWN_RATE_PER_MIN). */
+  spawnRatePerMin: number;
+  stream: {
+    /** Position frame rate while moving. Default 20 (POSITION_HZ). */
+    positionHz: number;
+    /** Position frame rate when settled. Default 1 (SETTLED_HZ). */
+    settledHz: number;
+    /** Max JSON delta rate. Default 10 (DELTA_HZ). */
+    deltaHz: number;
+  };
+  /** Hide claude-flow's hard-coded mock agents unless a client asks for them. Default true (HIDE_MOCK). */
+  hideMock: boolean;
+  /** pino level. Default info (LOG_LEVEL). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Built client served at `/`. Default build/client (STATIC_DIR). */
+  staticDir: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Parses the environment once. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): RelayConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (!isLoopbackHost(e.HOST) && !e.RELAY_TOKEN) {
+    throw new ConfigError(
+      `refusing to bind ${e.HOST} without RELAY_TOKEN: the relay holds the Docker socket. Set RELAY_TOKEN or bind 127.0.0.1.`,
+    );
+  }
+  if (e.RELAY_TOKEN !== null && e.RELAY_TOKEN.length < 16) {
+    throw new ConfigError('RELAY_TOKEN must be at least 16 characters');
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    token: e.RELAY_TOKEN,
+    allowedOrigins: e.ALLOWED_ORIGINS ? e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    driver: e.HIVE_DRIVER,
+    container: e.HIVE_CONTAINER,
+    restore: e.HIVE_RESTORE,
+    stateDir: path.resolve(cwd, e.HIVE_STATE_DIR),
+    embedded: e.HIVE_EMBEDDED,
+    mcp: {
+      host: e.MCP_HOST,
+      port: e.MCP_PORT,
+      authToken: e.MCP_AUTH_TOKEN,
+      pollMs: e.MCP_POLL_MS,
+      metricsHz: e.MCP_METRICS_HZ,
+      requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS,
+    },
+    exec: { timeoutMs: e.EXEC_TIMEOUT_MS, maxOutputBytes: e.EXEC_MAX_OUTPUT_BYTES },
+    spawnRatePerMin: e.SPAWN_RATE_PER_MIN,
+    stream: { positionHz: e.POSITION_HZ, settledHz: e.SETTLED_HZ, deltaHz: e.DELTA_HZ },
+    hideMock: e.HIDE_MOCK,
+    logLevel: e.LOG_LEVEL,
+    staticDir: path.resolve(cwd, e.STATIC_DIR),
+  };
+}

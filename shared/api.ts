@@ -1,0 +1,176 @@
+/**
+ * The one HTTP route table. The relay registers and validates from it; the client calls through it.
+ * JSON is camelCase everywhere. Errors are always `{ error: { code, message } }`.
+ */
+import { z } from 'zod';
+import { AgentSchema, EdgeSchema } from './model/agent.js';
+import {
+  SessionSchema,
+  SwarmSchema,
+  TopologySchema,
+  StrategySchema,
+  PrioritySchema,
+  SessionStatusSchema,
+} from './model/session.js';
+import { HealthSchema, PlaneHealthSchema } from './model/health.js';
+
+/** Max task text (bytes of UTF-8) accepted anywhere. */
+export const MAX_TASK_BYTES = 8 * 1024;
+/** Max HTTP JSON body. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Session UUIDs as the session manager makes them (v4, lower-case). */
+export const SESSION_UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** claude-flow's `session-<ms>-<suffix>` ids. */
+export const CLAUDE_FLOW_SESSION_PATTERN = /^session-\d{10,16}-[a-z0-9]{3,16}$/;
+/** Swarm ids: claude-flow's `swarm-<ms>-<suffix>`, or our engine's. */
+export const SWARM_ID_PATTERN = /^swarm-[A-Za-z0-9-]{3,64}$/;
+
+export const ErrorCodeSchema = z.enum([
+  'bad-request',
+  'unauthorized',
+  'not-found',
+  'session-not-found',
+  'conflict',
+  'rate-limited',
+  'payload-too-large',
+  'docker-unavailable',
+  'container-not-running',
+  'command-failed',
+  'parse-error',
+  'timeout',
+  'circuit-open',
+  'read-only',
+  'mcp-unavailable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+export const ErrorBodySchema = z.object({ error: z.object({ code: ErrorCodeSchema, message: z.string() }) });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Task text: non-empty, at most MAX_TASK_BYTES of UTF-8, no NUL. */
+export const TaskTextSchema = z
+  .string()
+  .min(1, 'task description is required')
+  .refine((s) => s.trim().length > 0, 'task description is required')
+  .refine((s) => !s.includes('\u0000'), 'task text must not contain NUL')
+  .refine((s) => new TextEncoder().encode(s).byteLength <= MAX_TASK_BYTES, `task text is over ${MAX_TASK_BYTES} bytes`);
+
+export const AgentTypeNameSchema = z.string().regex(/^[a-z_]{2,40}$/, 'agent type must be lower-case letters and _');
+
+export const InitializeSwarmBodySchema = z.strictObject({
+  topology: TopologySchema.default('mesh'),
+  maxAgents: z.number().int().min(3).max(20).default(8),
+  strategy: StrategySchema.default('adaptive'),
+  priority: PrioritySchema.default('medium'),
+  enableNeural: z.boolean().default(true),
+  agentTypes: z.array(AgentTypeNameSchema).min(1, 'select at least one agent type').max(20),
+  customPrompt: TaskTextSchema,
+});
+export type InitializeSwarmBody = z.infer<typeof InitializeSwarmBodySchema>;
+
+export const InitializeSwarmResponseSchema = z.object({
+  uuid: z.string(),
+  status: SessionStatusSchema,
+  swarmId: z.string().nullable(),
+});
+
+export const SpawnAgentBodySchema = z.strictObject({
+  agentType: AgentTypeNameSchema,
+  swarmId: z.string().regex(SWARM_ID_PATTERN).optional(),
+  sessionUuid: z.string().regex(SESSION_UUID_PATTERN).optional(),
+  method: z.enum(['docker', 'mcp', 'hybrid']).default('hybrid'),
+  name: z.string().max(128).optional(),
+});
+export const SpawnAgentResponseSchema = z.object({
+  success: z.boolean(),
+  methodUsed: z.enum(['docker', 'mcp']),
+  agentId: z.string().nullable(),
+  swarmId: z.string().nullable(),
+  message: z.string(),
+});
+
+export const SubmitTaskBodySchema = z.strictObject({
+  task: TaskTextSchema,
+  priority: PrioritySchema.default('medium'),
+});
+export const SubmitTaskResponseSchema = z.object({ accepted: z.boolean(), taskId: z.string().nullable(), message: z.string() });
+
+export const SessionActionResponseSchema = z.object({ uuid: z.string(), status: SessionStatusSchema });
+
+export const BotsStatusResponseSchema = z.object({
+  connected: z.boolean(),
+  host: z.string(),
+  port: z.number(),
+  agentCount: z.number().int(),
+  agents: z.array(AgentSchema.pick({ id: true, name: true, type: true, status: true, swarmId: true })),
+});
+export const AgentsResponseSchema = z.object({ agents: z.array(AgentSchema) });
+export const GraphDataResponseSchema = z.object({
+  nodes: z.array(AgentSchema),
+  edges: z.array(EdgeSchema),
+  swarms: z.array(SwarmSchema),
+});
+export const SessionsResponseSchema = z.object({ sessions: z.array(SessionSchema), stale: z.boolean() });
+export const SessionResponseSchema = z.object({ session: SessionSchema });
+export const HybridStatusResponseSchema = HealthSchema;
+export const HybridPerformanceResponseSchema = z.object({
+  execLatencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), count: z.number().int() }),
+  mcpLatencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), count: z.number().int() }),
+  execFailures: z.record(z.string(), z.number().int()),
+  mcpReconnects: z.number().int(),
+  websocketClients: z.number().int(),
+  relayRssBytes: z.number(),
+});
+export const HealthResponseSchema = z.object({
+  status: PlaneHealthSchema,
+  version: z.string(),
+  protocolVersion: z.number(),
+  uptimeSeconds: z.number(),
+});
+
+export const UuidParamsSchema = z.object({ id: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
+export const SessionParamsSchema = z.object({ uuid: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
+
+export interface RouteDef {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  params?: z.ZodType;
+  body?: z.ZodType;
+  response: z.ZodType;
+  /** HTTP status of a success. */
+  status: number;
+}
+
+function route<const R extends RouteDef>(r: R): R {
+  return r;
+}
+
+export const routes = {
+  initializeSwarm: route({ method: 'post', path: '/api/bots/initialize-swarm', body: InitializeSwarmBodySchema, response: InitializeSwarmResponseSchema, status: 202 }),
+  spawnAgentHybrid: route({ method: 'post', path: '/api/bots/spawn-agent-hybrid', body: SpawnAgentBodySchema, response: SpawnAgentResponseSchema, status: 200 }),
+  botsStatus: route({ method: 'get', path: '/api/bots/status', response: BotsStatusResponseSchema, status: 200 }),
+  botsAgents: route({ method: 'get', path: '/api/bots/agents', response: AgentsResponseSchema, status: 200 }),
+  botsData: route({ method: 'get', path: '/api/bots/data', response: GraphDataResponseSchema, status: 200 }),
+  removeTask: route({ method: 'delete', path: '/api/bots/remove-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  pauseTask: route({ method: 'post', path: '/api/bots/pause-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  resumeTask: route({ method: 'post', path: '/api/bots/resume-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  submitTask: route({ method: 'post', path: '/api/sessions/:uuid/tasks', params: SessionParamsSchema, body: SubmitTaskBodySchema, response: SubmitTaskResponseSchema, status: 202 }),
+  sessions: route({ method: 'get', path: '/api/sessions', response: SessionsResponseSchema, status: 200 }),
+  session: route({ method: 'get', path: '/api/sessions/:uuid', params: SessionParamsSchema, response: SessionResponseSchema, status: 200 }),
+  hybridStatus: route({ method: 'get', path: '/api/hybrid/status', response: HybridStatusResponseSchema, status: 200 }),
+  hybridPerformance: route({ method: 'get', path: '/api/hybrid/performance', response: HybridPerformanceResponseSchema, status: 200 }),
+  health: route({ method: 'get', path: '/health', response: HealthResponseSchema, status: 200 }),
+} as const;
+export type Routes = typeof routes;
+export type RouteName = keyof Routes;
+export type RouteBody<N extends RouteName> = Routes[N] extends { body: z.ZodType } ? z.input<Routes[N]['body']> : never;
+export type RouteResponse<N extends RouteName> = z.infer<Routes[N]['response']>;
+
+/** Fills `:param` placeholders; values are URI-encoded. */
+export function routePath(path: string, params: Record<string, string> = {}): string {
+  return path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
+    const v = params[k];
+    if (v === undefined) throw new Error(`missing route parameter ${k}`);
+    return encodeURIComponent(v);
+  });
+}

@@ -1,0 +1,3 @@
+export * from './agent.js';
+export * from './session.js';
+export * from './health.js';

@@ -1,0 +1,233 @@
+/**
+ * Every WebSocket JSON message in both directions (binary V2 frames are in binaryV2.ts).
+ * Discriminated unions on `type`; each side validates what it receives with these schemas.
+ */
+import { z } from 'zod';
+import { AgentSchema, EdgeSchema } from '../model/agent.js';
+import { SessionSchema, SwarmSchema, SessionStatusSchema } from '../model/session.js';
+import { HealthSchema } from '../model/health.js';
+
+/** Bumped on any incompatible change; sent in the server's hello. */
+export const PROTOCOL_VERSION = 1;
+export const WS_PATH = '/wss';
+/** Inbound WebSocket message cap (bytes), both JSON and binary. */
+export const WS_MAX_PAYLOAD = 1024 * 1024;
+/** Capacity of the relay's event ring that reconnecting clients resume from. */
+export const EVENT_RING_SIZE = 1000;
+
+/** Close codes (RFC 6455) used when a peer sends something we refuse. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  invalidPayload: 1007,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+export const EVENT_KINDS = [
+  'spawn',
+  'status',
+  'task-start',
+  'task-finish',
+  'error',
+  'log',
+  'progress',
+  'session',
+  'message',
+  'health',
+] as const;
+export const EventKindSchema = z.enum(EVENT_KINDS);
+export type EventKind = z.infer<typeof EventKindSchema>;
+
+export const ActivityEventSchema = z.object({
+  /** Monotonic cursor; reconnecting clients send the last one they saw. */
+  seq: z.number().int().min(0),
+  time: z.number(),
+  kind: EventKindSchema,
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(8192),
+  agentId: z.string().nullable(),
+  swarmId: z.string().nullable(),
+  sessionUuid: z.string().nullable(),
+  /** Progress 0..1 for `progress` events. */
+  progress: z.number().min(0).max(1).nullable(),
+});
+export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
+
+export const GraphSnapshotSchema = z.object({
+  agents: z.array(AgentSchema),
+  edges: z.array(EdgeSchema),
+  sessions: z.array(SessionSchema),
+  swarms: z.array(SwarmSchema),
+});
+export type GraphSnapshot = z.infer<typeof GraphSnapshotSchema>;
+
+export const LayoutRoleSchema = z.enum(['leader', 'follower']);
+export type LayoutRole = z.infer<typeof LayoutRoleSchema>;
+
+// ---- server -> client ----
+
+export const ServerHelloSchema = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int(),
+  serverTime: z.number(),
+  clientId: z.string(),
+  config: z.object({
+    /** Max rate the leader should upload positions at, and followers receive them at. */
+    positionHz: z.number(),
+    settledHz: z.number(),
+    deltaHz: z.number(),
+    hideMock: z.boolean(),
+    readOnly: z.boolean(),
+  }),
+  /** Latest event seq in the ring (clients resume from here on reconnect). */
+  eventCursor: z.number().int(),
+});
+
+export const SnapshotSchema = z.object({
+  type: z.literal('snapshot'),
+  graph: GraphSnapshotSchema,
+  eventCursor: z.number().int(),
+  layoutRole: LayoutRoleSchema,
+});
+
+export const DeltaSchema = z.object({
+  type: z.literal('delta'),
+  seq: z.number().int(),
+  upserts: z.object({
+    agents: z.array(AgentSchema).optional(),
+    edges: z.array(EdgeSchema).optional(),
+    sessions: z.array(SessionSchema).optional(),
+    swarms: z.array(SwarmSchema).optional(),
+  }),
+  removals: z.object({
+    agents: z.array(z.string()).optional(),
+    edges: z.array(z.string()).optional(),
+    sessions: z.array(z.string()).optional(),
+    swarms: z.array(z.string()).optional(),
+  }),
+});
+
+export const EventMessageSchema = z.object({
+  type: z.literal('event'),
+  events: z.array(ActivityEventSchema),
+  /** True when these were replayed from the ring after a reconnect. */
+  replay: z.boolean(),
+  /** True when the client's cursor was older than the ring: some events were lost to it. */
+  gap: z.boolean(),
+});
+
+export const HealthMessageSchema = z.object({ type: z.literal('health'), health: HealthSchema });
+
+export const SessionMessageSchema = z.object({
+  type: z.literal('session'),
+  uuid: z.string(),
+  swarmId: z.string().nullable(),
+  status: SessionStatusSchema,
+  replaces: z.string().nullable(),
+});
+
+export const LayoutMessageSchema = z.object({
+  type: z.literal('layout'),
+  role: LayoutRoleSchema,
+  /** True while the relay's positions are settled (followers may pause rendering). */
+  settled: z.boolean(),
+});
+
+export const PerformanceMessageSchema = z.object({
+  type: z.literal('performance'),
+  /** Per-agent samples for agents the client selected (up to 4 Hz). */
+  samples: z.array(
+    z.object({
+      agentId: z.string(),
+      time: z.number(),
+      cpuUsage: z.number().nullable(),
+      memoryUsage: z.number().nullable(),
+      tokenRate: z.number().nullable(),
+      tokens: z.number().nullable(),
+    }),
+  ),
+});
+
+export const ServerErrorSchema = z.object({ type: z.literal('error'), code: z.string(), message: z.string() });
+export const PongSchema = z.object({ type: z.literal('pong'), t: z.number(), serverTime: z.number() });
+
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  ServerHelloSchema,
+  SnapshotSchema,
+  DeltaSchema,
+  EventMessageSchema,
+  HealthMessageSchema,
+  SessionMessageSchema,
+  LayoutMessageSchema,
+  PerformanceMessageSchema,
+  ServerErrorSchema,
+  PongSchema,
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+export type ServerHello = z.infer<typeof ServerHelloSchema>;
+export type SnapshotMessage = z.infer<typeof SnapshotSchema>;
+export type DeltaMessage = z.infer<typeof DeltaSchema>;
+export type EventMessage = z.infer<typeof EventMessageSchema>;
+export type HealthMessage = z.infer<typeof HealthMessageSchema>;
+export type SessionMessage = z.infer<typeof SessionMessageSchema>;
+export type LayoutMessage = z.infer<typeof LayoutMessageSchema>;
+export type PerformanceMessage = z.infer<typeof PerformanceMessageSchema>;
+
+// ---- client -> server ----
+
+export const PHYSICS_BACKENDS = ['webgpu', 'webgl', 'cpu', 'none'] as const;
+export const PhysicsBackendSchema = z.enum(PHYSICS_BACKENDS);
+export type PhysicsBackend = z.infer<typeof PhysicsBackendSchema>;
+
+export const ClientHelloSchema = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int(),
+  physicsBackend: PhysicsBackendSchema,
+  /** Steps per second the chosen backend measured at start-up; higher wins leadership. null: unknown. */
+  physicsScore: z.number().finite().min(0).nullable(),
+  visible: z.boolean(),
+  /** Never lead the layout (`?follow=1`, XR headsets). */
+  followOnly: z.boolean(),
+  /** Last event seq the client saw, to resume after a reconnect; null on first connect. */
+  resumeFrom: z.number().int().min(0).nullable(),
+});
+
+export const SubscribeSchema = z.object({
+  type: z.literal('subscribe'),
+  /** null: every swarm. */
+  swarmIds: z.array(z.string().max(256)).max(256).nullable(),
+  includePerformance: z.boolean(),
+  /** Agents whose metrics the client wants at up to 4 Hz (detail panel). */
+  selectedAgentIds: z.array(z.string().max(256)).max(32),
+  includeMock: z.boolean(),
+});
+
+export const VisibilitySchema = z.object({ type: z.literal('visibility'), visible: z.boolean() });
+
+const coord = z.number().finite().min(-1e7).max(1e7);
+export const PinSchema = z.object({
+  type: z.literal('pin'),
+  nodeId: z.number().int().min(0).max(0x3fffffff),
+  x: coord,
+  y: coord,
+  z: coord,
+});
+export const UnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(0x3fffffff) });
+export const PingSchema = z.object({ type: z.literal('ping'), t: z.number().finite() });
+
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  ClientHelloSchema,
+  SubscribeSchema,
+  VisibilitySchema,
+  PinSchema,
+  UnpinSchema,
+  PingSchema,
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ClientHello = z.infer<typeof ClientHelloSchema>;
+export type SubscribeMessage = z.infer<typeof SubscribeSchema>;
