@@ -1,0 +1,72 @@
+/**
+ * End-to-end tests in Debian's Chromium (Playwright cannot download browsers here). The web server is
+ * the real relay (`scripts/start.mjs`) with the embedded hive on free ports and a throwaway state dir.
+ * Ports are chosen once in the runner process and inherited by workers through the environment.
+ */
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+function freePort(): number {
+  const out = execFileSync(process.execPath, ['-e', "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]);
+  return Number(String(out).trim());
+}
+
+process.env.HIVESCOPE_E2E_PORT ??= String(freePort());
+process.env.HIVESCOPE_E2E_MCP_PORT ??= String(freePort());
+process.env.HIVESCOPE_E2E_STATE ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-e2e-'));
+const port = Number(process.env.HIVESCOPE_E2E_PORT);
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Flags for Chromium as root on an offline machine, with SwiftShader for deterministic WebGL/WebGPU. */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-unsafe-webgpu',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results/playwright',
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: process.env.CI === 'true',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
+    viewport: { width: 1280, height: 800 },
+    trace: 'off',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `${JSON.stringify(process.execPath)} scripts/start.mjs`,
+    url: `http://127.0.0.1:${port}/health`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HIVE_DRIVER: 'local',
+      HIVE_STATE_DIR: process.env.HIVESCOPE_E2E_STATE!,
+      MCP_PORT: process.env.HIVESCOPE_E2E_MCP_PORT!,
+      HIVE_SIM_SPEED: process.env.HIVE_SIM_SPEED ?? '4',
+      HIVE_SIM_SEED: '42',
+      LOG_LEVEL: 'warn',
+    },
+  },
+});

@@ -1,0 +1,147 @@
+/**
+ * The relay's HTTP surface: one Express 5 app with token auth, a 64 KB JSON body cap, one error shape
+ * (`{ error: { code, message } }`), /health, /metrics and the built client. The planes contribute their
+ * routers (control, telemetry); this file owns only what every route shares.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config.js';
+import { MAX_BODY_BYTES, type ErrorBody, type ErrorCode } from '../../shared/api.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
+import type { PlaneHealth } from '../../shared/model/health.js';
+
+export const RELAY_VERSION = '0.1.0';
+
+export interface AppDeps {
+  config: RelayConfig;
+  logger: Logger;
+  /** Routers of the planes, mounted in order at `/`. */
+  routers: express.Router[];
+  /** Overall status for /health. */
+  status(): PlaneHealth;
+  /** Prometheus text exposition for /metrics. */
+  metrics(): string;
+  startedAt: number;
+}
+
+/** An error that already knows its HTTP status and code. Planes may throw anything with these fields. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
+  const body: ErrorBody = { error: { code, message } };
+  res.status(status).json(body);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
+}
+
+/** Token from `Authorization: Bearer`, or `?token=` (browsers cannot set headers on a WebSocket). */
+export function requestToken(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  if (typeof h === 'string' && h.startsWith('Bearer ')) return h.slice(7).trim();
+  const url = new URL(req.url ?? '/', 'http://relay');
+  return url.searchParams.get('token');
+}
+
+export function tokenOk(config: RelayConfig, req: IncomingMessage): boolean {
+  if (!config.token) return true;
+  const t = requestToken(req);
+  return t !== null && safeEqual(t, config.token);
+}
+
+/**
+ * Origins allowed to open the WebSocket: the relay's own (same host header), loopback dev servers, and
+ * ALLOWED_ORIGINS. Requests without an Origin (non-browser clients) are allowed; the token guards them.
+ */
+export function originOk(config: RelayConfig, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (config.allowedOrigins.includes(origin)) return true;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (req.headers.host && o.host === req.headers.host) return true;
+  return !config.token && (o.hostname === '127.0.0.1' || o.hostname === 'localhost' || o.hostname === '[::1]');
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+}
+
+function isHttpLike(e: unknown): e is { status: number; code: ErrorCode; message: string } {
+  return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { code?: unknown }).code === 'string';
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+
+  // Everything but the static client needs the token when one is set.
+  const guarded = (req: Request, res: Response, next: NextFunction) => {
+    if (tokenOk(config, req)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'unauthorized', 'missing or wrong bearer token (RELAY_TOKEN)');
+  };
+  app.use(['/api', '/health', '/metrics'], guarded);
+  app.use('/api', express.json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: deps.status(), version: RELAY_VERSION, protocolVersion: PROTOCOL_VERSION, uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000) });
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(deps.metrics());
+  });
+
+  for (const r of deps.routers) app.use(r);
+
+  app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.path}`));
+
+  // The built client, with index.html for client-side routes.
+  const index = path.join(config.staticDir, 'index.html');
+  app.use(express.static(config.staticDir, { index: 'index.html', maxAge: '1h', setHeaders: (res, p) => p.endsWith('.html') && res.setHeader('Cache-Control', 'no-cache') }));
+  app.get(/^\/(?!api\/|wss$).*/, (_req, res) => {
+    if (fs.existsSync(index)) res.sendFile(index);
+    else sendError(res, 404, 'not-found', `client not built: run "npm start" (it builds ${path.relative(process.cwd(), config.staticDir)})`);
+  });
+
+  // One error shape for everything, including body-parser failures.
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as BodyParserError;
+    if (e?.type === 'entity.too.large') return sendError(res, 413, 'payload-too-large', `body over ${MAX_BODY_BYTES} bytes`);
+    if (e?.type === 'entity.parse.failed') return sendError(res, 400, 'bad-request', 'body is not valid JSON');
+    if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return sendError(res, 415, 'bad-request', e.message);
+    if (isHttpLike(err)) return sendError(res, err.status, err.code, err.message);
+    logger.error({ err, path: req.path }, 'unhandled error in route');
+    sendError(res, 500, 'internal', 'internal error (see the relay log)');
+  });
+  return app;
+}
