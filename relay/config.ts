@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   HIVE_RESTORE: bool(true),
   HIVE_STATE_DIR: str('.hivescope'),
   HIVE_EMBEDDED: bool(true),
+  HIVE_DEMO: bool(true),
   MCP_HOST: str('127.0.0.1'),
   MCP_PORT: int(9500, 1, 65535),
   MCP_AUTH_TOKEN: optStr,
@@ -80,6 +81,8 @@ export interface RelayConfig {
   stateDir: string;
   /** With the local driver, run the kit's engine in-process-tree so `npm start` shows a live swarm. Default true (HIVE_EMBEDDED). */
   embedded: boolean;
+  /** With the embedded hive, keep one demo swarm running whenever no session is active, so a new user sees a live swarm. Default true (HIVE_DEMO). */
+  demo: boolean;
   mcp: {
     /** MCP telemetry server host. Default 127.0.0.1 (MCP_HOST). */
     host: string;
@@ -153,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     restore: e.HIVE_RESTORE,
     stateDir: path.resolve(cwd, e.HIVE_STATE_DIR),
     embedded: e.HIVE_EMBEDDED,
+    demo: e.HIVE_DEMO,
     mcp: {
       host: e.MCP_HOST,
       port: e.MCP_PORT,

@@ -49,7 +49,7 @@ describe('relay HTTP shell', () => {
     const { base, seen } = await start();
     const r = await fetch(`${base}/api/echo`, json('{"a": '));
     expect(r.status).toBe(400);
-    expect(await r.json()).toEqual({ error: { code: 'bad-request', message: 'body is not valid JSON' } });
+    expect(await r.json()).toEqual({ error: { code: 'bad-request', message: 'request body is not valid JSON' } });
     expect(seen).toEqual([]);
     const ok = await fetch(`${base}/api/echo`, json('{"a":"\\u0000$(id)"}'));
     expect(await ok.json()).toEqual({ got: { a: '\u0000$(id)' } });

@@ -13,6 +13,7 @@ import type { RelayConfig } from '../config.js';
 import { MAX_BODY_BYTES, type ErrorBody, type ErrorCode } from '../../shared/api.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import type { PlaneHealth } from '../../shared/model/health.js';
+import { sendError as sendMappedError, toHttpError } from './errors.js';
 
 export const RELAY_VERSION = '0.1.0';
 
@@ -83,15 +84,6 @@ export function originOk(config: RelayConfig, req: IncomingMessage): boolean {
   return !config.token && (o.hostname === '127.0.0.1' || o.hostname === 'localhost' || o.hostname === '[::1]');
 }
 
-interface BodyParserError extends Error {
-  type?: string;
-  status?: number;
-}
-
-function isHttpLike(e: unknown): e is { status: number; code: ErrorCode; message: string } {
-  return typeof e === 'object' && e !== null && typeof (e as { status?: unknown }).status === 'number' && typeof (e as { code?: unknown }).code === 'string';
-}
-
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger } = deps;
   const app = express();
@@ -122,7 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   for (const r of deps.routers) app.use(r);
 
-  app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.path}`));
+  app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
 
   // The built client, with index.html for client-side routes.
   const index = path.join(config.staticDir, 'index.html');
@@ -132,16 +124,13 @@ export function createApp(deps: AppDeps): express.Express {
     else sendError(res, 404, 'not-found', `client not built: run "npm start" (it builds ${path.relative(process.cwd(), config.staticDir)})`);
   });
 
-  // One error shape for everything, including body-parser failures.
+  // One error shape for everything (control errors, zod, body-parser): see ./errors.ts for the mapping.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    const e = err as BodyParserError;
-    if (e?.type === 'entity.too.large') return sendError(res, 413, 'payload-too-large', `body over ${MAX_BODY_BYTES} bytes`);
-    if (e?.type === 'entity.parse.failed') return sendError(res, 400, 'bad-request', 'body is not valid JSON');
-    if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return sendError(res, 415, 'bad-request', e.message);
-    if (isHttpLike(err)) return sendError(res, err.status, err.code, err.message);
-    logger.error({ err, path: req.path }, 'unhandled error in route');
-    sendError(res, 500, 'internal', 'internal error (see the relay log)');
+    if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+    const h = toHttpError(err);
+    if (h.status >= 500) logger.error({ err, path: req.path }, 'unhandled error in route');
+    sendMappedError(res, err);
   });
   return app;
 }

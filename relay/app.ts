@@ -1,0 +1,141 @@
+/**
+ * Composition root: builds the control plane, the telemetry plane and the stream on one http.Server.
+ * `startRelay` is what `npm start` runs (through relay/main.ts) and what integration tests and
+ * benchmarks start in-process. Shutdown runs in reverse order and stops every child process.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
+import express from 'express';
+import pino, { type Logger } from 'pino';
+import type { RelayConfig } from './config.js';
+import { createApp, originOk, tokenOk } from './http/server.js';
+import { createControlPlane, controlRoutes, renderControlMetrics, type ControlPlane } from './control/index.js';
+import { createTelemetry, type ControlView, type Telemetry } from './telemetry/index.js';
+import { createStreamServer, telemetryRoutes, type StreamServer } from './stream/index.js';
+import { combineHealth } from './health.js';
+import { startDemoKeeper } from './demo.js';
+import { routes } from '../shared/api.js';
+import { processMetrics, renderMetrics } from './metrics.js';
+import type { Session } from '../shared/model/session.js';
+import type { Health } from '../shared/model/health.js';
+
+export interface RelayHandle {
+  url: string;
+  port: number;
+  config: RelayConfig;
+  server: http.Server;
+  control: ControlPlane;
+  telemetry: Telemetry;
+  stream: StreamServer;
+  health(): Health;
+  close(): Promise<void>;
+}
+
+/** The narrow view telemetry needs of the control plane: sessions, and a plain Session per change. */
+function controlView(control: ControlPlane): ControlView & { dispose(): void } {
+  const bus = new EventEmitter();
+  const unsubscribe = control.on('session', (c: { session: Session }) => bus.emit('session', c.session));
+  return {
+    sessions: () => control.sessions().sessions,
+    on: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
+    off: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
+    dispose: unsubscribe,
+  } as ControlView & { dispose(): void };
+}
+
+export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RelayHandle> {
+  const startedAt = Date.now();
+  const control = await createControlPlane({ config, logger });
+  const view = controlView(control);
+  const telemetry = createTelemetry({ config, logger: logger.child({ part: 'telemetry' }), control: view });
+
+  // The control plane's MCP side (spawn-agent-hybrid method mcp, task submission) goes through the
+  // telemetry connection, so there is one MCP connection per relay.
+  control.setMcpTools({
+    agentSpawn: async (a) => {
+      const r = (await telemetry.callTool('agent_spawn', a)) as { agentId?: string; agent?: { id?: string }; message?: string } | null;
+      return { agentId: r?.agentId ?? r?.agent?.id ?? null, message: r?.message ?? 'agent spawned through MCP' };
+    },
+    taskOrchestrate: async (a) => {
+      const r = (await telemetry.callTool('task_orchestrate', a)) as { taskId?: string; message?: string } | null;
+      return { taskId: r?.taskId ?? null, message: r?.message ?? 'task submitted through MCP' };
+    },
+  });
+
+  let stream: StreamServer | null = null;
+  const health = (): Health => {
+    const c = control.health();
+    const sessions = control.sessions().sessions;
+    return combineHealth(c, telemetry.health(), stream?.clientCount() ?? 0, sessions.filter((s) => s.status === 'running' || s.status === 'starting' || s.status === 'created').length);
+  };
+
+  const hybrid = express.Router();
+  hybrid.get(routes.hybridStatus.path, (_req, res) => {
+    res.json(health());
+  });
+
+  const app = createApp({
+    config,
+    logger,
+    startedAt,
+    status: () => health().status,
+    routers: [
+      controlRoutes(control, {
+        performanceExtras: () => {
+          const m = telemetry.metrics();
+          return { mcpLatencyMs: { p50: m.latencyP50Ms, p95: m.latencyP95Ms, count: m.latencyCount }, mcpReconnects: m.reconnects, websocketClients: stream?.clientCount() ?? 0 };
+        },
+        logError: (err, status) => logger.error({ err, status }, 'control route failed'),
+      }),
+      telemetryRoutes(telemetry),
+      hybrid,
+    ],
+    metrics: () =>
+      [renderMetrics(processMetrics(startedAt)), renderControlMetrics(control), telemetry.prometheus(), stream?.prometheus() ?? '']
+        .map((s) => s.trimEnd())
+        .filter(Boolean)
+        .join('\n') + '\n',
+  });
+
+  const server = http.createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  stream = createStreamServer({
+    config,
+    logger: logger.child({ part: 'stream' }),
+    telemetry,
+    control,
+    server,
+    health,
+    authorize: (req) => (!tokenOk(config, req) ? false : originOk(config, req) ? true : 403),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  // Only the embedded hive gets a demo swarm; a real container's sessions are the user's own.
+  const stopDemo = config.demo && control.engine ? startDemoKeeper(control, logger.child({ part: 'demo' })) : () => {};
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      stopDemo();
+      await stream?.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await telemetry.close();
+      view.dispose();
+      await control.close();
+    })());
+
+  return { url, port, config, server, control, telemetry, stream, health, close };
+}

@@ -1,0 +1,49 @@
+/**
+ * The relay process: parse the environment once, start, print the URL, and shut down cleanly on
+ * SIGINT/SIGTERM (the embedded hive and every other child stop with us; a second signal forces exit).
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { startRelay } from './app.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`hivescope: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
+
+const logger = pino({ level: config.logLevel });
+const relay = await startRelay(config, logger).catch((err: unknown) => {
+  logger.fatal({ err }, 'relay failed to start');
+  console.error(`hivescope: could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
+
+console.log(`hivescope relay listening on ${relay.url}  (driver: ${relay.control.health().driver}; MCP ${config.mcp.host}:${config.mcp.port})`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) {
+    console.error(`hivescope: ${signal} again, exiting now`);
+    process.exit(130);
+  }
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  relay.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'error during shutdown');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
