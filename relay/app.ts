@@ -10,7 +10,7 @@ import express from 'express';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
-import { createControlPlane, controlRoutes, renderControlMetrics, type ControlPlane } from './control/index.js';
+import { createControlPlane, controlRoutes, renderControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
 import { createTelemetry, type ControlView, type Telemetry } from './telemetry/index.js';
 import { createStreamServer, telemetryRoutes, type StreamServer } from './stream/index.js';
 import { combineHealth } from './health.js';
@@ -44,9 +44,15 @@ function controlView(control: ControlPlane): ControlView & { dispose(): void } {
   } as ControlView & { dispose(): void };
 }
 
-export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RelayHandle> {
+/** Test and bench seams; production passes none. */
+export interface RelayOverrides {
+  /** Control-plane dependencies (a recording driver, a backend, timings). */
+  control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
+}
+
+export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel }), overrides: RelayOverrides = {}): Promise<RelayHandle> {
   const startedAt = Date.now();
-  const control = await createControlPlane({ config, logger });
+  const control = await createControlPlane({ config, logger, ...overrides.control });
   const view = controlView(control);
   const telemetry = createTelemetry({ config, logger: logger.child({ part: 'telemetry' }), control: view });
 
