@@ -1,0 +1,29 @@
+#!/bin/sh
+# Entrypoint of hivescope/multi-agent: prepares /workspace, marks sessions whose runners died with the
+# previous container run as `interrupted`, then supervises hive-engine (restarted 1 s after it exits)
+# and keeps the container alive. Runs as PID 1 under busybox sh; TERM/INT stop the engine and exit.
+set -u
+LOG_DIR="${HIVE_LOG_DIR:-/var/log/multi-agent}"
+mkdir -p "$LOG_DIR" "${HIVE_ROOT:-/workspace}/ext/hive-sessions"
+/app/scripts/hive-session-manager.sh init
+/app/scripts/hive-session-manager.sh reap
+
+child=0
+shutdown() {
+  if [ "$child" -gt 0 ]; then
+    kill -TERM "$child" 2>/dev/null
+    wait "$child" 2>/dev/null
+  fi
+  exit 0
+}
+trap shutdown TERM INT
+
+while :; do
+  node /app/dist/container/engine/main.js &
+  child=$!
+  echo "[supervisor] $(date -u +%Y-%m-%dT%H:%M:%SZ) hive-engine started (pid $child)"
+  wait "$child"
+  code=$?
+  echo "[supervisor] $(date -u +%Y-%m-%dT%H:%M:%SZ) hive-engine exited with $code; restarting in 1 s"
+  sleep 1
+done

@@ -1,0 +1,109 @@
+// The kit's image on a real dockerd: build (offline, < 200 MB), run with --network host and a named volume,
+// drive the session manager through `docker exec`, reach the engine's MCP on 127.0.0.1:<port>, survive a
+// killed engine (the entrypoint restarts it) and `docker restart` (every session is found again).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down, imageStatus, IMAGE, KIT_HASH_LABEL, kitHash, up } from '../../scripts/container.mjs';
+import { McpClient } from '../engine/client.js';
+import { waitUntil } from '../testing/cli.js';
+import { dockerCli, dockerExec, ensureImage, freePort, uniqueName } from '../testing/docker.js';
+
+const SM = '/app/scripts/hive-session-manager.sh';
+
+describe('hivescope/multi-agent image', () => {
+  const name = uniqueName('hive-kit-test');
+  const volume = `${name}-ws`;
+  let port = 0;
+
+  const sm = (...args: string[]) => dockerExec(name, [SM, ...args]);
+  const mcp = async <T>(fn: (c: McpClient) => Promise<T>): Promise<T> => {
+    const c = new McpClient({ host: '127.0.0.1', port, timeoutMs: 5_000 });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.close();
+    }
+  };
+  const mcpUp = async (): Promise<boolean> => {
+    try {
+      await mcp((c) => c.request('ping'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  beforeAll(async () => {
+    await ensureImage();
+    port = await freePort();
+    await up({ name, volume, port, env: { HIVE_SIM_SPEED: '15', HIVE_SIM_SEED: '3' } });
+    await waitUntil(mcpUp, 30_000, 200);
+  });
+  afterAll(async () => {
+    await down({ name, volume, volumes: true });
+  });
+
+  it('is built offline from the kit, labelled with its hash, under 200 MB', async () => {
+    const st = await imageStatus(IMAGE);
+    expect(st.exists).toBe(true);
+    expect(st.hash).toBe(kitHash());
+    expect(st.sizeBytes).toBeLessThan(200 * 1024 * 1024);
+    const inspect = await dockerCli(['image', 'inspect', '--format', `{{ index .Config.Labels "${KIT_HASH_LABEL}" }}`, IMAGE]);
+    expect(inspect.stdout.trim()).toBe(st.hash);
+    // Only the runtime packages the kit imports are inside.
+    const mods = await dockerExec(name, ['ls', '/app/node_modules', '/app/node_modules/@modelcontextprotocol']);
+    expect(mods.stdout).toContain('zod');
+    expect(mods.stdout).toContain('sdk');
+    expect(mods.stdout).not.toContain('express');
+  });
+
+  it('answers MCP initialize on 127.0.0.1:<port> (MCP_HOST=0.0.0.0 inside)', async () => {
+    const init = (await mcp((c) => c.request('initialize', {}))) as { protocolVersion: string; serverInfo: { name: string } };
+    expect(init).toMatchObject({ protocolVersion: '2024-11-05', serverInfo: { name: 'hive-engine' } });
+  });
+
+  it('runs sessions through docker exec, survives a killed engine and docker restart with every session found again', async () => {
+    const task = 'Dockerised "job" $(id) `uname` \n second line 🐝';
+    const created = await sm('create', task, 'high', '{"topology":"ring","maxAgents":4}');
+    expect(created.code).toBe(0);
+    const done = created.stdout.trim();
+    expect(created.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(await sm('status', done)).toMatchObject({ code: 0, stdout: 'created\n' });
+    expect(JSON.parse((await sm('get', done)).stdout).task).toBe(task);
+    expect(await sm('get', '00000000-0000-4000-8000-000000000000')).toMatchObject({ code: 1, stdout: '{"error": "Session not found"}\n' });
+
+    expect((await dockerExec(name, [SM, 'start', done], { detach: true })).code).toBe(0);
+    await waitUntil(async () => (await sm('status', done)).stdout.trim() === 'running', 30_000, 200);
+    const swarmId = JSON.parse((await sm('get', done)).stdout).swarm_id as string;
+    expect(swarmId).toMatch(/^swarm-/);
+    const agents = await mcp((c) => c.callTool<{ count: number; agents: Array<{ sessionId: string }> }>('agent_list', { swarmId }));
+    expect(agents.count).toBe(4);
+    expect(agents.agents.every((a) => a.sessionId === done)).toBe(true);
+    await waitUntil(async () => (await sm('status', done)).stdout.trim() === 'completed', 90_000, 500);
+
+    // A session left running, and one never started.
+    const idle = (await sm('create', 'never started')).stdout.trim();
+    const live = (await sm('create', 'long running. part two. part three. part four.', 'low', '{"maxAgents":12}')).stdout.trim();
+    await dockerExec(name, [SM, 'start', live], { detach: true });
+    await waitUntil(async () => (await sm('status', live)).stdout.trim() === 'running', 30_000, 200);
+
+    // The entrypoint restarts a dead engine.
+    const pid1 = (await mcp((c) => c.callTool<{ pid: number }>('performance_summary'))).pid;
+    expect((await dockerExec(name, ['kill', '-9', String(pid1)])).code).toBe(0);
+    await waitUntil(async () => {
+      if (!(await mcpUp())) return false;
+      return (await mcp((c) => c.callTool<{ pid: number }>('performance_summary'))).pid !== pid1;
+    }, 30_000, 200);
+    expect((await dockerCli(['inspect', '--format', '{{.State.Running}}', name])).stdout.trim()).toBe('true');
+
+    expect((await dockerCli(['restart', '-t', '3', name])).code).toBe(0);
+    await waitUntil(mcpUp, 30_000, 200);
+    const list = JSON.parse((await sm('list')).stdout) as { sessions: Record<string, { status: string; task: string }> };
+    expect(Object.keys(list.sessions).sort()).toEqual([done, idle, live].sort());
+    expect(list.sessions[done]).toMatchObject({ status: 'completed', task });
+    expect(list.sessions[idle]!.status).toBe('created');
+    // Its runner died with the old container: the entrypoint's reap says so instead of claiming it runs.
+    expect(list.sessions[live]!.status).toBe('interrupted');
+    expect((await dockerExec(name, ['ls', '/workspace/.swarm'])).stdout.split('\n')).not.toContain('memory.db');
+  }, 240_000);
+});

@@ -1,0 +1,13 @@
+// Types for scripts/container.mjs (imported by the docker tests and the lead's scripts).
+export declare const IMAGE: string;
+export declare const BASE_IMAGE: string;
+export declare const DEFAULT_VOLUME: string;
+export declare const KIT_HASH_LABEL: string;
+export declare function defaultContainerName(): string;
+export declare function docker(args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<string>;
+export declare function kitHash(): string;
+export declare function imageStatus(image?: string): Promise<{ exists: boolean; hash: string | null; sizeBytes: number | null }>;
+export declare function buildImage(opts?: { force?: boolean; log?: (msg: string) => void }): Promise<{ image: string; built: boolean; hash: string; seconds: number; sizeBytes: number | null }>;
+export declare function containerState(name?: string): Promise<{ exists: boolean; running: boolean }>;
+export declare function up(opts?: { name?: string; volume?: string; port?: number; authToken?: string; env?: Record<string, string>; image?: string }): Promise<{ name: string; started: boolean }>;
+export declare function down(opts?: { name?: string; volume?: string; volumes?: boolean }): Promise<{ name: string; removed: boolean }>;

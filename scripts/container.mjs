@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+// Builds, runs and removes the hive container image offline (`npm run container:build|up|down`).
+// build: compiles the kit (dist/), makes a rootfs of busybox + this machine's node + the libraries ldd
+// lists + the compiled kit and only the runtime packages it imports (@modelcontextprotocol/sdk, zod),
+// `docker import`s it as hivescope/multi-agent-base and `docker build`s container/image/Dockerfile on it
+// (legacy builder, no pull). Skips the work when the image's kit-hash label matches the sources.
+// up: runs it as multi-agent-container (HIVE_CONTAINER overrides) with --network host and a named volume
+// on /workspace. down: removes the container (and the volume with --volumes).
+// Also a module: buildImage/up/down/imageStatus for tests and the lead's scripts. Docker is driven with
+// execFile/spawn argv arrays, never a shell.
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildNode } from './build.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const IMAGE = 'hivescope/multi-agent:latest';
+export const BASE_IMAGE = 'hivescope/multi-agent-base:latest';
+export const DEFAULT_VOLUME = 'hivescope-workspace';
+export const KIT_HASH_LABEL = 'org.hivescope.kit-hash';
+export const defaultContainerName = () => process.env.HIVE_CONTAINER || 'multi-agent-container';
+
+/** Runtime packages the compiled kit imports (checked by the image's docker test). */
+const RUNTIME_PACKAGES = ['@modelcontextprotocol/sdk', 'zod'];
+const SKIP_FILE = /\.(map|d\.ts|d\.cts|d\.mts|cjs|md|ts)$/;
+const SKIP_DIR = new Set(['cjs', 'src', 'testing', 'test', 'tests', 'node_modules']);
+
+function run(cmd, args, { input, env, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed: ${(stderr || err.message).trim().slice(0, 2000)}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+export function docker(args, opts) {
+  return run('docker', args, opts);
+}
+
+function copyTree(src, dst, filter = () => true) {
+  const st = fs.statSync(src);
+  if (st.isDirectory()) {
+    if (SKIP_DIR.has(path.basename(src))) return;
+    fs.mkdirSync(dst, { recursive: true });
+    for (const e of fs.readdirSync(src)) copyTree(path.join(src, e), path.join(dst, e), filter);
+  } else if (st.isFile() && !SKIP_FILE.test(src) && filter(src)) {
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(src, dst);
+  }
+}
+
+function listFiles(dir, out = []) {
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIR.has(e.name)) listFiles(p, out);
+    } else if (e.isFile() && !SKIP_FILE.test(p)) out.push(p);
+  }
+  return out;
+}
+
+/** What goes into the image, hashed: the compiled kit, the image files, node and the runtime package versions. */
+export function kitHash() {
+  const h = crypto.createHash('sha256');
+  const files = [
+    ...listFiles(path.join(root, 'dist/container')),
+    ...listFiles(path.join(root, 'dist/shared')),
+    ...listFiles(path.join(root, 'container/image')),
+  ].sort();
+  for (const f of files) {
+    h.update(path.relative(root, f));
+    h.update(fs.readFileSync(f));
+  }
+  h.update(process.version);
+  h.update(String(fs.statSync(process.execPath).size));
+  for (const pkg of RUNTIME_PACKAGES) h.update(fs.readFileSync(path.join(root, 'node_modules', pkg, 'package.json')));
+  return h.digest('hex').slice(0, 32);
+}
+
+/** { exists, hash, sizeBytes } of the image, or exists:false. */
+export async function imageStatus(image = IMAGE) {
+  try {
+    const out = await docker(['image', 'inspect', '--format', `{{ index .Config.Labels "${KIT_HASH_LABEL}" }} {{ .Size }}`, image]);
+    const [hash, size] = out.trim().split(' ');
+    return { exists: true, hash: hash || null, sizeBytes: Number(size) };
+  } catch {
+    return { exists: false, hash: null, sizeBytes: null };
+  }
+}
+
+function lddLibraries(binary) {
+  return run('ldd', [binary]).then((out) => {
+    const libs = [];
+    for (const line of out.split('\n')) {
+      const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+      if (m) libs.push(m[1]);
+    }
+    return libs;
+  });
+}
+
+async function makeRootfs(dir, log) {
+  for (const d of ['bin', 'usr/bin', 'usr/local/bin', 'etc', 'tmp', 'root', 'workspace', 'var/log/multi-agent', 'app/scripts', 'proc', 'sys', 'dev']) {
+    fs.mkdirSync(path.join(dir, d), { recursive: true });
+  }
+  fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
+  // busybox and its applets
+  const busybox = fs.existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox';
+  fs.copyFileSync(busybox, path.join(dir, 'bin/busybox'));
+  fs.chmodSync(path.join(dir, 'bin/busybox'), 0o755);
+  const applets = (await run(busybox, ['--list'])).split('\n').filter((a) => /^[\w.[-]+$/.test(a) && a !== 'busybox');
+  for (const a of applets) {
+    const link = path.join(dir, 'bin', a);
+    if (!fs.existsSync(link)) fs.symlinkSync('busybox', link);
+  }
+  // `#!/usr/bin/env node` scripts (claude-flow's bin) need env where Debian puts it.
+  fs.symlinkSync('/bin/busybox', path.join(dir, 'usr/bin/env'));
+  // node and the libraries it links
+  fs.copyFileSync(process.execPath, path.join(dir, 'usr/local/bin/node'));
+  fs.chmodSync(path.join(dir, 'usr/local/bin/node'), 0o755);
+  for (const lib of await lddLibraries(process.execPath)) {
+    const dst = path.join(dir, lib);
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(lib), dst);
+  }
+  fs.writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  fs.writeFileSync(path.join(dir, 'etc/hosts'), '127.0.0.1 localhost\n');
+  // the kit
+  const app = path.join(dir, 'app');
+  fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ name: 'hivescope-container-kit', private: true, type: 'module' }, null, 2)}\n`);
+  copyTree(path.join(root, 'dist/container'), path.join(app, 'dist/container'));
+  copyTree(path.join(root, 'dist/shared'), path.join(app, 'dist/shared'));
+  for (const pkg of RUNTIME_PACKAGES) copyTree(path.join(root, 'node_modules', pkg), path.join(app, 'node_modules', pkg));
+  fs.copyFileSync(path.join(root, 'container/image/entrypoint.sh'), path.join(app, 'entrypoint.sh'));
+  fs.copyFileSync(path.join(root, 'container/image/hive-session-manager.sh'), path.join(app, 'scripts/hive-session-manager.sh'));
+  fs.chmodSync(path.join(app, 'entrypoint.sh'), 0o755);
+  fs.chmodSync(path.join(app, 'scripts/hive-session-manager.sh'), 0o755);
+  log(`rootfs ready (${applets.length} busybox applets)`);
+}
+
+function importRootfs(dir, tag) {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const imp = spawn('docker', ['import', '-c', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '-', tag], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    tar.stderr.on('data', (d) => (err += d));
+    imp.stderr.on('data', (d) => (err += d));
+    tar.stdout.pipe(imp.stdin);
+    tar.on('error', reject);
+    imp.on('error', reject);
+    imp.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker import failed (${code}): ${err.trim().slice(0, 2000)}`))));
+  });
+}
+
+/**
+ * Builds hivescope/multi-agent:latest unless an image with the same kit hash exists.
+ * Returns { image, built, hash, seconds, sizeBytes }.
+ */
+export async function buildImage({ force = false, log = (m) => console.error(`[container] ${m}`) } = {}) {
+  const t0 = Date.now();
+  buildNode();
+  const hash = kitHash();
+  const current = await imageStatus(IMAGE);
+  if (!force && current.exists && current.hash === hash) {
+    return { image: IMAGE, built: false, hash, seconds: 0, sizeBytes: current.sizeBytes };
+  }
+  const previous = [];
+  for (const img of [IMAGE, BASE_IMAGE]) {
+    const id = await docker(['image', 'inspect', '--format', '{{.Id}}', img]).then((o) => o.trim()).catch(() => null);
+    if (id) previous.push(id);
+  }
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'hive-image-'));
+  try {
+    const rootfs = path.join(staging, 'rootfs');
+    await makeRootfs(rootfs, log);
+    await importRootfs(rootfs, BASE_IMAGE);
+    log(`imported ${BASE_IMAGE}`);
+    const ctx = path.join(staging, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.copyFileSync(path.join(root, 'container/image/Dockerfile'), path.join(ctx, 'Dockerfile'));
+    await docker(['build', '-q', '--label', `${KIT_HASH_LABEL}=${hash}`, '-t', IMAGE, ctx], { env: { DOCKER_BUILDKIT: '0' } });
+    // The replaced images are now untagged: drop them (an image a container still uses stays).
+    for (const id of previous.reverse()) await docker(['rmi', id]).catch(() => undefined);
+    const status = await imageStatus(IMAGE);
+    const seconds = (Date.now() - t0) / 1000;
+    log(`built ${IMAGE} in ${seconds.toFixed(1)} s, ${(status.sizeBytes / 1e6).toFixed(1)} MB`);
+    return { image: IMAGE, built: true, hash, seconds, sizeBytes: status.sizeBytes };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** { exists, running } of a container. */
+export async function containerState(name = defaultContainerName()) {
+  try {
+    const out = await docker(['container', 'inspect', '--format', '{{.State.Running}}', name]);
+    return { exists: true, running: out.trim() === 'true' };
+  } catch {
+    return { exists: false, running: false };
+  }
+}
+
+/**
+ * Runs the image (idempotent: starts an existing stopped container, leaves a running one).
+ * opts: name, volume, port (MCP_PORT), authToken (MCP_AUTH_TOKEN), env (extra {K: V}), image.
+ */
+export async function up({ name = defaultContainerName(), volume = process.env.HIVE_VOLUME || DEFAULT_VOLUME, port, authToken, env = {}, image = IMAGE } = {}) {
+  const state = await containerState(name);
+  if (state.running) return { name, started: false };
+  if (state.exists) {
+    await docker(['start', name]);
+    return { name, started: true };
+  }
+  const allEnv = { ...env };
+  if (port !== undefined) allEnv.MCP_PORT = String(port);
+  else if (process.env.MCP_PORT) allEnv.MCP_PORT = process.env.MCP_PORT;
+  if (authToken) allEnv.MCP_AUTH_TOKEN = authToken;
+  for (const k of ['HIVE_SIM_SPEED', 'HIVE_SIM_SEED']) if (process.env[k] && allEnv[k] === undefined) allEnv[k] = process.env[k];
+  const args = ['run', '-d', '--name', name, '--network', 'host', '--restart', 'unless-stopped', '-v', `${volume}:/workspace`];
+  for (const [k, v] of Object.entries(allEnv)) args.push('-e', `${k}=${v}`);
+  args.push(image);
+  await docker(args);
+  return { name, started: true };
+}
+
+/** Removes the container (and its volume when `volumes`). */
+export async function down({ name = defaultContainerName(), volume = process.env.HIVE_VOLUME || DEFAULT_VOLUME, volumes = false } = {}) {
+  const state = await containerState(name);
+  if (state.exists) await docker(['rm', '-f', name]);
+  if (volumes) await docker(['volume', 'rm', '-f', volume]).catch(() => undefined);
+  return { name, removed: state.exists };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const [cmd, ...rest] = process.argv.slice(2);
+  try {
+    if (cmd === 'build') {
+      const r = await buildImage({ force: rest.includes('--force') });
+      console.log(r.built ? `built ${r.image} (${(r.sizeBytes / 1e6).toFixed(1)} MB, ${r.seconds.toFixed(1)} s)` : `${r.image} is up to date`);
+    } else if (cmd === 'up') {
+      if (!(await imageStatus()).exists) await buildImage();
+      const r = await up();
+      console.log(r.started ? `started ${r.name}` : `${r.name} is already running`);
+    } else if (cmd === 'down') {
+      const r = await down({ volumes: rest.includes('--volumes') });
+      console.log(r.removed ? `removed ${r.name}` : `${r.name} does not exist`);
+    } else {
+      console.error('usage: node scripts/container.mjs build [--force] | up | down [--volumes]');
+      process.exit(2);
+    }
+  } catch (e) {
+    console.error(`error: ${e.message}`);
+    process.exit(1);
+  }
+}
