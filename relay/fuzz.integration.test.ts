@@ -192,7 +192,7 @@ describe(`hostile input, seed ${SEED}: 10,000 inputs lose nothing`, () => {
     expect(bad).toEqual([]);
     expect(fake.violations).toEqual([]);
     expect(fake.calls.length).toBeGreaterThan(0);
-  });
+  }, 240_000);
 
   it(`${N.ws} WebSocket JSON messages: refused ones close only their socket, with a code and a reason`, async () => {
     const r = rng(SEED + 2);
@@ -239,7 +239,7 @@ describe(`hostile input, seed ${SEED}: 10,000 inputs lose nothing`, () => {
     // The observer socket was never affected.
     expect(observer.readyState).toBe(WebSocket.OPEN);
     observer.close();
-  });
+  }, 120_000);
 
   it(`${N.frames} binary frames: decoded or refused with a FrameError; over the socket, a close code`, async () => {
     const r = rng(SEED + 3);

@@ -8,9 +8,19 @@
  * gets nothing new until it drains: position frames are then "latest wins" (only the newest is sent),
  * deltas are merged by id (bounded by the graph's size), events resume from its cursor in the ring.
  * A client that stays over the hard cap for STALL_TERMINATE_MS is dropped.
+ *
+ * Latency: deltas and events have separate leading-edge throttles (each at most deltaHz per client);
+ * structural changes (agents, edges, swarms, sessions appearing or going, status changes) use the
+ * deltaHz slots, metric-only updates at most METRIC_DELTA_HZ and only after METRIC_GATHER_MS, so metric
+ * churn does not make a spawn or a status change wait a whole interval.
+ *
+ * The event ring is persisted under config.stateDir (eventRing.ts), so a browser resumes from its cursor
+ * across a relay restart. Pins from any viewer are kept (latest per node) and forwarded to the layout
+ * leader, rate-limited per client; a newly elected leader receives all of them.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { RelayConfig } from '../config.js';
@@ -30,7 +40,7 @@ import {
 import { FrameError, frameIsFinite, frameRecordCount, splitWireId, V2_HEADER_BYTES, V2_RECORD_BYTES } from '../../shared/protocol/binaryV2.js';
 import type { GraphDelta } from '../telemetry/graph.js';
 import type { PerformanceSample, Telemetry } from '../telemetry/index.js';
-import { EventRing } from './eventRing.js';
+import { EventRing, EVENTS_FILE } from './eventRing.js';
 import { DeltaAccumulator, agentVisible, deltaEmpty, filterDelta, filterKey, type StreamFilter } from './deltas.js';
 import { electLeader, maxVelocity, SETTLED_VELOCITY, type LayoutCandidate } from './layout.js';
 
@@ -59,6 +69,28 @@ export const HELLO_WAIT_MS = 2_000;
 export const STALL_TERMINATE_MS = 60_000;
 /** How often layout leadership is re-checked (silence, visibility): well under the 1 s failover goal. */
 const LEADER_CHECK_MS = 250;
+/**
+ * Deltas that only update metrics of existing agents (cpu, tokens, counters) go out at most this often;
+ * structural changes (an agent, edge, swarm or session appearing or going, a status change) at deltaHz.
+ * Continuous metric churn would otherwise take every 1/deltaHz slot, so a spawn or a status change
+ * would wait up to a whole interval behind it. Every delta carries everything pending, metrics included.
+ */
+export const METRIC_DELTA_HZ = 4;
+/**
+ * A metric-only change waits this long before it may take a delta slot: an engine sends the log and
+ * swarm lines of a change at once but batches the agent objects (the kit's engine every 50 ms), and the
+ * agent part must not find the slot just taken by the rest.
+ */
+export const METRIC_GATHER_MS = 60;
+/** Pin/unpin messages a client may have applied per second (a drag at 60 fps is coalesced, not lost). */
+export const PIN_RATE_PER_SEC = 30;
+/** Pins held by the relay at once (bounded by the graph too: a removed agent's pin is dropped). */
+export const MAX_PINS = 10_000;
+/** Distinct nodes a client may have pin changes waiting for its rate limit. */
+export const MAX_PENDING_PINS_PER_CLIENT = 1024;
+
+/** A pin (coordinates) or an unpin (null) of one node. */
+type PinOp = { x: number; y: number; z: number } | null;
 
 const KNOWN_TYPES = new Set(['hello', 'subscribe', 'visibility', 'pin', 'unpin', 'ping']);
 
@@ -80,6 +112,10 @@ export interface StreamServerOptions {
   readOnly?: () => boolean;
   /** Heartbeat period; tests shorten it. Default PING_INTERVAL_MS. */
   pingIntervalMs?: number;
+  /** Rate of deltas that only update metrics (structural changes go at deltaHz). Default METRIC_DELTA_HZ. */
+  metricHz?: number;
+  /** Persist the event ring under config.stateDir so clients resume across a relay restart. Default true. */
+  persistEvents?: boolean;
 }
 
 export interface StreamMetrics {
@@ -98,6 +134,12 @@ export interface StreamMetrics {
   leaderChanges: number;
   /** Largest bufferedAmount seen on any client at a tick. */
   maxBufferedAmount: number;
+  /** Pin/unpin changes applied (stored and forwarded to the leader). */
+  pinsApplied: number;
+  /** Pin/unpin messages held back by the per-client rate limit (coalesced per node, applied later). */
+  pinsThrottled: number;
+  /** Pin/unpin messages refused (pin store or per-client backlog full). */
+  pinsRefused: number;
 }
 
 export interface StreamServer {
@@ -125,6 +167,15 @@ interface Client extends LayoutCandidate {
   budgetBytes: number;
   overSince: number | null;
   helloTimer: ReturnType<typeof setTimeout> | null;
+  /** Token bucket of the pin rate limit. */
+  pinTokens: number;
+  pinRefillAt: number;
+  /** Pin changes over the rate limit, latest per node, applied as tokens refill. */
+  pinBacklog: Map<number, PinOp>;
+  pinRefusedNotified: number;
+  /** When this client was last sent a delta / events (each is capped at deltaHz per client). */
+  deltaSentAt: number;
+  eventsSentAt: number;
 }
 
 let clientCounter = 0;
@@ -137,10 +188,22 @@ class StreamServerImpl implements StreamServer {
   private readonly wss: WebSocketServer;
   private readonly log: Logger;
   private readonly clients = new Map<string, Client>();
-  private readonly ring = new EventRing();
+  private readonly ring: EventRing;
   private readonly pendingDelta = new DeltaAccumulator();
   /** Visibility facts of current agents for edge filtering (swarm, mock). */
-  private readonly agentInfo = new Map<string, { swarmId: string | null; mock: boolean }>();
+  private readonly agentInfo = new Map<string, { swarmId: string | null; mock: boolean; nodeId: number; status: string }>();
+  /** Status per swarm and the set of edge ids, to tell a structural change from a metric update. */
+  private readonly swarmStatus = new Map<string, string>();
+  private readonly edgeIds = new Set<string>();
+  /** The pending delta holds a structural change (see onDelta): it goes out at deltaHz, not metricHz. */
+  private pendingUrgent = false;
+  /** When the pending delta got its first change. */
+  private pendingSince: number | null = null;
+  private metricIntervalMs = 250;
+  /** Latest pins by node id; a new leader receives all of them. */
+  private readonly pins = new Map<number, { x: number; y: number; z: number }>();
+  /** Pin changes not yet written to the current leader (latest per node; refilled on election). */
+  private leaderPinOutbox = new Map<number, PinOp>();
   private leaderId: string | null = null;
   private frame: Buffer | null = null;
   private frameVersion = 0;
@@ -160,13 +223,23 @@ class StreamServerImpl implements StreamServer {
     closedMalformed: 0,
     leaderChanges: 0,
     maxBufferedAmount: 0,
+    pinsApplied: 0,
+    pinsThrottled: 0,
+    pinsRefused: 0,
   };
   private readonly listeners: { ev: string; fn: (...a: never[]) => void }[] = [];
   private readonly onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
   private closed = false;
   private deltaIntervalMs = 100;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastFlushAt = 0;
+  private flushAt = 0;
+  /** When a delta / an event message last went out to some client (the throttles' leading edges). */
+  private lastDeltaAt = 0;
+  private lastEventsAt = 0;
+  /** Newest event seq already flushed to every client that was due. */
+  private eventsFlushedTo = -1;
+  /** Earliest time some client that was not due yet gets its held delta or events (null: none waiting). */
+  private clientsDueAt: number | null = null;
   /** Bumped per graph change; keys the encoded-snapshot cache. */
   private graphVersion = 0;
   private snapshotCache = new Map<string, string>();
@@ -174,11 +247,19 @@ class StreamServerImpl implements StreamServer {
 
   constructor(private readonly opts: StreamServerOptions) {
     this.log = opts.logger.child({ part: 'stream' });
+    this.ring = new EventRing(undefined, Date.now(), {
+      file: opts.persistEvents === false ? null : path.join(opts.config.stateDir, EVENTS_FILE),
+      onError: (e) => this.log.warn({ err: String(e) }, 'event ring file'),
+    });
+    this.eventsFlushedTo = this.ring.latest;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });
     this.onUpgrade = (req, socket, head) => this.upgrade(req, socket, head);
     opts.server.on('upgrade', this.onUpgrade);
 
-    for (const a of opts.telemetry.snapshot({ includeMock: true }).agents) this.agentInfo.set(a.id, { swarmId: a.swarmId, mock: a.mock });
+    const initial = opts.telemetry.snapshot({ includeMock: true });
+    for (const a of initial.agents) this.agentInfo.set(a.id, { swarmId: a.swarmId, mock: a.mock, nodeId: a.nodeId, status: a.status });
+    for (const sw of initial.swarms) this.swarmStatus.set(sw.id, sw.status ?? '');
+    for (const e of initial.edges) this.edgeIds.add(e.id);
     this.listen('delta', (d: GraphDelta) => this.onDelta(d));
     this.listen('event', (e: Omit<ActivityEvent, 'seq'>) => {
       this.ring.push(e);
@@ -192,6 +273,7 @@ class StreamServerImpl implements StreamServer {
 
     const { deltaHz, positionHz } = opts.config.stream;
     this.deltaIntervalMs = Math.round(1000 / deltaHz);
+    this.metricIntervalMs = Math.max(this.deltaIntervalMs, Math.round(1000 / (opts.metricHz ?? METRIC_DELTA_HZ)));
     // A slow safety tick: held deltas of clients that drained are sent even when nothing new arrives.
     this.every(this.deltaIntervalMs * 5, () => this.scheduleFlush());
     this.every(Math.round(1000 / positionHz), () => this.positionTick());
@@ -271,6 +353,12 @@ class StreamServerImpl implements StreamServer {
       budgetBytes: 0,
       overSince: null,
       helloTimer: null,
+      pinTokens: PIN_RATE_PER_SEC,
+      pinRefillAt: now,
+      pinBacklog: new Map(),
+      pinRefusedNotified: 0,
+      deltaSentAt: 0,
+      eventsSentAt: 0,
     };
     this.clients.set(c.id, c);
     this.m.clients = this.clients.size;
@@ -313,6 +401,7 @@ class StreamServerImpl implements StreamServer {
     if (!this.clients.delete(c.id)) return;
     if (c.helloTimer) clearTimeout(c.helloTimer);
     c.held = null;
+    c.pinBacklog.clear();
     this.m.clients = this.clients.size;
     if (this.leaderId === c.id) this.reelect();
     this.updateSelection();
@@ -399,10 +488,67 @@ class StreamServerImpl implements StreamServer {
         this.sendJson(c, { type: 'pong', t: msg.t, serverTime: Date.now() });
         return;
       case 'pin':
-      case 'unpin':
-        // Pins are applied by the layout leader's physics; the relay only validates them today.
+      case 'unpin': {
+        // Pins are applied by the layout leader's physics: the relay keeps the latest and forwards them.
+        if (!this.opts.telemetry.knownNodeId(msg.nodeId)) return this.closeFor(c, CloseCode.invalidPayload, `${msg.type} names unknown node ${msg.nodeId}`);
+        const op: PinOp = msg.type === 'pin' ? { x: msg.x, y: msg.y, z: msg.z } : null;
+        // Latest wins per node: re-inserting keeps the backlog in arrival order.
+        c.pinBacklog.delete(msg.nodeId);
+        if (c.pinBacklog.size >= MAX_PENDING_PINS_PER_CLIENT) return this.refusePin(c, 'too many pin changes waiting for the rate limit');
+        c.pinBacklog.set(msg.nodeId, op);
+        const before = this.m.pinsApplied;
+        this.drainPins(c, Date.now());
+        if (c.pinBacklog.size > 0 && this.m.pinsApplied === before) this.m.pinsThrottled++;
         return;
+      }
     }
+  }
+
+  private refusePin(c: Client, message: string): void {
+    this.m.pinsRefused++;
+    const now = Date.now();
+    if (now - c.pinRefusedNotified < 1000) return;
+    c.pinRefusedNotified = now;
+    this.sendJson(c, { type: 'error', code: 'pin-refused', message });
+  }
+
+  /** Applies a client's waiting pin changes as far as its token bucket allows. */
+  private drainPins(c: Client, now: number): void {
+    if (c.pinBacklog.size === 0) return;
+    c.pinTokens = Math.min(PIN_RATE_PER_SEC, c.pinTokens + ((now - c.pinRefillAt) / 1000) * PIN_RATE_PER_SEC);
+    c.pinRefillAt = now;
+    for (const [nodeId, op] of c.pinBacklog) {
+      if (c.pinTokens < 1) break;
+      c.pinBacklog.delete(nodeId);
+      if (op && !this.pins.has(nodeId) && this.pins.size >= MAX_PINS) {
+        this.refusePin(c, `at most ${MAX_PINS} pinned nodes`);
+        continue;
+      }
+      c.pinTokens -= 1;
+      if (op) this.pins.set(nodeId, op);
+      else this.pins.delete(nodeId);
+      this.m.pinsApplied++;
+      // The leader's own pins are already in its physics (and supersede any older one still queued for
+      // it); everyone else's go to it.
+      this.leaderPinOutbox.delete(nodeId);
+      if (c.id !== this.leaderId) this.leaderPinOutbox.set(nodeId, op);
+    }
+    this.flushLeaderPins();
+  }
+
+  /** Writes pending pin changes to the leader unless its socket is backed up (then on a later tick). */
+  private flushLeaderPins(): void {
+    if (this.leaderPinOutbox.size === 0) return;
+    const leader = this.leaderId ? this.clients.get(this.leaderId) : undefined;
+    if (!leader) {
+      this.leaderPinOutbox.clear(); // the next leader gets the whole pin set on election
+      return;
+    }
+    if (this.backedUp(leader)) return;
+    for (const [nodeId, op] of this.leaderPinOutbox) {
+      this.sendJson(leader, op ? { type: 'pin', nodeId, x: op.x, y: op.y, z: op.z } : { type: 'unpin', nodeId });
+    }
+    this.leaderPinOutbox.clear();
   }
 
   private onFrame(c: Client, buf: Buffer): void {
@@ -519,36 +665,91 @@ class StreamServerImpl implements StreamServer {
   }
 
   private onDelta(d: GraphDelta): void {
-    for (const a of d.upserts.agents ?? []) this.agentInfo.set(a.id, { swarmId: a.swarmId, mock: a.mock });
-    for (const id of d.removals.agents ?? []) this.agentInfo.delete(id);
+    // Structural: an agent, edge, swarm or session appearing or going, or a status change. Everything
+    // else (metrics, counters) is a metric update and may wait for the slower metric interval.
+    let urgent = (d.upserts.sessions?.length ?? 0) > 0;
+    for (const k of ['agents', 'edges', 'sessions', 'swarms'] as const) if ((d.removals[k]?.length ?? 0) > 0) urgent = true;
+    for (const a of d.upserts.agents ?? []) {
+      const prev = this.agentInfo.get(a.id);
+      if (!prev || prev.status !== a.status) urgent = true;
+      this.agentInfo.set(a.id, { swarmId: a.swarmId, mock: a.mock, nodeId: a.nodeId, status: a.status });
+    }
+    for (const sw of d.upserts.swarms ?? []) {
+      if (this.swarmStatus.get(sw.id) !== (sw.status ?? '')) urgent = true;
+      this.swarmStatus.set(sw.id, sw.status ?? '');
+    }
+    for (const id of d.removals.swarms ?? []) this.swarmStatus.delete(id);
+    for (const e of d.upserts.edges ?? []) {
+      if (!this.edgeIds.has(e.id)) urgent = true;
+      this.edgeIds.add(e.id);
+    }
+    for (const id of d.removals.edges ?? []) this.edgeIds.delete(id);
+    if (urgent) this.pendingUrgent = true;
+    if (this.pendingDelta.empty) this.pendingSince = Date.now();
+    for (const id of d.removals.agents ?? []) {
+      const info = this.agentInfo.get(id);
+      // A removed agent's pin goes with it (keeps the pin set bounded by the graph).
+      if (info && this.pins.delete(info.nodeId)) this.leaderPinOutbox.delete(info.nodeId);
+      this.agentInfo.delete(id);
+    }
     this.pendingDelta.add(d);
     this.graphVersion++;
     this.scheduleFlush();
   }
 
   /**
-   * Leading-edge throttle: the first change after a quiet period goes out on the next turn (changes
-   * made in the same turn are merged), later ones wait for the rest of the 1/deltaHz interval.
+   * Leading-edge throttles, one for deltas and one for events (separate message types, each at most
+   * deltaHz per client): the first change after a quiet period goes out on the next turn (changes made
+   * in the same turn are merged), later ones wait for the rest of the 1/deltaHz interval. Separate, so
+   * a log line flushed on its own never holds back the agent change that follows it; and an interval
+   * starts only when something was sent, so an empty flush (the safety tick, every client backed up)
+   * delays nothing.
    */
   private scheduleFlush(): void {
-    if (this.flushTimer || this.closed) return;
-    const wait = Math.max(0, this.lastFlushAt + this.deltaIntervalMs - Date.now());
+    if (this.closed) return;
+    const interval = this.deltaIntervalMs;
+    let at = Infinity;
+    if (!this.pendingDelta.empty) at = Math.min(at, this.deltaDueAt());
+    if (this.ring.latest > this.eventsFlushedTo) at = Math.min(at, this.lastEventsAt + interval);
+    if (this.clientsDueAt !== null) at = Math.min(at, this.clientsDueAt);
+    const now = Date.now();
+    const when = at === Infinity ? now : Math.max(now, at);
+    if (this.flushTimer) {
+      // Already scheduled: only move it earlier (a structural change behind a pending metric update).
+      if (when >= this.flushAt) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushAt = when;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
-      this.lastFlushAt = Date.now();
       try {
         this.deltaTick();
       } catch (e) {
         this.log.error({ err: String(e) }, 'delta flush failed');
       }
-    }, wait);
+      if (!this.pendingDelta.empty || this.ring.latest > this.eventsFlushedTo || this.clientsDueAt !== null) this.scheduleFlush();
+    }, when - now);
   }
 
-  /** Coalesced deltas and new events, once per 1/deltaHz. */
+  /**
+   * When the pending delta may go out: a structural change 1/deltaHz after the last delta; metric
+   * updates 1/metricHz after it and METRIC_GATHER_MS after the first of them arrived, so the structural
+   * part of the same engine change (pushed a little later) still finds the slot free.
+   */
+  private deltaDueAt(): number {
+    if (this.pendingUrgent) return this.lastDeltaAt + this.deltaIntervalMs;
+    return Math.max(this.lastDeltaAt + this.metricIntervalMs, (this.pendingSince ?? 0) + METRIC_GATHER_MS);
+  }
+
+  /** Coalesced deltas and new events, each at most once per 1/deltaHz per client. */
   private deltaTick(): void {
     const now = Date.now();
-    const global = this.pendingDelta.empty ? null : this.pendingDelta.toDelta();
-    if (global) {
+    const interval = this.deltaIntervalMs;
+    let global: GraphDelta | null = null;
+    if (!this.pendingDelta.empty && now >= this.deltaDueAt()) {
+      global = this.pendingDelta.toDelta();
+      this.pendingUrgent = false;
+      this.pendingSince = null;
       this.pendingDelta.agents.clear();
       this.pendingDelta.edges.clear();
       this.pendingDelta.sessions.clear();
@@ -558,7 +759,16 @@ class StreamServerImpl implements StreamServer {
       this.pendingDelta.rmSessions.clear();
       this.pendingDelta.rmSwarms.clear();
     }
-    const encoded = new Map<string, GraphDelta>();
+    const doEvents = this.ring.latest > this.eventsFlushedTo && now - this.lastEventsAt >= interval;
+    if (doEvents) this.eventsFlushedTo = this.ring.latest;
+    let sentDelta = false;
+    let sentEvents = false;
+    let dueAt: number | null = null;
+    const due = (t: number) => {
+      dueAt = dueAt === null ? t : Math.min(dueAt, t);
+    };
+    // Each filter's delta is filtered and JSON-encoded once; clients only differ by their seq.
+    const encoded = new Map<string, string | null>();
     const eventCache = new Map<number, string>();
     for (const c of this.clients.values()) {
       if (now - c.budgetWindowStart >= 1000) {
@@ -573,7 +783,9 @@ class StreamServerImpl implements StreamServer {
         }
         continue;
       }
-      if (hold) {
+      // Held for later: backed up (the slow safety tick retries), or not yet due its next delta.
+      const deltaDue = now - c.deltaSentAt >= interval;
+      if (hold || (global && !deltaDue)) {
         if (global) {
           c.held ??= new DeltaAccumulator();
           c.held.add(global);
@@ -583,24 +795,39 @@ class StreamServerImpl implements StreamServer {
             c.needsSnapshot = true;
           }
         }
-        continue;
-      }
-      let d: GraphDelta | null = null;
-      if (c.held) {
-        if (global) c.held.add(global);
-        d = filterDelta(c.held.toDelta(), c.filter, this.visibleFor(c.filter));
-        c.held = null;
-      } else if (global) {
-        const key = filterKey(c.filter);
-        d = encoded.get(key) ?? null;
-        if (!d) {
-          d = filterDelta(global, c.filter, this.visibleFor(c.filter));
-          encoded.set(key, d);
+        if (hold) continue;
+        due(c.deltaSentAt + interval);
+      } else {
+        let body: string | null = null;
+        if (c.held) {
+          if (global) c.held.add(global);
+          body = encodeDeltaBody(filterDelta(c.held.toDelta(), c.filter, this.visibleFor(c.filter)));
+          c.held = null;
+        } else if (global) {
+          const key = filterKey(c.filter);
+          body = encoded.get(key) ?? null;
+          if (!encoded.has(key)) {
+            body = encodeDeltaBody(filterDelta(global, c.filter, this.visibleFor(c.filter)));
+            encoded.set(key, body);
+          }
+        }
+        if (body !== null) {
+          this.rawSend(c, `{"type":"delta","seq":${++c.deltaSeq},${body}`, false);
+          c.deltaSentAt = now;
+          sentDelta = true;
         }
       }
-      if (d && !deltaEmpty(d)) this.sendJson(c, { type: 'delta', seq: ++c.deltaSeq, upserts: d.upserts, removals: d.removals });
-      this.sendEvents(c, eventCache);
+      if (c.eventCursor !== null && c.eventCursor < this.ring.latest) {
+        if (now - c.eventsSentAt >= interval) {
+          this.sendEvents(c, eventCache);
+          c.eventsSentAt = now;
+          sentEvents = true;
+        } else due(c.eventsSentAt + interval);
+      }
     }
+    if (sentDelta) this.lastDeltaAt = now;
+    if (sentEvents) this.lastEventsAt = now;
+    this.clientsDueAt = dueAt;
   }
 
   private sendEvents(c: Client, cache: Map<number, string>): void {
@@ -643,6 +870,7 @@ class StreamServerImpl implements StreamServer {
 
   /** Fan-out of the latest leader frame: the same Buffer to every follower that is due one. */
   private positionTick(): void {
+    this.pinTick();
     const frame = this.frame;
     if (!frame) return;
     const now = Date.now();
@@ -663,6 +891,12 @@ class StreamServerImpl implements StreamServer {
     }
   }
 
+  private pinTick(): void {
+    const now = Date.now();
+    for (const c of this.clients.values()) if (c.pinBacklog.size > 0) this.drainPins(c, now);
+    this.flushLeaderPins();
+  }
+
   private reelect(): void {
     const now = Date.now();
     const next = electLeader(this.clients.values(), this.leaderId, now, this.opts.telemetry.nodeIdsInUse.size > 0);
@@ -677,6 +911,9 @@ class StreamServerImpl implements StreamServer {
     }
     this.log.info({ from: prev, to: next }, 'layout leader changed');
     for (const c of this.clients.values()) this.sendLayout(c, false);
+    // The new leader continues from the last positions and gets every pin the relay holds, after its role.
+    this.leaderPinOutbox = new Map(this.pins);
+    this.flushLeaderPins();
   }
 
   // ---- health and heartbeat ----
@@ -792,13 +1029,20 @@ class StreamServerImpl implements StreamServer {
       if (c.helloTimer) clearTimeout(c.helloTimer);
       c.ws.close(CloseCode.goingAway, 'relay shutting down');
     }
-    const deadline = setTimeout(() => {
-      for (const c of this.clients.values()) c.ws.terminate();
-    }, 1000);
-    deadline.unref?.();
+    // A peer that stopped reading never completes the close handshake (ws would wait 30 s): wait up to
+    // 1 s for the others, then terminate whoever is left, so shutdown is never held by a stalled tab.
+    const end = Date.now() + 1000;
+    while (this.clients.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.clients.values()) c.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    clearTimeout(deadline);
+    this.ring.close();
   }
+}
+
+/** `"upserts":{...},"removals":{...}}`: a delta message's tail, shared by every client of one filter; null when empty. */
+export function encodeDeltaBody(d: GraphDelta): string | null {
+  if (deltaEmpty(d)) return null;
+  return `"upserts":${JSON.stringify(d.upserts)},"removals":${JSON.stringify(d.removals)}}`;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

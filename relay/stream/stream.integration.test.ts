@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';
-import { CloseCode, EVENT_RING_SIZE, WS_MAX_PAYLOAD } from '../../shared/protocol/messages.js';
+import { CloseCode, EVENT_RING_SIZE, WS_MAX_PAYLOAD, type DeltaMessage } from '../../shared/protocol/messages.js';
+import { METRIC_DELTA_HZ } from './server.js';
 import { connectClient, startHarness, TestClient, type Harness } from './testing/harness.js';
 
 let h: Harness;
@@ -52,6 +53,44 @@ describe('/wss basics', () => {
     expect(deltas.length).toBeLessThan(100);
     for (const d of deltas) expect(d.upserts.agents?.filter((a) => a.id === 'agent-1').length ?? 0).toBeLessThanOrEqual(1);
     expect(deltas.map((d) => d.seq)).toEqual(deltas.map((_, i) => i + 1));
+  });
+
+  it('caps metric-only deltas at METRIC_DELTA_HZ and structural ones at deltaHz, losing no final state', async () => {
+    h = await startHarness();
+    h.telemetry.agents(agent(1));
+    const c = await client();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const countSince = (from: number, pred: (d: DeltaMessage) => boolean) => c.of('delta').slice(from).filter(pred).length;
+
+    // Metric churn (tokens) every 10 ms: merged into deltas at most METRIC_DELTA_HZ apart.
+    let from = c.of('delta').length;
+    let t0 = Date.now();
+    for (let i = 1; i <= 50; i++) {
+      h.telemetry.agents(agent(1, { tokens: i }));
+      await sleep(10);
+    }
+    await c.waitFor((x) => x.of('delta').some((d) => d.upserts.agents?.some((a) => a.tokens === 50)), 'final tokens');
+    // Upper bounds only (the relay's spacing cannot be shorter than what the client saw over the span).
+    let span = Date.now() - t0;
+    expect(countSince(from, (d) => (d.upserts.agents?.length ?? 0) > 0)).toBeLessThanOrEqual(Math.floor(span / (1000 / METRIC_DELTA_HZ)) + 2);
+
+    // Status churn is structural: it may use every 1/deltaHz slot, never more.
+    from = c.of('delta').length;
+    t0 = Date.now();
+    for (let i = 1; i <= 50; i++) {
+      h.telemetry.agents(agent(1, { status: i % 2 ? 'busy' : 'idle', tokens: 100 + i }));
+      await sleep(10);
+    }
+    await c.waitFor((x) => x.of('delta').some((d) => d.upserts.agents?.some((a) => a.tokens === 150 && a.status === 'idle')), 'final status');
+    span = Date.now() - t0;
+    expect(countSince(from, (d) => (d.upserts.agents?.length ?? 0) > 0)).toBeLessThanOrEqual(Math.floor(span / 100) + 2);
+    // A new agent behind a pending metric update carries it along.
+    h.telemetry.agents(agent(1, { tokens: 999 }));
+    h.telemetry.agents(agent(2));
+    await c.waitFor((x) => x.of('delta').some((d) => (d.upserts.agents ?? []).some((a) => a.id === 'agent-2')), 'new agent');
+    await c.waitFor((x) => x.of('delta').some((d) => (d.upserts.agents ?? []).some((a) => a.id === 'agent-1' && a.tokens === 999)), 'metric update delivered');
+    const seqs = c.of('delta').map((d) => d.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
   it('sends a status change as a delta and an event; removals as removals', async () => {
@@ -146,6 +185,8 @@ describe('/wss malformed input closes only that socket', () => {
     ['JSON that is not an object', (c) => c.send('[1,2]'), CloseCode.unsupportedData],
     ['a hello with wrong field types', (c) => c.send({ type: 'hello', protocolVersion: 'one' }), CloseCode.invalidPayload],
     ['a pin with NaN-like coordinates', (c) => c.send('{"type":"pin","nodeId":1,"x":1e999,"y":0,"z":0}'), CloseCode.invalidPayload],
+    ['a pin with an injection string as node id', (c) => c.send({ type: 'pin', nodeId: '1; rm -rf /', x: 0, y: 0, z: 0 }), CloseCode.invalidPayload],
+    ['an unpin of a node id outside the V2 id space', (c) => c.send({ type: 'unpin', nodeId: 2 ** 31 }), CloseCode.invalidPayload],
     ['binary before hello', (c, ids) => c.ws.send(frameFor(ids)), CloseCode.unsupportedData],
     ['an oversized message', (c) => c.send('x'.repeat(WS_MAX_PAYLOAD + 1)), CloseCode.messageTooBig],
     ['a frame of the wrong length', (c, ids) => { c.hello(); c.ws.send(Buffer.concat([frameFor(ids), Buffer.from([1, 2, 3])])); }, CloseCode.invalidPayload],
@@ -282,5 +323,100 @@ describe('/wss event resume', () => {
     await c3.waitFor((x) => x.of('event').length > 0, 'gap replay');
     expect(c3.of('event')[0]).toMatchObject({ replay: true, gap: true });
     expect(c3.of('event')[0]!.events).toHaveLength(EVENT_RING_SIZE);
+  });
+});
+
+describe('/wss pin forwarding', () => {
+  const pinsOf = (c: TestClient) => c.of('pin');
+
+  it('forwards a follower\'s pin and unpin to the leader only, never echoing the leader\'s own', async () => {
+    h = await startHarness();
+    h.telemetry.agents(agent(1), agent(2));
+    const [n1, n2] = h.telemetry.snapshot().agents.map((a) => a.nodeId) as [number, number];
+    const leader = await client();
+    const follower = await client();
+    const other = await client();
+    leader.hello({ physicsScore: 100 });
+    follower.hello({ physicsScore: 1 });
+    other.hello({ physicsScore: 1 });
+    await leader.waitFor((x) => x.role() === 'leader', 'leader');
+    follower.send({ type: 'pin', nodeId: n1, x: 1.5, y: -2, z: 3 });
+    await leader.waitFor((x) => pinsOf(x).length === 1, 'pin at the leader');
+    expect(pinsOf(leader)[0]).toEqual({ type: 'pin', nodeId: n1, x: 1.5, y: -2, z: 3 });
+    follower.send({ type: 'unpin', nodeId: n1 });
+    await leader.waitFor((x) => x.of('unpin').length === 1, 'unpin at the leader');
+    expect(leader.of('unpin')[0]).toEqual({ type: 'unpin', nodeId: n1 });
+    leader.send({ type: 'pin', nodeId: n2, x: 0, y: 0, z: 0 });
+    leader.send({ type: 'ping', t: 1 });
+    await leader.waitFor((x) => x.of('pong').length > 0, 'pong after own pin');
+    expect(pinsOf(leader)).toHaveLength(1);
+    expect(pinsOf(follower)).toHaveLength(0);
+    expect(pinsOf(other)).toHaveLength(0);
+    expect(h.stream.metrics().pinsApplied).toBe(3);
+  });
+
+  it('a newly elected leader receives the latest pins (not unpinned ones, not removed agents\')', async () => {
+    h = await startHarness();
+    h.telemetry.agents(agent(1), agent(2), agent(3));
+    const [n1, n2, n3] = h.telemetry.snapshot().agents.map((a) => a.nodeId) as [number, number, number];
+    const first = await client();
+    const second = await client();
+    const viewer = await client();
+    first.hello({ physicsScore: 100 });
+    second.hello({ physicsScore: 50 });
+    viewer.hello({ physicsScore: 1 });
+    await first.waitFor((x) => x.role() === 'leader', 'first leads');
+    viewer.send({ type: 'pin', nodeId: n1, x: 1, y: 1, z: 1 });
+    viewer.send({ type: 'pin', nodeId: n1, x: 9, y: 9, z: 9 });
+    viewer.send({ type: 'pin', nodeId: n2, x: 2, y: 2, z: 2 });
+    viewer.send({ type: 'unpin', nodeId: n2 });
+    first.send({ type: 'pin', nodeId: n3, x: 3, y: 3, z: 3 });
+    await first.waitFor((x) => x.of('unpin').length === 1, 'ops at the first leader');
+    h.telemetry.graph.removeAgent('agent-3');
+    await viewer.waitFor((x) => x.of('delta').some((d) => d.removals.agents?.includes('agent-3') ?? false), 'removal seen');
+    await first.close();
+    await second.waitFor((x) => x.role() === 'leader', 'second takes over');
+    await second.waitFor((x) => pinsOf(x).length > 0, 'pins at the new leader');
+    second.send({ type: 'ping', t: 2 });
+    await second.waitFor((x) => x.of('pong').length > 0, 'settled');
+    expect(pinsOf(second)).toEqual([{ type: 'pin', nodeId: n1, x: 9, y: 9, z: 9 }]);
+    expect(second.of('unpin')).toHaveLength(0);
+    // The role arrives before the pins.
+    const roleAt = second.msgs.findIndex((m) => m.type === 'layout' && m.role === 'leader');
+    expect(roleAt).toBeLessThan(second.msgs.findIndex((m) => m.type === 'pin'));
+  });
+
+  it('rate-limits a flood of pins per client, coalescing to the latest position (nothing lost, nothing queued)', async () => {
+    h = await startHarness();
+    h.telemetry.agents(agent(1));
+    const [n1] = h.telemetry.snapshot().agents.map((a) => a.nodeId) as [number];
+    const leader = await client();
+    const dragger = await client();
+    leader.hello({ physicsScore: 100 });
+    dragger.hello({ physicsScore: 1 });
+    await leader.waitFor((x) => x.role() === 'leader', 'leader');
+    const N = 300;
+    for (let i = 0; i < N; i++) dragger.send({ type: 'pin', nodeId: n1, x: i, y: 0, z: 0 });
+    await leader.waitFor((x) => pinsOf(x).some((p) => p.x === N - 1), 'final drag position at the leader');
+    expect(pinsOf(leader).length).toBeLessThan(N / 2);
+    expect(pinsOf(leader).at(-1)).toEqual({ type: 'pin', nodeId: n1, x: N - 1, y: 0, z: 0 });
+    expect(h.stream.metrics().pinsThrottled).toBeGreaterThan(0);
+    expect(dragger.closed).toBeNull();
+  });
+
+  it('a pin naming an unknown node closes only that socket with 1007', async () => {
+    h = await startHarness();
+    h.telemetry.agents(agent(1));
+    const leader = await client();
+    const bad = await client();
+    leader.hello({ physicsScore: 100 });
+    bad.hello({ physicsScore: 1 });
+    await leader.waitFor((x) => x.role() === 'leader', 'leader');
+    bad.send({ type: 'pin', nodeId: 777_777, x: 0, y: 0, z: 0 });
+    await bad.waitFor((x) => x.closed !== null, 'closed');
+    expect(bad.closed!.code).toBe(CloseCode.invalidPayload);
+    expect(bad.closed!.reason).toMatch(/unknown node/);
+    expect(pinsOf(leader)).toHaveLength(0);
+    expect(leader.closed).toBeNull();
   });
 });

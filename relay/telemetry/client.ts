@@ -22,8 +22,12 @@ export type McpClientState = 'idle' | 'connecting' | 'authenticating' | 'initial
 export const RECONNECT = {
   /** First retry after a connection that never became ready. */
   BASE_MS: 250,
-  /** Cap of the exponential backoff: a down server is retried at least this often. */
-  MAX_MS: 10_000,
+  /**
+   * Cap of the exponential backoff: a down server is retried at least this often. Kept low because the
+   * relay must be back within 5 s of the server returning (issue 7): jitter only shortens it, so the wait is
+   * at most 2 s, and a connect attempt to a closed local port costs next to nothing.
+   */
+  MAX_MS: 2_000,
   FACTOR: 2,
   /** Fraction of the delay randomised, so many relays do not reconnect in lockstep. */
   JITTER: 0.2,

@@ -154,6 +154,20 @@ export const PerformanceMessageSchema = z.object({
 });
 
 export const ServerErrorSchema = z.object({ type: z.literal('error'), code: z.string(), message: z.string() });
+
+/**
+ * A viewer pinned a node (relay -> layout leader only): the leader's physics holds it at x, y, z. The
+ * relay keeps the latest pins and sends them all to a newly elected leader.
+ */
+export const ServerPinSchema = z.object({
+  type: z.literal('pin'),
+  nodeId: z.number().int().min(0).max(0x3fffffff),
+  x: z.number().finite(),
+  y: z.number().finite(),
+  z: z.number().finite(),
+});
+/** A viewer released a pinned node (relay -> layout leader only). */
+export const ServerUnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(0x3fffffff) });
 export const PongSchema = z.object({ type: z.literal('pong'), t: z.number(), serverTime: z.number() });
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
@@ -167,6 +181,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   PerformanceMessageSchema,
   ServerErrorSchema,
   PongSchema,
+  ServerPinSchema,
+  ServerUnpinSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type ServerHello = z.infer<typeof ServerHelloSchema>;
@@ -177,6 +193,8 @@ export type HealthMessage = z.infer<typeof HealthMessageSchema>;
 export type SessionMessage = z.infer<typeof SessionMessageSchema>;
 export type LayoutMessage = z.infer<typeof LayoutMessageSchema>;
 export type PerformanceMessage = z.infer<typeof PerformanceMessageSchema>;
+export type ServerPinMessage = z.infer<typeof ServerPinSchema>;
+export type ServerUnpinMessage = z.infer<typeof ServerUnpinSchema>;
 
 // ---- client -> server ----
 

@@ -111,6 +111,8 @@ export async function startHarness(
 
 export class TestClient {
   readonly msgs: ServerMessage[] = [];
+  /** Date.now() when each of `msgs` arrived. */
+  readonly msgTimes: number[] = [];
   readonly frames: Buffer[] = [];
   closed: { code: number; reason: string } | null = null;
   readonly ws: WebSocket;
@@ -125,7 +127,10 @@ export class TestClient {
     this.ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (isBinary) this.frames.push(buf);
-      else this.msgs.push(JSON.parse(buf.toString('utf8')) as ServerMessage);
+      else {
+        this.msgs.push(JSON.parse(buf.toString('utf8')) as ServerMessage);
+        this.msgTimes.push(Date.now());
+      }
     });
     this.ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
@@ -137,8 +142,8 @@ export class TestClient {
     return this.msgs.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
   }
 
-  async waitFor(pred: (c: this) => boolean, what: string): Promise<void> {
-    await waitFor(() => pred(this), what);
+  async waitFor(pred: (c: this) => boolean, what: string, ms?: number): Promise<void> {
+    await waitFor(() => pred(this), what, ms);
   }
 
   send(msg: unknown): void {
