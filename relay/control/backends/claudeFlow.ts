@@ -1,0 +1,284 @@
+/**
+ * Backend over a bare claude-flow 2.7 CLI (no session manager in the container). claude-flow prints no
+ * JSON and keeps no uuid of ours, so the relay keeps its own record per session (StateStore) and reads
+ * claude-flow's ids from `hive-mind sessions` / `hive-mind status` text, matching by objective.
+ * `hive-mind spawn` never exits and `hive-mind stop` does not end it: we start it in its own process
+ * group (setsid in the container, a detached group locally) tagged with `--hivescope-session <uuid>`
+ * (an unknown flag claude-flow ignores) so stop/pause/resume/reap can find the group by that tag.
+ */
+import crypto from 'node:crypto';
+import type { Session, SessionStatus } from '../../../shared/model/session.js';
+import { TERMINAL_SESSION_STATUSES } from '../../../shared/model/session.js';
+import { ControlError, clip } from '../errors.js';
+import type { ExecResult } from '../exec.js';
+import { hiveStopNotFound, parseHiveMetrics, parseHiveSessions, type HiveMetrics, parseHiveStatus, parsePids, parseProcStatPgid } from '../parsers.js';
+import type { StateStore, StoredSession } from '../stateStore.js';
+import type { Backend, ListResult, RunFn, SpawnRequest } from './types.js';
+
+export const TAG_FLAG = '--hivescope-session';
+
+/** A stable uuid-shaped id for a claude-flow session the relay did not spawn (so routes can address it). */
+export function uuidForForeignSession(sessionId: string): string {
+  const h = crypto.createHash('sha256').update(`claude-flow:${sessionId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** claude-flow reads a leading `-` as a flag; a leading space keeps the objective positional. */
+export function objectiveArg(task: string): string {
+  return task.startsWith('-') ? ` ${task}` : task;
+}
+
+function failed(what: string, r: ExecResult): ControlError {
+  return new ControlError('command-failed', `claude-flow ${what} exited with ${r.exitCode}: ${clip(r.stderr.trim() || r.stdout.trim() || '(no output)')}`, {
+    exitCode: r.exitCode,
+    stderr: clip(r.stderr, 2000),
+  });
+}
+
+export interface ClaudeFlowBackendOptions {
+  run: RunFn;
+  store: StateStore;
+  /** argv that runs claude-flow. Default ['claude-flow']. */
+  cli?: readonly string[];
+  /** 'docker': wrap the spawn in setsid and find its group through /proc; 'local': the driver made the group. */
+  driverKind: 'docker' | 'local';
+}
+
+type Cf = NonNullable<StoredSession['cf']>;
+
+export class ClaudeFlowBackend implements Backend {
+  readonly name = 'claude-flow' as const;
+  private readonly cli: readonly string[];
+
+  constructor(private readonly o: ClaudeFlowBackendOptions) {
+    this.cli = o.cli ?? ['claude-flow'];
+  }
+
+  private cf(uuid: string): Cf {
+    const s = this.o.store.get(uuid);
+    if (!s?.cf) throw new ControlError('session-not-found', `no session ${uuid}`);
+    return s.cf;
+  }
+
+  private patch(uuid: string, p: Partial<Cf>, swarmId?: string | null): void {
+    const s = this.o.store.get(uuid);
+    if (!s?.cf) return;
+    this.o.store.update(uuid, { cf: { ...s.cf, ...p }, ...(swarmId !== undefined ? { swarmId } : {}) }, 'claude-flow');
+  }
+
+  private toSession(uuid: string, s: StoredSession): Session {
+    const cf = s.cf!;
+    return {
+      uuid,
+      swarmId: s.swarmId,
+      task: cf.task,
+      priority: cf.priority,
+      status: cf.status,
+      createdAt: cf.createdAt,
+      updatedAt: s.updatedAt,
+      lastActivity: s.updatedAt,
+      config: cf.config,
+      backend: 'claude-flow',
+      progress: cf.progress,
+      agentCount: cf.agentCount,
+      replaces: cf.replaces,
+    };
+  }
+
+  async create(req: SpawnRequest): Promise<string> {
+    const uuid = crypto.randomUUID();
+    const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
+    this.o.store.set(uuid, {
+      swarmId: null,
+      backend: 'claude-flow',
+      updatedAt: Date.now(),
+      cf: { sessionId: null, task: req.task, priority, config: req.config, status: 'created', createdAt: Date.now(), pid: null, replaces: req.replaces, progress: null, agentCount: null },
+    });
+    return uuid;
+  }
+
+  async start(uuid: string, req: SpawnRequest): Promise<void> {
+    const argv = [
+      ...(this.o.driverKind === 'docker' ? ['setsid'] : []),
+      ...this.cli,
+      'hive-mind',
+      'spawn',
+      objectiveArg(req.task),
+      '--queen-type',
+      req.config.strategy,
+      '--max-workers',
+      String(Math.min(20, Math.max(1, req.config.maxAgents))),
+      '--workerTypes',
+      req.config.agentTypes.filter((t) => t !== 'queen').join(',') || 'researcher',
+      TAG_FLAG,
+      uuid,
+    ];
+    const r = await this.o.run(argv, { idempotent: false, detached: true });
+    if (r.exitCode !== 0) {
+      this.patch(uuid, { status: 'failed' });
+      throw failed('hive-mind spawn', r);
+    }
+    this.patch(uuid, { status: 'starting', pid: r.pid });
+  }
+
+  /** One exec: `hive-mind sessions`; our records fill in what it does not say. */
+  async list(): Promise<ListResult> {
+    const r = await this.o.run([...this.cli, 'hive-mind', 'sessions'], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('hive-mind sessions', r);
+    const listed = parseHiveSessions(r.stdout);
+    const bySid = new Map(listed.map((l) => [l.sessionId, l]));
+    const known = new Set<string>();
+    const ours = this.o.store.entries().filter(([, s]) => s.backend === 'claude-flow' && s.cf);
+    for (const [, s] of ours) if (s.cf!.sessionId) known.add(s.cf!.sessionId);
+    // Match newly spawned sessions (no claude-flow id yet) by objective, oldest first.
+    for (const [uuid, s] of ours.filter(([, s]) => !s.cf!.sessionId).sort((a, b) => a[1].cf!.createdAt - b[1].cf!.createdAt)) {
+      const hit = listed.find((l) => !known.has(l.sessionId) && l.objective === s.cf!.task.trim());
+      if (hit) {
+        known.add(hit.sessionId);
+        this.patch(uuid, { sessionId: hit.sessionId });
+      }
+    }
+    for (const l of listed) {
+      if (known.has(l.sessionId)) continue;
+      // A session someone started outside the relay: show it under a stable uuid.
+      const uuid = uuidForForeignSession(l.sessionId);
+      this.o.store.set(uuid, {
+        swarmId: null,
+        backend: 'claude-flow',
+        updatedAt: l.updatedAt ?? Date.now(),
+        cf: { sessionId: l.sessionId, task: l.objective ?? '', priority: 'medium', config: null, status: 'running', createdAt: l.createdAt ?? Date.now(), pid: null, replaces: null, progress: null, agentCount: null },
+      });
+    }
+    const out: Session[] = [];
+    for (const [uuid, s] of this.o.store.entries()) {
+      if (s.backend !== 'claude-flow' || !s.cf) continue;
+      const l = s.cf.sessionId ? bySid.get(s.cf.sessionId) : undefined;
+      if (l) {
+        const status: SessionStatus = l.status === 'paused' ? 'paused' : l.status === 'active' ? (s.cf.status === 'paused' ? 'paused' : 'running') : s.cf.status;
+        this.patch(uuid, { status, progress: l.progress, agentCount: l.agents });
+      } else if (s.cf.sessionId && (s.cf.status === 'running' || s.cf.status === 'starting')) {
+        // claude-flow lists only active and paused sessions: one that left the list has ended.
+        this.patch(uuid, { status: 'stopped' });
+      }
+      out.push(this.toSession(uuid, this.o.store.get(uuid)!));
+    }
+    return { sessions: out, skipped: 0 };
+  }
+
+  /** Swarm ids: `hive-mind status`, matched by objective to sessions that have none yet. */
+  async discover(pending: readonly string[]): Promise<void> {
+    if (pending.length === 0) return;
+    const r = await this.o.run([...this.cli, 'hive-mind', 'status'], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('hive-mind status', r);
+    const swarms = parseHiveStatus(r.stdout);
+    const taken = new Set(this.o.store.entries().map(([, s]) => s.swarmId).filter(Boolean));
+    for (const uuid of pending) {
+      const s = this.o.store.get(uuid);
+      if (!s?.cf || s.swarmId) continue;
+      const hit = swarms.find((w) => !taken.has(w.swarmId) && w.objective === s.cf!.task.trim());
+      if (hit) {
+        taken.add(hit.swarmId);
+        this.patch(uuid, { status: s.cf.status === 'starting' || s.cf.status === 'created' ? 'running' : s.cf.status, agentCount: hit.totalAgents }, hit.swarmId);
+      }
+    }
+  }
+
+  async metrics(): Promise<HiveMetrics> {
+    const r = await this.o.run([...this.cli, 'hive-mind', 'metrics'], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('hive-mind metrics', r);
+    return parseHiveMetrics(r.stdout);
+  }
+
+  async get(uuid: string): Promise<Session> {
+    this.cf(uuid);
+    return this.toSession(uuid, this.o.store.get(uuid)!);
+  }
+
+  /** Process group of the session's spawn, or null when none is alive. */
+  private async group(uuid: string): Promise<number | null> {
+    const cf = this.cf(uuid);
+    if (this.o.driverKind === 'local') return cf.pid;
+    const r = await this.o.run(['pgrep', '-f', `hivescope-session ${uuid}`], { idempotent: true });
+    const pids = parsePids(r.stdout).sort((a, b) => a - b);
+    if (pids.length === 0) return null;
+    const st = await this.o.run(['cat', `/proc/${pids[0]}/stat`], { idempotent: true });
+    return st.exitCode === 0 ? parseProcStatPgid(st.stdout) : null;
+  }
+
+  private async signal(uuid: string, sig: 'TERM' | 'STOP' | 'CONT'): Promise<boolean> {
+    const pgid = await this.group(uuid);
+    if (pgid === null) return false;
+    const r = await this.o.run(['kill', `-${sig}`, '--', `-${pgid}`], { idempotent: true });
+    return r.exitCode === 0;
+  }
+
+  async stop(uuid: string): Promise<SessionStatus> {
+    const cf = this.cf(uuid);
+    if (cf.sessionId) {
+      const r = await this.o.run([...this.cli, 'hive-mind', 'stop', cf.sessionId], { idempotent: true });
+      if (r.exitCode !== 0 && !hiveStopNotFound(r.stdout, r.stderr)) throw failed('hive-mind stop', r);
+    }
+    // `hive-mind stop` leaves the spawn running: end its process group ourselves (CONT first in case it is paused).
+    await this.signal(uuid, 'CONT').catch(() => false);
+    await this.signal(uuid, 'TERM');
+    this.patch(uuid, { status: 'stopped' });
+    return 'stopped';
+  }
+
+  async pause(uuid: string): Promise<SessionStatus> {
+    const cf = this.cf(uuid);
+    if (TERMINAL_SESSION_STATUSES.includes(cf.status)) throw new ControlError('command-failed', `session ${uuid} is ${cf.status}`);
+    if (!(await this.signal(uuid, 'STOP'))) throw new ControlError('command-failed', `session ${uuid} has no running process to pause`);
+    this.patch(uuid, { status: 'paused' });
+    return 'paused';
+  }
+
+  async resume(uuid: string): Promise<SessionStatus> {
+    const cf = this.cf(uuid);
+    if (!(await this.signal(uuid, 'CONT'))) throw new ControlError('command-failed', `session ${uuid} has no process to resume`);
+    if (cf.sessionId) await this.o.run([...this.cli, 'hive-mind', 'resume', cf.sessionId], { idempotent: true });
+    this.patch(uuid, { status: 'running' });
+    return 'running';
+  }
+
+  async cleanup(maxAgeHours: number): Promise<number | null> {
+    const cutoff = Date.now() - maxAgeHours * 3_600_000;
+    let n = 0;
+    for (const [uuid, s] of this.o.store.entries()) {
+      if (s.backend === 'claude-flow' && s.cf && (s.cf.status === 'completed' || s.cf.status === 'failed' || s.cf.status === 'stopped') && s.updatedAt < cutoff) {
+        this.o.store.delete(uuid);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Sessions that claim to run without a live tagged process -> interrupted (one `ps` exec). */
+  async reap(): Promise<string[]> {
+    const live = new Set<string>();
+    if (this.o.driverKind === 'docker') {
+      const r = await this.o.run(['ps', '-eo', 'pid,args'], { idempotent: true });
+      for (const m of r.stdout.matchAll(/hivescope-session ([0-9a-f-]{36})/g)) live.add(m[1]!);
+    }
+    const out: string[] = [];
+    for (const [uuid, s] of this.o.store.entries()) {
+      if (s.backend !== 'claude-flow' || !s.cf || !['running', 'starting', 'paused'].includes(s.cf.status)) continue;
+      const alive = this.o.driverKind === 'docker' ? live.has(uuid) : s.cf.pid !== null && pidAlive(s.cf.pid);
+      // Foreign sessions (no pid, no tag) cannot be judged: leave them as claude-flow reports them.
+      if (!alive && (s.cf.pid !== null || this.o.driverKind === 'docker') && s.cf.config !== null) {
+        this.patch(uuid, { status: 'interrupted' });
+        out.push(uuid);
+      }
+    }
+    return out;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Backend over the container kit's session manager (upstream-contracts.md section 2 plus
+ * stop/pause/resume/reap). Every call is one exec with an argv array; the task text travels as one
+ * argument and the metadata as one JSON argument, so nothing is ever interpolated into a command line.
+ */
+import type { SessionStatus } from '../../../shared/model/session.js';
+import { ControlError, clip } from '../errors.js';
+import type { ExecResult } from '../exec.js';
+import { parseCleanupOutput, parseCreateOutput, parseReapOutput, parseRegistry, parseSessionJson } from '../parsers.js';
+import type { Backend, ListResult, RunFn, SpawnRequest } from './types.js';
+
+/** Where the image keeps it. */
+export const SESSION_MANAGER_PATH = '/app/scripts/hive-session-manager.sh';
+
+function failed(what: string, r: ExecResult): ControlError {
+  return new ControlError('command-failed', `session manager ${what} exited with ${r.exitCode}: ${clip(r.stderr.trim() || r.stdout.trim() || '(no output)')}`, {
+    exitCode: r.exitCode,
+    stderr: clip(r.stderr, 2000),
+  });
+}
+
+function notFound(r: ExecResult): boolean {
+  return r.exitCode !== 0 && /not[ _-]?found/i.test(`${r.stdout}\n${r.stderr}`);
+}
+
+export class SessionManagerBackend implements Backend {
+  readonly name = 'session-manager' as const;
+
+  /** `prefix`: the argv that runs the CLI, e.g. [SESSION_MANAGER_PATH] or [node, cli.js]. */
+  constructor(
+    private readonly run: RunFn,
+    private readonly prefix: readonly string[],
+  ) {}
+
+  async create(req: SpawnRequest): Promise<string> {
+    const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
+    const meta = { ...req.config, priority, ...(req.replaces ? { replaces: req.replaces } : {}) };
+    const r = await this.run([...this.prefix, 'create', req.task, priority, JSON.stringify(meta)], { idempotent: false });
+    if (r.exitCode !== 0) throw failed('create', r);
+    return parseCreateOutput(r.stdout);
+  }
+
+  async start(uuid: string): Promise<void> {
+    const r = await this.run([...this.prefix, 'start', uuid], { idempotent: false, detached: true });
+    if (r.exitCode !== 0) throw failed('start', r);
+  }
+
+  async list(): Promise<ListResult> {
+    const r = await this.run([...this.prefix, 'list'], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('list', r);
+    return parseRegistry(r.stdout);
+  }
+
+  async get(uuid: string) {
+    const r = await this.run([...this.prefix, 'get', uuid], { idempotent: true });
+    if (r.exitCode !== 0 && !notFound(r)) throw failed('get', r);
+    const s = r.exitCode === 0 ? parseSessionJson(r.stdout, uuid) : 'not_found';
+    if (s === 'not_found') throw new ControlError('session-not-found', `no session ${uuid}`);
+    return s;
+  }
+
+  private async action(verb: 'stop' | 'pause' | 'resume', uuid: string, result: SessionStatus): Promise<SessionStatus> {
+    const r = await this.run([...this.prefix, verb, uuid], { idempotent: true });
+    if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
+    // Exit 1 without "not found" is the kit's "wrong state" (e.g. resume of a session that is not paused).
+    if (r.exitCode === 1) throw new ControlError('conflict', `cannot ${verb} session ${uuid}: ${clip(r.stderr.trim().replace(/^error:\s*/, '') || 'wrong state')}`);
+    if (r.exitCode !== 0) throw failed(verb, r);
+    return result;
+  }
+
+  stop(uuid: string) {
+    return this.action('stop', uuid, 'stopped');
+  }
+  pause(uuid: string) {
+    return this.action('pause', uuid, 'paused');
+  }
+  resume(uuid: string) {
+    return this.action('resume', uuid, 'running');
+  }
+
+  async cleanup(maxAgeHours: number): Promise<number | null> {
+    const r = await this.run([...this.prefix, 'cleanup', String(Math.max(0, Math.floor(maxAgeHours)))], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('cleanup', r);
+    return parseCleanupOutput(r.stdout).count;
+  }
+
+  async reap(): Promise<string[]> {
+    const r = await this.run([...this.prefix, 'reap'], { idempotent: true });
+    if (r.exitCode !== 0) throw failed('reap', r);
+    return parseReapOutput(r.stdout).uuids;
+  }
+}

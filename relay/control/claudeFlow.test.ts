@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { routes, InitializeSwarmResponseSchema, SESSION_UUID_PATTERN } from '../../shared/api.js';
+import { startHarness, validSpawn, type Harness } from './testing/harness.js';
+import { ClaudeFlowBackend, objectiveArg, uuidForForeignSession } from './backends/claudeFlow.js';
+import type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
+import type { SessionChange } from './controlPlane.js';
+import type { FakeDriver } from './testing/fakeDriver.js';
+
+const SESSIONS = (objective: string, sid = 'session-1795219881169-cq461upx2', status = 'active') => `══════════════════════════════
+🟢 bgswarm
+Session ID: ${sid}
+Status: ${status}
+Objective: ${objective}
+Progress: 25%
+Created: 11/21/2026, 12:11:21 AM
+Last Updated: 11/21/2026, 12:11:51 AM
+
+Real Progress:
+  Agents: 4
+  Tasks: 1/4
+══════════════════════════════
+`;
+const STATUS = (objective: string) => `Swarm: bgswarm
+ID: swarm-1795219881166-xfgygyoal
+Objective: ${objective}
+Queen Type: adaptive
+Status: active
+Created: 11/21/2026, 12:11:21 AM
+Total Agents: 4
+`;
+
+/** claude-flow in a container, as far as the backend can see it through exec. */
+class ClaudeFlowContainer implements ExecDriver {
+  readonly kind = 'docker' as const;
+  readonly container = 'cf-test';
+  calls: string[][] = [];
+  spawned: { objective: string; uuid: string } | null = null;
+  stopped = false;
+  signals: string[] = [];
+  async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
+    const a = [...argv];
+    this.calls.push(a);
+    const ok = (stdout = '', stderr = '') => ({ exitCode: 0, stdout, stderr, durationMs: 1, pid: null });
+    const j = a.join(' ');
+    if (a[0] === 'setsid' && a[2] === 'hive-mind' && a[3] === 'spawn') {
+      expect(o.detached).toBe(true);
+      this.spawned = { objective: a[4]!.trim(), uuid: a[a.length - 1]! };
+      return ok();
+    }
+    if (j === 'claude-flow hive-mind sessions') return ok(this.spawned && !this.stopped ? SESSIONS(this.spawned.objective) : 'No active or paused sessions found\n');
+    if (j === 'claude-flow hive-mind status') return ok(this.spawned && !this.stopped ? STATUS(this.spawned.objective) : 'No active swarms found\n');
+    if (a[0] === 'pgrep') return ok(this.spawned && a[2] === `hivescope-session ${this.spawned.uuid}` && !this.stopped ? '4321\n4325\n' : '');
+    if (a[0] === 'cat' && a[1] === '/proc/4321/stat') return ok('4321 (node) S 1 4321 4321 0 -1\n');
+    if (a[0] === 'kill') {
+      this.signals.push(`${a[1]} ${a[3]}`);
+      if (a[1] === '-TERM') this.stopped = true;
+      return ok();
+    }
+    if (a[1] === 'hive-mind' && a[2] === 'stop') return ok('🛑 Stopped Session Summary:\n');
+    if (a[1] === 'hive-mind' && a[2] === 'resume') return ok('resumed\n');
+    if (j === 'ps -eo pid,args') return ok(this.spawned && !this.stopped ? `  1 init\n4321 node cli.js hive-mind spawn x --hivescope-session ${this.spawned.uuid}\n` : '  1 init\n');
+    return { exitCode: 127, stdout: '', stderr: 'not found', durationMs: 1, pid: null };
+  }
+  async close() {}
+}
+
+let h: (Harness & { fake: FakeDriver }) | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+const until = async (cond: () => boolean, ms = 5000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+async function cfHarness() {
+  const drv = new ClaudeFlowContainer();
+  h = await startHarness({ driver: drv, env: { HIVE_CONTAINER: 'cf-test' }, deps: { backend: (run, store) => new ClaudeFlowBackend({ run, store, driverKind: 'docker' }) } });
+  return drv;
+}
+
+describe('bare claude-flow backend', () => {
+  it('spawns detached in its own session tagged with the uuid, then learns session and swarm ids from the text', async () => {
+    const drv = await cfHarness();
+    const changes: SessionChange[] = [];
+    h!.cp.on('session', (c) => changes.push(c));
+    const r = await h!.call('POST', routes.initializeSwarm.path, { ...validSpawn, strategy: 'tactical', maxAgents: 4 });
+    expect(r.status).toBe(202);
+    const { uuid } = InitializeSwarmResponseSchema.parse(r.body);
+    await until(() => drv.spawned !== null);
+    const spawn = drv.calls.find((c) => c[0] === 'setsid')!;
+    expect(spawn).toEqual(['setsid', 'claude-flow', 'hive-mind', 'spawn', 'build a REST API', '--queen-type', 'tactical', '--max-workers', '4', '--workerTypes', 'coordinator,coder', '--hivescope-session', uuid]);
+    await until(() => changes.some((c) => c.uuid === uuid && c.swarmId === 'swarm-1795219881166-xfgygyoal'));
+    const s = await h!.cp.getSession(uuid);
+    expect(s).toMatchObject({ backend: 'claude-flow', status: 'running', progress: 0.25, agentCount: 4 });
+    expect(h!.cp.store.get(uuid)!.cf!.sessionId).toBe('session-1795219881169-cq461upx2');
+  });
+
+  it('stop runs hive-mind stop and then ends the spawn\'s process group, which that command does not', async () => {
+    const drv = await cfHarness();
+    const changes: SessionChange[] = [];
+    h!.cp.on('session', (c) => changes.push(c));
+    const { uuid } = InitializeSwarmResponseSchema.parse((await h!.call('POST', routes.initializeSwarm.path, validSpawn)).body);
+    await until(() => changes.some((c) => c.uuid === uuid && c.swarmId !== null));
+    expect((await h!.call('POST', `/api/bots/pause-task/${uuid}`)).body).toEqual({ uuid, status: 'paused' });
+    expect(drv.signals).toEqual(['-STOP -4321']);
+    expect((await h!.call('POST', `/api/bots/resume-task/${uuid}`)).body).toEqual({ uuid, status: 'running' });
+    expect((await h!.call('DELETE', `/api/bots/remove-task/${uuid}`)).body).toEqual({ uuid, status: 'stopped' });
+    const order = drv.calls.map((c) => c.join(' '));
+    const stopAt = order.indexOf('claude-flow hive-mind stop session-1795219881169-cq461upx2');
+    const killAt = order.indexOf('kill -TERM -- -4321');
+    expect(stopAt).toBeGreaterThan(-1);
+    expect(killAt).toBeGreaterThan(stopAt);
+  });
+
+  it('the reaper marks a session whose tagged process is gone as interrupted', async () => {
+    const drv = await cfHarness();
+    const changes: SessionChange[] = [];
+    h!.cp.on('session', (c) => changes.push(c));
+    const { uuid } = InitializeSwarmResponseSchema.parse((await h!.call('POST', routes.initializeSwarm.path, validSpawn)).body);
+    await until(() => changes.some((c) => c.uuid === uuid && c.swarmId !== null));
+    expect(await h!.cp.reap()).toEqual([]);
+    drv.stopped = true; // killed with SIGKILL: claude-flow would still say "active"
+    expect(await h!.cp.reap()).toEqual([uuid]);
+  });
+
+  it('shows sessions started outside the relay under a stable uuid', async () => {
+    const drv = await cfHarness();
+    drv.spawned = { objective: 'someone else', uuid: 'x' };
+    const { sessions } = await h!.cp.listSessions();
+    const u = uuidForForeignSession('session-1795219881169-cq461upx2');
+    expect(u).toMatch(SESSION_UUID_PATTERN);
+    expect(sessions).toEqual([expect.objectContaining({ uuid: u, task: 'someone else', status: 'running', backend: 'claude-flow', config: null })]);
+  });
+
+  it('keeps an objective that starts with a dash positional', () => {
+    expect(objectiveArg('--help me')).toBe(' --help me');
+    expect(objectiveArg('build')).toBe('build');
+  });
+});

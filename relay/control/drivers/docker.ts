@@ -1,0 +1,271 @@
+/**
+ * Docker exec driver (dockerode against DOCKER_HOST or /var/run/docker.sock). The container name comes
+ * only from configuration. Output is demultiplexed by our own decoder and bounded; the exit code is
+ * read only after the stream ended (before that the Engine reports ExitCode null).
+ */
+import Docker from 'dockerode';
+import { ControlError, clip } from '../errors.js';
+import { assertArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
+import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
+
+export interface ContainerState {
+  exists: boolean;
+  running: boolean;
+  paused: boolean;
+  restarting: boolean;
+  startedAt: string | null;
+}
+
+export interface ContainerStatsSample {
+  cpuPercent: number | null;
+  memoryBytes: number | null;
+}
+
+export interface DockerEvent {
+  action: string;
+  container: string;
+  time: number;
+}
+
+/** Maps an Engine API / socket failure to a control error kind. */
+export function dockerErrorToControl(err: unknown, container: string): ControlError {
+  if (err instanceof ControlError) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: string } };
+  const msg = e.json?.message ?? e.message ?? String(err);
+  if (e.statusCode === 404) return new ControlError('container-not-running', `container ${container} does not exist: ${clip(msg)}`);
+  if (e.statusCode === 409) return new ControlError('container-not-running', `container ${container} is not running: ${clip(msg)}`);
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT') {
+    return new ControlError('docker-unavailable', `Docker engine unreachable (${e.code}): ${clip(msg)}`);
+  }
+  return new ControlError('command-failed', `Docker API error${e.statusCode ? ` ${e.statusCode}` : ''}: ${clip(msg)}`);
+}
+
+export class DockerDriver implements ExecDriver {
+  readonly kind = 'docker' as const;
+  readonly docker: Docker;
+  private closed = false;
+  private readonly sockets = new Set<NodeJS.ReadableStream & { destroy?: () => void }>();
+
+  /**
+   * When the container has `timeout` (busybox and coreutils do), non-detached commands run under
+   * `timeout -s KILL` a second past our own deadline, so a command we gave up on does not linger in
+   * the container (the Engine API cannot kill an exec). Set by probeTimeoutWrapper().
+   */
+  timeoutWrapper = false;
+
+  constructor(
+    readonly container: string,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  /** Checks once whether `timeout` exists in the container and enables the wrapper if so. */
+  async probeTimeoutWrapper(): Promise<boolean> {
+    const r = await this.exec(['timeout', '5', 'true'], { timeoutMs: 5000, maxOutputBytes: 4096 }).catch(() => null);
+    this.timeoutWrapper = r?.exitCode === 0;
+    return this.timeoutWrapper;
+  }
+
+  async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
+    assertArgv(argv);
+    if (this.closed) throw new ControlError('command-failed', 'docker driver is closed');
+    const started = performance.now();
+    const c = this.docker.getContainer(this.container);
+    const env = o.env ? Object.entries(o.env).map(([k, v]) => `${k}=${v}`) : undefined;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new ControlError('timeout', `${argv[0]} ${argv[1] ?? ''} did not finish within ${o.timeoutMs} ms`));
+      }, o.timeoutMs);
+    });
+    const work = async (): Promise<ExecResult> => {
+      let exec: Docker.Exec;
+      try {
+        const cmd = this.timeoutWrapper && !o.detached ? ['timeout', '-s', 'KILL', String(Math.ceil(o.timeoutMs / 1000) + 1), ...argv] : [...argv];
+        exec = await c.exec({ Cmd: cmd, Env: env, AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
+      } catch (err) {
+        throw dockerErrorToControl(err, this.container);
+      }
+      if (o.detached) {
+        try {
+          await exec.start({ Detach: true, abortSignal: abort.signal });
+        } catch (err) {
+          throw dockerErrorToControl(err, this.container);
+        }
+        return { exitCode: 0, stdout: '', stderr: '', durationMs: performance.now() - started, pid: null };
+      }
+      let stream: NodeJS.ReadableStream & { destroy?: () => void };
+      try {
+        stream = (await exec.start({ hijack: true, stdin: false, abortSignal: abort.signal })) as typeof stream;
+      } catch (err) {
+        throw dockerErrorToControl(err, this.container);
+      }
+      this.sockets.add(stream);
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+        const dec = new DockerStreamDecoder();
+        const out: Buffer[] = [];
+        const errb: Buffer[] = [];
+        let total = 0;
+        let done = false;
+        const finish = (e?: Error) => {
+          if (done) return;
+          done = true;
+          this.sockets.delete(stream);
+          abort.signal.removeEventListener('abort', onAbort);
+          if (e) {
+            stream.destroy?.();
+            reject(e);
+          } else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errb).toString('utf8') });
+        };
+        const onAbort = () => finish(new ControlError('timeout', 'exec aborted'));
+        abort.signal.addEventListener('abort', onAbort);
+        stream.on('data', (chunk: Buffer) => {
+          if (done) return;
+          try {
+            for (const f of dec.push(chunk, o.maxOutputBytes)) {
+              total += f.payload.length;
+              if (total > o.maxOutputBytes) {
+                finish(new ControlError('output-too-large', `${argv[0]} wrote more than ${o.maxOutputBytes} bytes of output`));
+                return;
+              }
+              (f.stream === 'stderr' ? errb : out).push(Buffer.from(f.payload));
+            }
+          } catch (err) {
+            if (err instanceof DockerFrameTooLargeError) finish(new ControlError('output-too-large', `${argv[0]} wrote more than ${o.maxOutputBytes} bytes of output`));
+            else finish(err instanceof DockerStreamError ? new ControlError('parse-error', err.message) : (err as Error));
+          }
+        });
+        stream.on('end', () => (dec.buffered === 0 ? finish() : finish(new ControlError('parse-error', 'exec stream ended inside a frame'))));
+        stream.on('close', () => (dec.buffered === 0 ? finish() : finish(new ControlError('parse-error', 'exec stream closed inside a frame'))));
+        stream.on('error', (err: Error) => finish(dockerErrorToControl(err, this.container)));
+      });
+      let info: Docker.ExecInspectInfo;
+      try {
+        info = await exec.inspect({ abortSignal: abort.signal });
+      } catch (err) {
+        throw dockerErrorToControl(err, this.container);
+      }
+      // A stream that ended while the process still runs means the container stopped under us.
+      if (info.ExitCode === null) throw new ControlError('container-not-running', `exec in ${this.container} ended without an exit code (container stopped?)`);
+      return { exitCode: info.ExitCode, stdout, stderr, durationMs: performance.now() - started, pid: null };
+    };
+    try {
+      return await Promise.race([work(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async inspectState(): Promise<ContainerState> {
+    try {
+      const info = await this.docker.getContainer(this.container).inspect();
+      return {
+        exists: true,
+        running: info.State.Running && !info.State.Paused,
+        paused: info.State.Paused,
+        restarting: info.State.Restarting,
+        startedAt: info.State.StartedAt ?? null,
+      };
+    } catch (err) {
+      const e = err as { statusCode?: number };
+      if (e.statusCode === 404) return { exists: false, running: false, paused: false, restarting: false, startedAt: null };
+      throw dockerErrorToControl(err, this.container);
+    }
+  }
+
+  /** One stats sample (cpu from the pre/cur deltas the Engine returns with one-shot=false). */
+  async stats(): Promise<ContainerStatsSample> {
+    try {
+      const s = (await this.docker.getContainer(this.container).stats({ stream: false })) as unknown as {
+        cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+        precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+        memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+      };
+      return containerStatsFromEngine(s);
+    } catch (err) {
+      throw dockerErrorToControl(err, this.container);
+    }
+  }
+
+  /** Subscribes to the container's lifecycle events; returns an unsubscribe. Errors end the subscription. */
+  async subscribeEvents(onEvent: (e: DockerEvent) => void, onEnd: (err: Error | null) => void): Promise<() => void> {
+    let stream: NodeJS.ReadableStream & { destroy?: () => void };
+    try {
+      stream = (await this.docker.getEvents({
+        filters: { type: ['container'], container: [this.container], event: ['start', 'die', 'restart', 'oom', 'pause', 'unpause', 'stop', 'kill', 'destroy', 'create'] },
+      })) as typeof stream;
+    } catch (err) {
+      throw dockerErrorToControl(err, this.container);
+    }
+    this.sockets.add(stream);
+    let buf = '';
+    let ended = false;
+    const end = (err: Error | null) => {
+      if (ended) return;
+      ended = true;
+      this.sockets.delete(stream);
+      onEnd(err);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      if (buf.length > 1024 * 1024) buf = ''; // an event is small; garbage this large is dropped
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        try {
+          const ev = JSON.parse(line) as { Action?: string; status?: string; Actor?: { Attributes?: { name?: string } }; time?: number };
+          const action = ev.Action ?? ev.status;
+          if (typeof action === 'string') onEvent({ action: action.split(':')[0]!, container: ev.Actor?.Attributes?.name ?? this.container, time: (ev.time ?? 0) * 1000 });
+        } catch {
+          // not an event line; the Engine only sends JSON here
+        }
+      }
+    });
+    stream.on('end', () => end(null));
+    stream.on('close', () => end(null));
+    stream.on('error', (err: Error) => end(err));
+    return () => {
+      ended = true;
+      this.sockets.delete(stream);
+      stream.destroy?.();
+    };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw dockerErrorToControl(err, this.container);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sockets) s.destroy?.();
+    this.sockets.clear();
+  }
+}
+
+/** CPU percent and memory from one Engine stats document (null when a field is missing). */
+export function containerStatsFromEngine(s: {
+  cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+}): ContainerStatsSample {
+  let cpuPercent: number | null = null;
+  const cu = s.cpu_stats?.cpu_usage?.total_usage;
+  const pcu = s.precpu_stats?.cpu_usage?.total_usage;
+  const sys = s.cpu_stats?.system_cpu_usage;
+  const psys = s.precpu_stats?.system_cpu_usage;
+  if (cu !== undefined && pcu !== undefined && sys !== undefined && psys !== undefined && sys > psys) {
+    cpuPercent = ((cu - pcu) / (sys - psys)) * (s.cpu_stats?.online_cpus ?? 1) * 100;
+  }
+  const usage = s.memory_stats?.usage;
+  const memoryBytes = usage === undefined ? null : usage - (s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.cache ?? 0);
+  return { cpuPercent, memoryBytes };
+}

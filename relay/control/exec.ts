@@ -1,0 +1,44 @@
+/**
+ * The one exec interface both drivers implement (docker exec through the Engine API, or local child
+ * processes). Arguments are always an argv array: nothing here ever goes through a shell.
+ */
+
+export interface ExecOptions {
+  /** Kill (local) or abandon (docker) the command after this long; the call fails with kind `timeout`. */
+  timeoutMs: number;
+  /** stdout + stderr cap; more fails the call (never silently cut). */
+  maxOutputBytes: number;
+  /** Extra environment, `NAME=value` semantics. */
+  env?: Record<string, string>;
+  /**
+   * Start and return at once without waiting for the command to end (docker `exec -d`). The local
+   * driver puts it in its own process group so a stop can end the whole group.
+   */
+  detached?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** For detached commands when the driver knows it (local: the process group leader); else null. */
+  pid: number | null;
+}
+
+export interface ExecDriver {
+  readonly kind: 'docker' | 'local';
+  /** Container name for docker, null for local. */
+  readonly container: string | null;
+  exec(argv: readonly string[], opts: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+/** Thrown by drivers for argv that must never reach a process (defence in depth behind the validators). */
+export function assertArgv(argv: readonly string[]): void {
+  if (argv.length === 0) throw new TypeError('empty argv');
+  for (const a of argv) {
+    if (typeof a !== 'string') throw new TypeError('argv entries must be strings');
+    if (a.includes('\u0000')) throw new TypeError('argv entry contains NUL');
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Public surface of the control plane (issue 4). The lead wires `createControlPlane` and
+ * `controlRoutes` in relay/main.ts; everything else here is for tests, benches and health/metrics.
+ */
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config.js';
+import { ControlPlane, chooseDriver, type ControlPlaneDeps } from './controlPlane.js';
+
+export { ControlPlane, chooseDriver } from './controlPlane.js';
+export type { ControlHealth, SessionChange, ControlActivity, ControlEvents, McpTools, ControlTiming, ControlPerformance, ControlMetricsSnapshot, ControlPlaneDeps } from './controlPlane.js';
+export { controlRoutes, type ControlRoutesOptions } from '../http/controlRoutes.js';
+export { renderControlMetrics } from './metrics.js';
+export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
+export { toHttpError, sendError, errorHandler } from '../http/errors.js';
+export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
+
+/**
+ * Picks the driver (config.driver; auto = docker when the container runs, else local), probes the
+ * backend, starts timers, the Docker event subscription and (local + embedded) the engine.
+ */
+export async function createControlPlane(deps: { config: RelayConfig; logger: Logger } & Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>): Promise<ControlPlane> {
+  const logger = deps.logger.child({ part: 'control' });
+  const driver = deps.driver !== undefined ? deps.driver : await chooseDriver(deps.config, logger);
+  const cp = new ControlPlane(deps.config, logger, driver, { ...deps, logger });
+  await cp.start();
+  return cp;
+}
