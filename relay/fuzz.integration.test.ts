@@ -179,7 +179,7 @@ describe(`hostile input, seed ${SEED}: 10,000 inputs lose nothing`, () => {
             p = pick(r, [`/api/bots/pause-task/${id}`, `/api/bots/resume-task/${id}`, `/api/bots/remove-task/${id}`, `/api/sessions/${id}`]);
             body = '';
           } else body = mutateBytes(r, new TextEncoder().encode(JSON.stringify(base.initialize)));
-          const res = await fetch(relay.url + p, { method, headers: { 'content-type': pick(r, ['application/json', 'application/json', 'text/plain']) }, body: method === 'GET' ? undefined : body });
+          const res = await fetch(relay.url + p, { method, headers: { 'content-type': pick(r, ['application/json', 'application/json', 'text/plain']) }, body: method === 'GET' ? undefined : typeof body === 'string' ? body : Buffer.from(body) });
           const text = await res.text();
           if (res.status >= 500) bad.push(`${method} ${p.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)}`);
           else if (res.status >= 400) {
