@@ -893,7 +893,9 @@ export class ControlPlane {
     } else {
       this.containerRunning = null;
     }
-    await this.detectBackend();
+    const backend = await this.detectBackend();
+    // Ask our kit what it can do once, up front, so the first spawn already costs one exec.
+    if (backend instanceof SessionManagerBackend) await backend.capabilities();
     await this.refresh().catch((err: unknown) => this.logger.warn({ err }, 'first session list failed'));
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(() => void fn().catch((err: unknown) => this.logger.debug({ err }, 'control timer')), ms);

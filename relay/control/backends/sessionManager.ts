@@ -32,15 +32,48 @@ export class SessionManagerBackend implements Backend {
     private readonly prefix: readonly string[],
   ) {}
 
+  /**
+   * What the session manager says it can do (`capabilities`, our kit only; upstream's script has no
+   * such subcommand and answers with an error, which reads as "nothing extra"). Asked once.
+   */
+  private caps: Promise<{ createStart: boolean }> | null = null;
+  /** Sessions whose `create --start` already started them: `start` is then a no-op. */
+  private readonly startedAtCreate = new Set<string>();
+
+  capabilities(): Promise<{ createStart: boolean }> {
+    this.caps ??= this.run([...this.prefix, 'capabilities'], { idempotent: true }).then(
+      (r) => {
+        if (r.exitCode !== 0) return { createStart: false };
+        try {
+          const c = JSON.parse(r.stdout.trim().split('\n')[0] ?? '') as { createStart?: unknown };
+          return { createStart: c?.createStart === true };
+        } catch {
+          return { createStart: false };
+        }
+      },
+      () => {
+        this.caps = null; // a transient failure: ask again next time
+        return { createStart: false };
+      },
+    );
+    return this.caps;
+  }
+
   async create(req: SpawnRequest): Promise<string> {
     const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
     const meta = { ...req.config, priority, ...(req.replaces ? { replaces: req.replaces } : {}) };
-    const r = await this.run([...this.prefix, 'create', req.task, priority, JSON.stringify(meta)], { idempotent: false });
+    // One exec per spawn where the kit supports it: create and start in the same process.
+    const { createStart } = await this.capabilities();
+    const argv = [...this.prefix, 'create', req.task, priority, JSON.stringify(meta)];
+    const r = await this.run(createStart ? [...argv, '--start'] : argv, { idempotent: false });
     if (r.exitCode !== 0) throw failed('create', r);
-    return parseCreateOutput(r.stdout);
+    const uuid = parseCreateOutput(r.stdout);
+    if (createStart) this.startedAtCreate.add(uuid);
+    return uuid;
   }
 
   async start(uuid: string): Promise<void> {
+    if (this.startedAtCreate.delete(uuid)) return;
     const r = await this.run([...this.prefix, 'start', uuid], { idempotent: false, detached: true });
     if (r.exitCode !== 0) throw failed('start', r);
   }

@@ -21,7 +21,10 @@ export function argvViolation(argv: readonly string[]): string | null {
   if (cmd !== FAKE_SM) return `unexpected command ${JSON.stringify(cmd)}`;
   const uuidOnly = () => (rest.length === 1 && SESSION_UUID_PATTERN.test(rest[0]!) ? null : `${sub} needs exactly one valid uuid, got ${JSON.stringify(rest)}`);
   switch (sub) {
+    case 'capabilities':
+      return rest.length === 0 ? null : 'capabilities with arguments';
     case 'create': {
+      if (rest.length === 4 && rest[3] === '--start') rest.pop();
       if (rest.length !== 3) return `create with ${rest.length} args`;
       if (!TaskTextSchema.safeParse(rest[0]).success) return 'create with an invalid task';
       if (!['low', 'medium', 'high'].includes(rest[1]!)) return `create with priority ${JSON.stringify(rest[1])}`;
@@ -85,6 +88,8 @@ export class FakeDriver implements ExecDriver {
   /** Number of list calls before a started session gets its swarm id. */
   swarmIdAfterLists = 1;
   private readonly listsSinceStart = new Map<string, number>();
+  /** Answer `capabilities` like our kit (true) or like upstream's script, which has no such subcommand (false). */
+  createStart = false;
   /** Simulated latency per call (ms); uses setTimeout so fake timers control it. */
   latencyMs = 0;
   closed = false;
@@ -131,13 +136,14 @@ export class FakeDriver implements ExecDriver {
           agent_count: null,
           dir: `/workspace/.swarm/sessions/${uuid}`,
         });
+        if (a.at(-1) === '--start' && this.createStart) this.startSession(uuid);
         return ok(`${uuid}\n`);
       }
+      case 'capabilities':
+        return this.createStart ? ok('{"kit":"hivescope","version":"0.1.0","createStart":true,"pauseResume":true,"reap":true}\n') : { exitCode: 2, stdout: '', stderr: 'unknown subcommand capabilities' };
       case 'start':
         if (!e) return nf();
-        e.status = 'running';
-        e.runner_pid = 4242;
-        this.listsSinceStart.set(x!, 0);
+        this.startSession(x!);
         return ok();
       case 'list': {
         for (const [u, n] of this.listsSinceStart) {
@@ -176,6 +182,13 @@ export class FakeDriver implements ExecDriver {
       default:
         return { exitCode: 2, stdout: '', stderr: `unknown subcommand ${sub}` };
     }
+  }
+
+  private startSession(uuid: string): void {
+    const e = this.registry.get(uuid)!;
+    e.status = 'running';
+    e.runner_pid = 4242;
+    this.listsSinceStart.set(uuid, 0);
   }
 
   // ---- the parts of DockerDriver the control plane uses for health (docker kind only) ----
