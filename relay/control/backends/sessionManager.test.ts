@@ -21,7 +21,7 @@ describe('session manager backend: spawn cost', () => {
     const uuids = [];
     for (let i = 0; i < 3; i++) {
       const uuid = await b.create(req);
-      await b.start(uuid, req);
+      await b.start(uuid);
       uuids.push(uuid);
     }
     const subs = fake.calls.map((c) => c.argv[1]);
@@ -37,7 +37,7 @@ describe('session manager backend: spawn cost', () => {
     const fake = new FakeDriver();
     const b = backendOver(fake);
     const uuid = await b.create(req);
-    await b.start(uuid, req);
+    await b.start(uuid);
     expect(fake.calls.map((c) => [c.argv[1], c.detached])).toEqual([
       ['capabilities', false],
       ['create', false],
