@@ -1,0 +1,216 @@
+/**
+ * "Spawn Hive Mind" (upstream's MultiAgentInitializationPrompt): topology, max agents 3-20 (8), 12 agent
+ * types with upstream's 7 defaults, neural toggle, task description, plus strategy and priority. Validates
+ * with the route's own schema (the relay validates the same way), hints to add the queen for a
+ * hierarchical topology, shows whether MCP telemetry is connected, and after submitting shows a notice
+ * with the session id that advances until the swarm id and the first agents arrive.
+ */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { validateBody, RestError } from '../net/rest.js';
+import { spawnPhase } from '../state/apply.js';
+import { TOPOLOGIES, STRATEGIES, PRIORITIES, type Topology, type Strategy, type Priority } from '../../shared/index.js';
+
+export const PROMPT_AGENT_TYPES = ['queen', 'coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer', 'reviewer', 'documenter', 'monitor', 'specialist'] as const;
+export const DEFAULT_PROMPT_TYPES: readonly string[] = ['coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer'];
+
+export interface SpawnForm {
+  topology: Topology;
+  maxAgents: number;
+  strategy: Strategy;
+  priority: Priority;
+  enableNeural: boolean;
+  agentTypes: string[];
+  customPrompt: string;
+}
+
+export const DEFAULT_SPAWN_FORM: SpawnForm = {
+  topology: 'mesh',
+  maxAgents: 8,
+  strategy: 'adaptive',
+  priority: 'medium',
+  enableNeural: true,
+  agentTypes: [...DEFAULT_PROMPT_TYPES],
+  customPrompt: '',
+};
+
+/** Person-readable validation messages for the form (empty when it can be sent). */
+export function spawnFormIssues(form: SpawnForm): string[] {
+  const issues: string[] = [];
+  if (form.agentTypes.length === 0) issues.push('Select at least one agent type.');
+  if (form.customPrompt.trim().length === 0) issues.push('Describe the task for the swarm.');
+  if (issues.length > 0) return issues;
+  const v = validateBody('initializeSwarm', form);
+  return v.ok ? [] : v.issues;
+}
+
+export function SpawnPrompt() {
+  const open = useHive((s) => s.spawnOpen);
+  const notice = useHive((s) => s.spawnNotice);
+  return (
+    <>
+      {open && <SpawnDialog />}
+      {notice && <SpawnNoticeView />}
+    </>
+  );
+}
+
+function SpawnDialog() {
+  const store = useHiveStore();
+  const { rest } = useServices();
+  const mcp = useHive((s) => s.health?.telemetry.state ?? null);
+  const [form, setForm] = useState<SpawnForm>(DEFAULT_SPAWN_FORM);
+  const [issues, setIssues] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const firstField = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => firstField.current?.focus(), []);
+
+  const close = () => store.setState({ spawnOpen: false });
+  const toggleType = (t: string) =>
+    setForm((f) => ({ ...f, agentTypes: f.agentTypes.includes(t) ? f.agentTypes.filter((x) => x !== t) : [...f.agentTypes, t] }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const problems = spawnFormIssues(form);
+    setIssues(problems);
+    if (problems.length > 0) return;
+    setBusy(true);
+    try {
+      const r = await rest.call('initializeSwarm', { body: form });
+      store.setState({
+        spawnOpen: false,
+        spawnNotice: { uuid: r.uuid, status: r.status, swarmId: r.swarmId, agentsSeen: 0, startedAt: Date.now(), error: null },
+      });
+    } catch (err) {
+      const m = err instanceof RestError ? (err.issues.length ? err.issues : [`${err.message}${err.code ? ` (${err.code})` : ''}`]) : [String(err)];
+      setIssues(m);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const hierarchicalWithoutQueen = form.topology === 'hierarchical' && !form.agentTypes.includes('queen');
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
+      <form className="modal spawn" role="dialog" aria-modal="true" aria-labelledby="spawn-title" onSubmit={submit} data-testid="spawn-prompt" noValidate>
+        <h2 id="spawn-title">Spawn Hive Mind</h2>
+        <p className={`mcp-indicator ${mcp === 'connected' ? 'ok' : 'warn'}`} data-testid="mcp-indicator" data-state={mcp ?? 'unknown'}>
+          <span className="dot" aria-hidden="true" />
+          {mcp === 'connected' ? 'MCP telemetry connected: agents will appear as they spawn.' : `MCP telemetry ${mcp ?? 'unknown'}: the swarm can start, but live agents may not show until it reconnects.`}
+        </p>
+        <label>
+          Task description
+          <textarea
+            ref={firstField}
+            name="customPrompt"
+            rows={3}
+            value={form.customPrompt}
+            onChange={(e) => setForm({ ...form, customPrompt: e.target.value })}
+            placeholder="What should the swarm do?"
+            aria-invalid={issues.length > 0 && form.customPrompt.trim() === ''}
+          />
+        </label>
+        <div className="row">
+          <label>
+            Topology
+            <select name="topology" value={form.topology} onChange={(e) => setForm({ ...form, topology: e.target.value as Topology })}>
+              {TOPOLOGIES.map((t) => (
+                <option key={t}>{t}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Strategy
+            <select name="strategy" value={form.strategy} onChange={(e) => setForm({ ...form, strategy: e.target.value as Strategy })}>
+              {STRATEGIES.map((t) => (
+                <option key={t}>{t}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Priority
+            <select name="priority" value={form.priority} onChange={(e) => setForm({ ...form, priority: e.target.value as Priority })}>
+              {PRIORITIES.map((t) => (
+                <option key={t}>{t}</option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <label>
+          <span>
+            Max agents: <output htmlFor="spawn-max-agents">{form.maxAgents}</output>
+          </span>
+          <input
+            id="spawn-max-agents"
+            type="range"
+            name="maxAgents"
+            aria-label="Max agents"
+            min={3}
+            max={20}
+            value={form.maxAgents}
+            onChange={(e) => setForm({ ...form, maxAgents: Number(e.target.value) })}
+          />
+        </label>
+        <fieldset>
+          <legend>Agent types</legend>
+          <div className="types">
+            {PROMPT_AGENT_TYPES.map((t) => (
+              <label key={t} className="check">
+                <input type="checkbox" name="agentTypes" value={t} checked={form.agentTypes.includes(t)} onChange={() => toggleType(t)} />
+                {t}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {hierarchicalWithoutQueen && (
+          <p className="hint" data-testid="queen-hint">
+            Hierarchical swarms are led by a queen: enable the queen type so workers have someone to report to.
+          </p>
+        )}
+        <label className="check">
+          <input type="checkbox" name="enableNeural" checked={form.enableNeural} onChange={(e) => setForm({ ...form, enableNeural: e.target.checked })} />
+          Neural enhancements
+        </label>
+        {issues.length > 0 && (
+          <ul className="errors" role="alert" data-testid="spawn-errors">
+            {issues.map((i) => (
+              <li key={i}>{i}</li>
+            ))}
+          </ul>
+        )}
+        <div className="actions">
+          <button type="button" onClick={close}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Spawning…' : 'Spawn swarm'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function SpawnNoticeView() {
+  const store = useHiveStore();
+  const n = useHive((s) => s.spawnNotice)!;
+  const phase = spawnPhase(n);
+  const text =
+    phase === 'failed'
+      ? `Spawn failed${n.error ? `: ${n.error}` : ` (${n.status})`}`
+      : phase === 'agents-arriving'
+        ? `Swarm ${n.swarmId ?? ''} is up: ${n.agentsSeen} agent${n.agentsSeen === 1 ? '' : 's'} so far.`
+        : phase === 'swarm-known'
+          ? `Swarm ${n.swarmId} created; waiting for its first agents…`
+          : `Session ${n.uuid} ${n.status}; waiting for the swarm id…`;
+  return (
+    <div className={`spawn-notice ${phase}`} role="status" aria-live="polite" data-testid="spawn-notice" data-phase={phase} data-session={n.uuid}>
+      <span>{text}</span>
+      <span className="muted"> session {n.uuid}</span>
+      {(phase === 'requested' || phase === 'swarm-known') && <progress aria-label="Spawn progress" />}
+      <button type="button" aria-label="Dismiss" onClick={() => store.setState({ spawnNotice: null })}>
+        ×
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { spawnFormIssues, DEFAULT_SPAWN_FORM, DEFAULT_PROMPT_TYPES, PROMPT_AGENT_TYPES } from './SpawnPrompt.js';
+import { filterAgents, targetSwarm } from './ControlPanel.js';
+import { filterEvents } from './ActivityLog.js';
+import { unknownAgent, type Agent, type ActivityEvent, type Session } from '../../shared/index.js';
+
+describe('spawn prompt', () => {
+  it('has upstream defaults: mesh, 8 agents, 7 of 12 types, neural on, adaptive, medium', () => {
+    expect(DEFAULT_SPAWN_FORM).toMatchObject({ topology: 'mesh', maxAgents: 8, enableNeural: true, strategy: 'adaptive', priority: 'medium' });
+    expect(PROMPT_AGENT_TYPES.length).toBe(12);
+    expect(DEFAULT_PROMPT_TYPES.length).toBe(7);
+  });
+  it('says what is missing: no type, empty task', () => {
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, agentTypes: [] , customPrompt: 'x' })).toEqual(['Select at least one agent type.']);
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, customPrompt: '   ' })).toEqual(['Describe the task for the swarm.']);
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, customPrompt: 'build it' })).toEqual([]);
+  });
+  it('rejects oversized and NUL-containing task text with the shared schema', () => {
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, customPrompt: 'a'.repeat(9000) })[0]).toMatch(/bytes/);
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, customPrompt: 'a\u0000b' })[0]).toMatch(/NUL/);
+    expect(spawnFormIssues({ ...DEFAULT_SPAWN_FORM, customPrompt: 'x', maxAgents: 99 }).length).toBe(1);
+  });
+});
+
+const agent = (id: string, patch: Partial<Agent>): Agent => ({ ...unknownAgent(id, 1, 0), name: id, ...patch });
+
+describe('agents tab', () => {
+  const list = [
+    agent('alpha', { type: 'coder', status: 'busy', swarmId: 'swarm-aaa' }),
+    agent('beta', { type: 'tester', status: 'idle', swarmId: 'swarm-bbb', currentTask: 'write the parser tests' }),
+    agent('mock', { type: 'coder', status: 'idle', mock: true }),
+  ];
+  const f = { search: '', type: null, status: null, swarm: null, showMock: false };
+  it('filters by type, status, swarm and text (name, id, task); hides mock agents', () => {
+    expect(filterAgents(list, f).map((a) => a.id)).toEqual(['alpha', 'beta']);
+    expect(filterAgents(list, { ...f, type: 'coder' }).map((a) => a.id)).toEqual(['alpha']);
+    expect(filterAgents(list, { ...f, status: 'idle' }).map((a) => a.id)).toEqual(['beta']);
+    expect(filterAgents(list, { ...f, swarm: 'swarm-aaa' }).map((a) => a.id)).toEqual(['alpha']);
+    expect(filterAgents(list, { ...f, search: 'PARSER' }).map((a) => a.id)).toEqual(['beta']);
+    expect(filterAgents(list, { ...f, showMock: true }).length).toBe(3);
+  });
+  it('"+ type" targets the chosen swarm, else the newest running one', () => {
+    const s = (uuid: string, swarmId: string, createdAt: number, status: Session['status'] = 'running') =>
+      ({ uuid, swarmId, createdAt, status }) as Session;
+    const sessions = [s('1', 'swarm-old', 1), s('2', 'swarm-new', 2), s('3', 'swarm-done', 3, 'stopped')];
+    expect(targetSwarm(null, sessions, ['swarm-old', 'swarm-new'])).toBe('swarm-new');
+    expect(targetSwarm('swarm-old', sessions, ['swarm-old', 'swarm-new'])).toBe('swarm-old');
+    expect(targetSwarm('swarm-gone', sessions, ['swarm-old'])).toBe('swarm-new');
+    expect(targetSwarm(null, [], [])).toBeNull();
+  });
+});
+
+describe('activity log filter', () => {
+  const e = (seq: number, patch: Partial<ActivityEvent>): ActivityEvent => ({
+    seq, time: seq, kind: 'log', level: 'info', message: '', agentId: null, swarmId: null, sessionUuid: null, progress: null, ...patch,
+  });
+  const events = [e(1, { level: 'debug', message: 'tick' }), e(2, { kind: 'error', level: 'error', message: 'boom', agentId: 'coder-1' }), e(3, { kind: 'spawn', message: 'spawned' })];
+  it('filters by kind, minimum level and text', () => {
+    expect(filterEvents(events, { kind: 'spawn', level: '', text: '' }).map((x) => x.seq)).toEqual([3]);
+    expect(filterEvents(events, { kind: '', level: 'info', text: '' }).map((x) => x.seq)).toEqual([2, 3]);
+    expect(filterEvents(events, { kind: '', level: '', text: 'coder-1' }).map((x) => x.seq)).toEqual([2]);
+  });
+});

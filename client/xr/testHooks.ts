@@ -1,0 +1,98 @@
+/**
+ * window.__hivescope for end-to-end tests (installed only with ?xr=emulate or ?hooks=1): the store, the
+ * services, the XR store with its IWER emulator, the world position of an agent, and a way to aim an
+ * emulated controller at a point so a test can select an agent with the controller ray and trigger.
+ */
+import * as THREE from 'three';
+import type { XRStore } from '@react-three/xr';
+import type { HiveServices } from '../services.js';
+import { frameStats } from '../scene/frameStats.js';
+
+/** The swarm's group (set by HiveCanvas); its matrixWorld maps layout units to world metres in XR. */
+export const swarmGroupRef: { current: THREE.Group | null } = { current: null };
+/** The canvas's renderer (set by HiveCanvas): its info.memory counts live GPU geometries and textures. */
+export const rendererRef: { current: THREE.WebGLRenderer | null } = { current: null };
+/** The non-XR camera (set by the camera rig): tests project agents to screen coordinates with it. */
+export const cameraRef: { current: THREE.Camera | null } = { current: null };
+
+interface EmulatedInput {
+  position: { set(x: number, y: number, z: number): unknown };
+  quaternion: { set(x: number, y: number, z: number, w: number): unknown };
+  updateButtonValue?(id: string, value: number): void;
+}
+interface EmulatedDevice {
+  controllers: Record<'left' | 'right', EmulatedInput | undefined>;
+}
+
+export function installTestHooks(services: HiveServices, xrStore: XRStore): void {
+  const tmp: [number, number, number] = [0, 0, 0];
+  const hooks = {
+    services,
+    store: services.store,
+    xrStore,
+    frames: () => frameStats.frames,
+    swarm: () => swarmGroupRef.current,
+    /** Live GPU resources of the renderer (the leak test compares them across mount cycles). */
+    glMemory: () => {
+      const r = rendererRef.current;
+      return r ? { geometries: r.info.memory.geometries, textures: r.info.memory.textures, programs: r.info.programs?.length ?? 0 } : null;
+    },
+    setSceneMounted: (mounted: boolean) => services.store.setState({ sceneMounted: mounted }),
+    agentWorldPosition(agentId: string): [number, number, number] | null {
+      const a = services.store.getState().agents.get(agentId);
+      if (!a) return null;
+      const p = services.positions.positionOf(a.nodeId, tmp);
+      if (!p) return null;
+      const v = new THREE.Vector3(p[0], p[1], p[2]);
+      const g = swarmGroupRef.current;
+      if (g) {
+        g.updateWorldMatrix(true, false);
+        v.applyMatrix4(g.matrixWorld);
+      }
+      return [v.x, v.y, v.z];
+    },
+    /** Where an agent is drawn on the page (CSS px), or null when unknown or behind the camera. */
+    agentScreenPosition(agentId: string): [number, number] | null {
+      const world = hooks.agentWorldPosition(agentId);
+      const cam = cameraRef.current;
+      const canvas = rendererRef.current?.domElement;
+      if (!world || !cam || !canvas) return null;
+      const v = new THREE.Vector3(...world).project(cam);
+      if (v.z > 1) return null;
+      const r = canvas.getBoundingClientRect();
+      return [r.left + ((v.x + 1) / 2) * r.width, r.top + ((1 - v.y) / 2) * r.height];
+    },
+    isPinned(agentId: string): boolean {
+      const a = services.store.getState().agents.get(agentId);
+      return a !== undefined && services.layout.pinned.has(a.nodeId);
+    },
+    /** What a ray from `from` towards `to` hits in the swarm (diagnostics for the XR test). */
+    raycast(from: [number, number, number], to: [number, number, number]): { name: string; instanceId: number | null; distance: number }[] {
+      const g = swarmGroupRef.current;
+      if (!g) return [];
+      const origin = new THREE.Vector3(...from);
+      const dir = new THREE.Vector3(...to).sub(origin).normalize();
+      const hits = new THREE.Raycaster(origin, dir).intersectObject(g, true);
+      return hits.slice(0, 5).map((h) => ({ name: h.object.name, instanceId: h.instanceId ?? null, distance: h.distance }));
+    },
+    /** Places the emulated controller at `from` pointing at `to` (world coordinates). */
+    aimController(hand: 'left' | 'right', from: [number, number, number], to: [number, number, number]): boolean {
+      const device = xrStore.getState().emulator as unknown as EmulatedDevice | undefined;
+      const c = device?.controllers[hand];
+      if (!c) return false;
+      const dir = new THREE.Vector3(to[0] - from[0], to[1] - from[1], to[2] - from[2]).normalize();
+      const q = new THREE.Quaternion().setFromUnitVectors(new THREE.Vector3(0, 0, -1), dir);
+      c.position.set(from[0], from[1], from[2]);
+      c.quaternion.set(q.x, q.y, q.z, q.w);
+      return true;
+    },
+    pressTrigger(hand: 'left' | 'right', value: number): boolean {
+      const device = xrStore.getState().emulator as unknown as EmulatedDevice | undefined;
+      const c = device?.controllers[hand];
+      if (!c?.updateButtonValue) return false;
+      c.updateButtonValue('trigger', value);
+      return true;
+    },
+  };
+  (window as unknown as { __hivescope: typeof hooks }).__hivescope = hooks;
+}

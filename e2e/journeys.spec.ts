@@ -1,0 +1,128 @@
+/**
+ * User journeys against the real relay with the embedded hive: spawn a swarm through the prompt and see
+ * its agents arrive; select an agent and read its detail panel; stop the session and see its agents
+ * leave; see the degraded banner when the relay loses MCP. Screenshots under test-results/.
+ */
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { openApp, agentCount, bodyAttr, screenshot, spawnThroughPrompt } from './helpers.js';
+
+
+test('spawning through the prompt raises data-agent-count and the notice reaches "agents arriving"', async ({ page }) => {
+  await openApp(page);
+  const before = await agentCount(page);
+  await spawnThroughPrompt(page, 'Write a tiny parser and its tests', { maxAgents: 5 });
+  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(before);
+  await expect(page.getByTestId('spawn-notice')).toHaveAttribute('data-phase', 'agents-arriving', { timeout: 60_000 });
+  await screenshot(page, 'journey-spawn');
+});
+
+test('the prompt says what is missing and hints at the queen for hierarchical swarms', async ({ page }) => {
+  await openApp(page);
+  await page.keyboard.press('n');
+  const dialog = page.getByRole('dialog', { name: 'Spawn Hive Mind' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Topology').selectOption('hierarchical');
+  await expect(dialog.getByTestId('queen-hint')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Spawn swarm' }).click();
+  await expect(dialog.getByTestId('spawn-errors')).toContainText('Describe the task');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+});
+
+test('selecting an agent shows its detail panel with every field and its source', async ({ page }) => {
+  await openApp(page);
+  if ((await agentCount(page)) === 0) await spawnThroughPrompt(page, 'Give me some agents to look at', { maxAgents: 3 });
+  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
+  const first = page.getByTestId('agent-list').locator('button[data-agent-id]').first();
+  const id = (await first.getAttribute('data-agent-id')) ?? '';
+  await first.click();
+  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id);
+  const panel = page.getByTestId('agent-detail');
+  await expect(panel).toHaveAttribute('data-agent-id', id);
+  for (const field of ['id', 'type', 'status', 'cpuUsage', 'memoryUsage', 'tokenRate', 'health']) {
+    await expect(panel.locator(`tr[data-field="${field}"]`)).toBeVisible();
+  }
+  await expect(panel.locator('tr[data-field="id"] td').first()).toHaveText(id);
+  await expect(panel.getByTestId('current-task')).toBeVisible();
+  await screenshot(page, 'journey-select');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', '');
+});
+
+test('stopping a session removes its agents', async ({ page }) => {
+  await openApp(page, '?hooks=1');
+  const uuid = await spawnThroughPrompt(page, 'A swarm to stop', { maxAgents: 8 });
+  // Wait for this session's own agents (other swarms may come and go meanwhile).
+  await expect(page.getByTestId('spawn-notice')).toHaveAttribute('data-phase', 'agents-arriving', { timeout: 60_000 });
+  const mine = () =>
+    page.evaluate(
+      (u) => [...(window as unknown as { __hivescope: { store: { getState(): { agents: Map<string, { sessionUuid: string | null }> } } } }).__hivescope.store.getState().agents.values()].filter((a) => a.sessionUuid === u).length,
+      uuid,
+    );
+  expect(await mine()).toBeGreaterThan(0);
+  await page.getByTestId('tab-sessions').click();
+  const row = page.locator(`li[data-session="${uuid}"]`);
+  await expect(row).toBeVisible();
+  await row.getByTestId('stop-session').click({ timeout: 15_000 });
+  await expect(row).toHaveAttribute('data-status', 'stopped', { timeout: 60_000 });
+  await expect.poll(mine, { timeout: 60_000 }).toBe(0);
+  await screenshot(page, 'journey-stop');
+});
+
+/**
+ * Test hook (provided by the relay when HIVESCOPE_TEST_HOOKS=1): POST /api/test/mcp {"down": true|false}
+ * cuts or restores the relay's MCP telemetry connection. See docs/client.md.
+ */
+async function setMcpDown(request: APIRequestContext, down: boolean): Promise<void> {
+  const r = await request.post('/api/test/mcp', { data: { down } });
+  expect(r.ok(), `relay test hook POST /api/test/mcp answered ${r.status()}`).toBe(true);
+}
+
+test('losing MCP shows a degraded banner saying what still works, and it clears on recovery', async ({ page, request }) => {
+  await openApp(page);
+  await setMcpDown(request, true);
+  try {
+    const banner = page.getByTestId('degraded-banner').first();
+    await expect(banner).toBeVisible({ timeout: 60_000 });
+    await expect(banner).toContainText('Still works');
+    await expect(banner).toContainText('What to do');
+    await expect(page.getByTestId('status-mcp')).not.toHaveAttribute('data-state', 'connected');
+    expect(await bodyAttr(page, 'data-degraded')).not.toBe('');
+    await screenshot(page, 'journey-degraded');
+  } finally {
+    await setMcpDown(request, false);
+  }
+  await expect(page.getByTestId('status-mcp')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
+});
+
+test('dragging an agent moves it and pins it where it is dropped; clicking it selects it', async ({ page }) => {
+  await openApp(page, '?hooks=1');
+  if ((await agentCount(page)) === 0) await spawnThroughPrompt(page, 'Agents to drag around', { maxAgents: 3 });
+  type H = { __hivescope: { store: { getState(): { agents: Map<string, { mock: boolean }> } }; agentScreenPosition(id: string): [number, number] | null; agentWorldPosition(id: string): [number, number, number] | null; isPinned(id: string): boolean } };
+  await expect(async () => {
+    const pick = await page.evaluate(() => {
+      const h = (window as unknown as H).__hivescope;
+      for (const [id, a] of h.store.getState().agents) {
+        if (a.mock) continue;
+        const s = h.agentScreenPosition(id);
+        if (s && s[0] > 350 && s[0] < 900 && s[1] > 80 && s[1] < 560) return { id, s, w: h.agentWorldPosition(id)! };
+      }
+      return null;
+    });
+    expect(pick).not.toBeNull();
+    const { id, s, w } = pick!;
+    await page.mouse.move(s[0], s[1]);
+    await page.mouse.down();
+    await page.mouse.move(s[0] + 40, s[1] + 10, { steps: 4 });
+    await page.mouse.move(s[0] + 90, s[1] + 20, { steps: 4 });
+    await page.mouse.up();
+    expect(await page.evaluate((i) => (window as unknown as H).__hivescope.isPinned(i), id)).toBe(true);
+    const moved = await page.evaluate((i) => (window as unknown as H).__hivescope.agentWorldPosition(i), id);
+    expect(Math.hypot(moved![0] - w[0], moved![1] - w[1], moved![2] - w[2])).toBeGreaterThan(5);
+    // A plain click (no travel) selects it.
+    const now = await page.evaluate((i) => (window as unknown as H).__hivescope.agentScreenPosition(i), id);
+    await page.mouse.click(now![0], now![1]);
+    await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id, { timeout: 5000 });
+  }).toPass({ timeout: 60_000 });
+  await screenshot(page, 'journey-drag');
+});
