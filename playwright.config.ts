@@ -64,7 +64,7 @@ export default defineConfig({
       HIVE_DRIVER: 'local',
       HIVE_STATE_DIR: process.env.HIVESCOPE_E2E_STATE!,
       MCP_PORT: process.env.HIVESCOPE_E2E_MCP_PORT!,
-      HIVE_SIM_SPEED: process.env.HIVE_SIM_SPEED ?? '4',
+      HIVE_SIM_SPEED: process.env.HIVE_SIM_SPEED ?? '1',
       HIVE_SIM_SEED: '42',
       LOG_LEVEL: 'warn',
     },

@@ -42,3 +42,52 @@ export async function spawnThroughPrompt(page: Page, task: string, opts: { maxAg
   expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
   return uuid;
 }
+
+/** A real child process (relay or engine) for journeys that need their own; stopped by `stop()`. */
+export interface Proc {
+  child: import('node:child_process').ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `node <script>` with env; resolves once a stdout/stderr line matches `ready`. */
+export async function startNode(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Proc> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms; output: ${seen.slice(-500)}`)), timeoutMs);
+    const on = (d: Buffer) => {
+      seen += d.toString();
+      if (ready.test(seen)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${script} exited ${code} before ready; output: ${seen.slice(-500)}`));
+    });
+  });
+  return {
+    child,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
