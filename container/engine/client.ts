@@ -4,9 +4,10 @@
  * by id; notifications go to `onNotification`; `callTool` unwraps result.content[0].text.
  */
 import net from 'node:net';
-import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LineFramer } from './framing.js';
+
+// No runtime import of @modelcontextprotocol/sdk here: its types module loads zod, which would double
+// the start-up time of every `hive-session-manager start`/`stop`/`pause`. The framing is one line of JSON.
 
 export interface McpClientOptions {
   host: string;
@@ -94,8 +95,7 @@ export class McpClient {
         reject(new McpError(`${method} timed out`, null));
       }, this.opts.timeoutMs ?? 10_000);
       this.pending.set(id, { resolve, reject, timer });
-      const msg = { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) } as JSONRPCMessage;
-      socket.write(serializeMessage(msg));
+      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) })}\n`);
     });
   }
 

@@ -4,7 +4,8 @@
  * runs, and what the relay may call in-process for its embedded mode.
  */
 import { McpTcpServer, type McpServerOptions } from './mcp-server.js';
-import { Simulation, swarmTokens, type SimEvent } from './sim.js';
+import { Simulation, swarmTokens, type SimAgent, type SimEvent, type SimSwarm } from './sim.js';
+import { RegistrySink } from './registry-sink.js';
 import { agentJson, swarmStatusJson } from './tools.js';
 
 export interface EngineOptions extends Partial<McpServerOptions> {
@@ -12,8 +13,21 @@ export interface EngineOptions extends Partial<McpServerOptions> {
   speed?: number;
   /** Real ms between simulation ticks (one timer for every swarm). */
   tickMs?: number;
-  /** Real ms between pushes of changed agents (notifications/hive/agents). */
+  /**
+   * Real ms between flushes of agents changed outside a tick (notifications/hive/agents); default 50.
+   * Agents changed by a tick are flushed right after it. Changes are coalesced per flush (one
+   * notification per swarm carrying each changed agent once). When a flush itself is slow (thousands of
+   * swarms) the next one waits as long as it took (at most 250 ms).
+   */
   pushMs?: number;
+  /** Flush agents changed by a tick right after it (default true; false: only the pushMs timer). */
+  pushAfterTick?: boolean;
+  /**
+   * HIVE_ROOT whose session registry this engine writes for sessions handed to it (`session_run` with
+   * detach); null: none (detached runs are refused). At start, its simulated sessions still marked
+   * active are set `interrupted` (they belonged to a previous engine).
+   */
+  registryRoot?: string | null;
 }
 
 export interface RunningEngine {
@@ -21,12 +35,18 @@ export interface RunningEngine {
   port: number;
   sim: Simulation;
   server: McpTcpServer;
+  registry: RegistrySink | null;
+  /** Sessions marked interrupted at start (see registryRoot). */
+  reaped: string[];
   close(): Promise<void>;
 }
 
 export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngine> {
   const sim = new Simulation({ seed: opts.seed ?? Date.now() % 2 ** 31, speed: opts.speed ?? 1 });
+  const registry = opts.registryRoot ? new RegistrySink(opts.registryRoot) : null;
+  const reaped = registry ? registry.reapOnStart() : [];
   const server = new McpTcpServer(sim, {
+    registry,
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 9500,
     authToken: opts.authToken ?? null,
@@ -35,8 +55,30 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     ...(opts.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: opts.connectionTimeoutMs } : {}),
     ...(opts.orphanGraceMs !== undefined ? { orphanGraceMs: opts.orphanGraceMs } : {}),
   });
-  sim.on((e) => pushEvent(server, e));
+  sim.on((e) => {
+    if (registry && e.type === 'swarm') registry.onSwarm(e.swarm);
+    pushEvent(server, e);
+  });
   const addr = await server.listen();
+
+  // Agent pushes: the simulation changes agents on its tick, so changed agents are flushed right after
+  // each tick (no added wait), and a pushMs timer flushes changes made between ticks (agent_spawn,
+  // task_orchestrate). Each flush sends one notification per swarm with each changed agent once, so a
+  // burst coalesces; an agent whose only change is metric drift (cpu, memory, tokens) is held back and
+  // pushed every DRIFT_MS (agentFlusher), so agents busy on every tick cost what they did with a 500 ms flush. Bounded: after a flush that took `took` ms, the next waits at least min(250, took),
+  // so pushing never takes more than half the engine's time even when serialising is slow.
+  const pushMs = opts.pushMs ?? 50;
+  const pushAfterTick = opts.pushAfterTick ?? true;
+  let nextFlushAt = 0;
+  const flushAgents = agentFlusher(sim, server);
+  const flush = (): void => {
+    const t0 = performance.now();
+    if (t0 < nextFlushAt) return;
+    flushAgents();
+    const took = performance.now() - t0;
+    nextFlushAt = t0 + took + Math.min(250, took);
+  };
+  const pusher = setInterval(flush, pushMs);
 
   const tickMs = opts.tickMs ?? 100;
   let last = performance.now();
@@ -46,18 +88,21 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     const elapsed = Math.min(t - last, tickMs * 10);
     last = t;
     sim.tick(elapsed);
+    if (pushAfterTick) flush();
   }, tickMs);
-  const pusher = setInterval(() => flushAgents(sim, server), opts.pushMs ?? 500);
 
   return {
     host: addr.host,
     port: addr.port,
     sim,
     server,
+    registry,
+    reaped,
     async close() {
       clearInterval(ticker);
       clearInterval(pusher);
       await server.close();
+      registry?.close();
     },
   };
 }
@@ -116,18 +161,83 @@ function pushEvent(server: McpTcpServer, e: SimEvent): void {
   }
 }
 
-function flushAgents(sim: Simulation, server: McpTcpServer): void {
-  if (!server.hasListeners) {
-    // Nobody listens: forget the changes rather than let them pile up.
-    sim.drainDirty(() => undefined);
-    return;
-  }
-  sim.drainDirty((swarm, changed, removed) => {
-    server.broadcast(
-      'agents',
-      'notifications/hive/agents',
-      { swarmId: swarm.id, sessionId: swarm.sessionId, agents: changed.map(agentJson), removed },
-      { swarmId: swarm.id, sessionId: swarm.sessionId },
-    );
-  });
+/** What was last pushed of an agent's significant fields (status, task, task counts). */
+interface Pushed {
+  status: string;
+  task: string | null;
+  active: number;
+  completed: number;
+  failed: number;
+}
+
+/** Metric-only drift (cpu, memory, tokens) of an agent is pushed every DRIFT_MS; significant changes at once. */
+const DRIFT_MS = 500;
+
+/**
+ * Builds the agent flusher. Agents whose significant fields changed (or that are new) go out in this
+ * flush; the others are held in `deferred` and go out together every DRIFT_MS, so agents that drift on
+ * every tick cost what they did with the old 500 ms flush while status changes arrive within a tick.
+ */
+function agentFlusher(sim: Simulation, server: McpTcpServer): () => void {
+  const pushed = new WeakMap<SimAgent, Pushed>();
+  const deferred = new Map<SimSwarm, Set<SimAgent>>();
+  let nextDriftAt = 0;
+  const record = (a: SimAgent): void => {
+    const p = pushed.get(a);
+    if (p) {
+      p.status = a.status;
+      p.task = a.currentTask;
+      p.active = a.tasksActive;
+      p.completed = a.tasksCompleted;
+      p.failed = a.tasksFailed;
+    } else pushed.set(a, { status: a.status, task: a.currentTask, active: a.tasksActive, completed: a.tasksCompleted, failed: a.tasksFailed });
+  };
+  return () => {
+    if (!server.hasListeners) {
+      // Nobody listens: forget the changes rather than let them pile up.
+      sim.drainDirty(() => undefined);
+      deferred.clear();
+      return;
+    }
+    const now = performance.now();
+    const out = new Map<SimSwarm, { agents: SimAgent[]; removed: string[] }>();
+    sim.drainDirty((swarm, changed, removed) => {
+      const agents: SimAgent[] = [];
+      for (const a of changed) {
+        const p = pushed.get(a);
+        if (p && p.status === a.status && p.task === a.currentTask && p.active === a.tasksActive && p.completed === a.tasksCompleted && p.failed === a.tasksFailed) {
+          let set = deferred.get(swarm);
+          if (!set) deferred.set(swarm, (set = new Set()));
+          set.add(a);
+        } else {
+          agents.push(a);
+          record(a);
+        }
+      }
+      if (agents.length > 0 || removed.length > 0) out.set(swarm, { agents, removed });
+    });
+    if (now >= nextDriftAt) {
+      nextDriftAt = now + DRIFT_MS;
+      for (const [swarm, set] of deferred) {
+        if (sim.swarms.get(swarm.id) !== swarm) continue; // pruned meanwhile
+        let entry = out.get(swarm);
+        if (!entry) out.set(swarm, (entry = { agents: [], removed: [] }));
+        for (const a of set) {
+          if (entry.agents.includes(a) || !swarm.agents.includes(a)) continue; // sent above, or gone
+          entry.agents.push(a);
+          record(a);
+        }
+      }
+      deferred.clear();
+    }
+    for (const [swarm, { agents, removed }] of out) {
+      if (agents.length === 0 && removed.length === 0) continue;
+      server.broadcast(
+        'agents',
+        'notifications/hive/agents',
+        { swarmId: swarm.id, sessionId: swarm.sessionId, agents: agents.map(agentJson), removed },
+        { swarmId: swarm.id, sessionId: swarm.sessionId },
+      );
+    }
+  };
 }

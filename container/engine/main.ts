@@ -1,9 +1,9 @@
 /**
  * `hive-engine`: the long-lived simulated swarm engine and MCP server. Configuration from the
- * environment (parsed once here): HIVE_ROOT (unused by the simulation itself, accepted for symmetry),
+ * environment (parsed once here): HIVE_ROOT (/workspace; the session registry it writes for sessions `start` hands over),
  * MCP_HOST (127.0.0.1), MCP_PORT (9500; 0 picks a free port), MCP_AUTH_TOKEN or
  * WS_AUTH_ENABLED=true + WS_AUTH_TOKEN, HIVE_SIM_SEED, HIVE_SIM_SPEED (1), TCP_MAX_CONNECTIONS (50),
- * TCP_CONNECTION_TIMEOUT (ms, 300000; 0 disables), HIVE_ORPHAN_GRACE_MS (15000).
+ * TCP_CONNECTION_TIMEOUT (ms, 300000; 0 disables), HIVE_ORPHAN_GRACE_MS (15000), HIVE_PUSH_MS (50), HIVE_PUSH_AFTER_TICK (1; 0: timer only).
  * Prints one readiness line `hive-engine listening on <host>:<port>` to stdout.
  */
 import { startEngine } from './engine.js';
@@ -35,11 +35,16 @@ const engine = await startEngine({
   maxConnections: num('TCP_MAX_CONNECTIONS', 50, 1, 10_000),
   connectionTimeoutMs: num('TCP_CONNECTION_TIMEOUT', 300_000, 0, 2 ** 31 - 1),
   orphanGraceMs: num('HIVE_ORPHAN_GRACE_MS', 15_000, 0, 2 ** 31 - 1),
+  pushMs: num('HIVE_PUSH_MS', 50, 1, 60_000),
+  pushAfterTick: process.env.HIVE_PUSH_AFTER_TICK !== '0',
+  // The session manager's default root: sessions handed over by `start` are recorded there.
+  registryRoot: process.env.HIVE_ROOT || '/workspace',
 }).catch((e: Error) => {
   console.error(`hive-engine: cannot start: ${e.message}`);
   process.exit(1);
 });
 
+for (const uuid of engine.reaped) console.log(`hive-engine: session ${uuid} was running in a previous engine; marked interrupted`);
 console.log(`hive-engine listening on ${engine.host}:${engine.port}`);
 
 let closing = false;

@@ -12,6 +12,7 @@ import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { JSONRPCNotificationSchema, JSONRPCRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { DEFAULT_MAX_LINE_BYTES, LineFramer } from './framing.js';
+import type { RegistrySink } from './registry-sink.js';
 import { SimError, type Simulation } from './sim.js';
 import { PrebuiltText, TOOL_INDEX, toolList, type ToolContext } from './tools.js';
 
@@ -37,6 +38,8 @@ export interface McpServerOptions {
   notifyHighWaterBytes?: number;
   /** A client with more than this queued is disconnected. */
   maxQueuedBytes?: number;
+  /** Where sessions handed over with `session_run {detach: true}` are recorded; null refuses them. */
+  registry?: RegistrySink | null;
 }
 
 interface Conn {
@@ -80,6 +83,7 @@ export class McpTcpServer {
       orphanGraceMs: 15_000,
       notifyHighWaterBytes: 8 * 1024 * 1024,
       maxQueuedBytes: 64 * 1024 * 1024,
+      registry: null,
       ...opts,
     };
     this.server = net.createServer((socket) => this.onConnection(socket));
@@ -328,6 +332,16 @@ export class McpTcpServer {
     const ctx: ToolContext = {
       sim: this.sim,
       startedAt: this.sim.startedAt,
+      registry: this.opts.registry,
+      releaseSession: (sessionId) => {
+        // The engine owns it now: no connection's close ends it.
+        const prev = this.owners.get(sessionId);
+        if (prev) prev.owned.delete(sessionId);
+        this.owners.delete(sessionId);
+        const t = this.orphanTimers.get(sessionId);
+        if (t) clearTimeout(t);
+        this.orphanTimers.delete(sessionId);
+      },
       attachSession: (sessionId) => {
         const prev = this.owners.get(sessionId);
         if (prev && prev !== conn) prev.owned.delete(sessionId);

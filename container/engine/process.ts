@@ -14,6 +14,8 @@ export interface EngineProcessOptions {
   authToken?: string | null;
   seed?: number;
   speed?: number;
+  /** HIVE_ROOT of the session registry the engine writes for sessions `start` hands to it (default: env's, else /workspace). */
+  hiveRoot?: string;
   /** Extra environment (TCP_CONNECTION_TIMEOUT, HIVE_ORPHAN_GRACE_MS, ...). */
   env?: Record<string, string>;
   /** Where the engine's stderr goes; default inherited. */
@@ -36,6 +38,7 @@ const MAIN = fs.existsSync(path.join(here, 'main.js')) ? path.join(here, 'main.j
 export function spawnEngineProcess(opts: EngineProcessOptions = {}): Promise<EngineProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MCP_HOST: opts.host ?? '127.0.0.1', MCP_PORT: String(opts.port ?? 9500) };
   if (opts.authToken) env.MCP_AUTH_TOKEN = opts.authToken;
+  if (opts.hiveRoot) env.HIVE_ROOT = opts.hiveRoot;
   if (opts.seed !== undefined) env.HIVE_SIM_SEED = String(opts.seed);
   if (opts.speed !== undefined) env.HIVE_SIM_SPEED = String(opts.speed);
   return new Promise((resolve, reject) => {

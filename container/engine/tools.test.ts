@@ -8,7 +8,7 @@ describe('agent_list text', () => {
     const sim = new Simulation({ seed: 3, speed: 20 });
     const swarms = [0, 1, 2, 3].map((i) => sim.createSwarm({ sessionId: `s"${i}\n`, objective: `obj ${i} "quoted" \\ back`, maxAgents: 6 }));
     for (const name of ['"; DROP', 'line\nbreak', '\u0000\u001f\u2028\u2029', '🐝 蜂', '\\"\\\\']) sim.spawnAgent(swarms[0]!.id, 'coder', name);
-    const ctx: ToolContext = { sim, startedAt: 0, attachSession: () => undefined };
+    const ctx: ToolContext = { sim, startedAt: 0, attachSession: () => undefined, releaseSession: () => undefined, registry: null };
     for (let i = 0; i < 40; i++) {
       sim.tick(100);
       const text = (TOOL_INDEX.get('agent_list')!.run({} as never, ctx) as PrebuiltText).text;
@@ -20,7 +20,7 @@ describe('agent_list text', () => {
   it('agent_list returns pretty top-level JSON that parses to the upstream shape', () => {
     const sim = new Simulation({ seed: 4, speed: 1 });
     const s = sim.createSwarm({ objective: 'x', maxAgents: 3 });
-    const ctx: ToolContext = { sim, startedAt: 0, attachSession: () => undefined };
+    const ctx: ToolContext = { sim, startedAt: 0, attachSession: () => undefined, releaseSession: () => undefined, registry: null };
     const r = TOOL_INDEX.get('agent_list')!.run({} as never, ctx) as PrebuiltText;
     expect(r).toBeInstanceOf(PrebuiltText);
     expect(r.text.startsWith('{\n  "success": true,\n')).toBe(true);

@@ -4,7 +4,9 @@
  * Every tool validates its arguments with zod; results are plain objects the server pretty-prints into
  * result.content[0].text. session_* tools answer unwrapped snake_case, as upstream documented them.
  */
+import path from 'node:path';
 import { z } from 'zod';
+import type { RegistrySink } from './registry-sink.js';
 import {
   isFinished,
   SimError,
@@ -23,6 +25,9 @@ export interface ToolContext {
   sim: Simulation;
   /** Connection-level hooks the server provides (ownership of runner sessions). */
   attachSession(sessionId: string): void;
+  /** Ends any connection's ownership of the session (the engine owns it from now on). */
+  releaseSession(sessionId: string): void;
+  registry: RegistrySink | null;
   startedAt: number;
 }
 
@@ -299,24 +304,47 @@ export const TOOLS: ToolDef[] = [
     };
   }),
   // Session runner tools (hive-session-manager start/pause/resume/stop use them).
-  tool('session_run', 'Run (or re-attach to) the swarm of a session; this connection then owns it and receives only its events.', z.object({ session_id: id, task: text, metadata: metadataSchema }).loose(), (args, ctx) => {
-    let s = ctx.sim.swarmBySession(args.session_id);
-    let attached = true;
-    if (!s || isFinished(s.status)) {
-      const m = args.metadata ?? {};
-      s = ctx.sim.createSwarm({
-        sessionId: args.session_id,
-        objective: args.task,
-        topology: m.topology,
-        maxAgents: m.maxAgents,
-        strategy: m.strategy,
-        priority: m.priority === 'critical' ? 'high' : m.priority,
-        agentTypes: m.agentTypes,
-      });
-      attached = false;
+  tool(
+    'session_run',
+    'Run (or re-attach to) the swarm of a session. detach: true hands it to the engine (it writes the final status to the session registry; no connection needs to stay open); otherwise this connection owns it and receives only its events.',
+    z.object({ session_id: id, task: text, metadata: metadataSchema, detach: z.boolean().optional(), root: z.string().min(1).max(4096).optional() }).loose(),
+    (args, ctx) => {
+      if (args.detach) {
+        if (!ctx.registry) throw new SimError('this hive-engine keeps no session registry (start it with HIVE_ROOT)');
+        // A start from another HIVE_ROOT would leave its session unrecorded forever: refuse it loudly.
+        if (args.root !== undefined && path.resolve(args.root) !== ctx.registry.paths.root) {
+          throw new SimError(`hive-engine records sessions under HIVE_ROOT=${ctx.registry.paths.root}, not ${args.root.slice(0, 300)}`);
+        }
+      }
+      let s = ctx.sim.swarmBySession(args.session_id);
+      let attached = true;
+      if (!s || isFinished(s.status)) {
+        const m = args.metadata ?? {};
+        s = ctx.sim.createSwarm({
+          sessionId: args.session_id,
+          objective: args.task,
+          topology: m.topology,
+          maxAgents: m.maxAgents,
+          strategy: m.strategy,
+          priority: m.priority === 'critical' ? 'high' : m.priority,
+          agentTypes: m.agentTypes,
+        });
+        attached = false;
+      }
+      if (args.detach) {
+        ctx.releaseSession(args.session_id);
+        ctx.registry!.own(args.session_id, s.id);
+      } else ctx.attachSession(args.session_id);
+      return { success: true, session_id: args.session_id, swarm_id: s.id, status: s.status, attached, detached: args.detach === true, agent_count: s.agents.length };
+    },
+  ),
+  tool('session_list', 'Every session the engine knows: its swarm, status, progress and whether the engine owns its lifecycle.', z.object({}).loose(), (_args, ctx) => {
+    const sessions: Array<Record<string, unknown>> = [];
+    for (const s of ctx.sim.swarms.values()) {
+      if (!s.sessionId) continue;
+      sessions.push({ session_id: s.sessionId, swarm_id: s.id, status: s.status, progress: round(swarmProgress(s), 3), agent_count: s.agents.length, owned: ctx.registry?.owns(s.sessionId) ?? false });
     }
-    ctx.attachSession(args.session_id);
-    return { success: true, session_id: args.session_id, swarm_id: s.id, status: s.status, attached };
+    return { success: true, sessions, count: sessions.length, timestamp: ts() };
   }),
   tool('session_pause', 'Pause the swarm of a session.', z.object({ session_id: id }).loose(), (args, ctx) => {
     const s = ctx.sim.pause(sessionSwarm(ctx, args.session_id).id);

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Entrypoint of hivescope/multi-agent: prepares /workspace, marks sessions whose runners died with the
-# previous container run as `interrupted`, then supervises hive-engine (restarted 1 s after it exits)
-# and keeps the container alive. Runs as PID 1 under busybox sh; TERM/INT stop the engine and exit.
+# Entrypoint of hivescope/multi-agent: prepares /workspace, marks claude-flow sessions whose process
+# groups died with the previous container run as `interrupted` (reap; simulated sessions are marked by
+# hive-engine itself when it starts, since a fresh engine knows no swarm), then supervises hive-engine
+# (restarted 1 s after it exits) and keeps the container alive. Runs as PID 1 under busybox sh; TERM/INT
+# stop the engine and exit.
 set -u
 LOG_DIR="${HIVE_LOG_DIR:-/var/log/multi-agent}"
 mkdir -p "$LOG_DIR" "${HIVE_ROOT:-/workspace}/ext/hive-sessions"
 /app/scripts/hive-session-manager.sh init
-/app/scripts/hive-session-manager.sh reap
+/app/scripts/hive-session-manager.sh reap 2>/dev/null
 
 child=0
 shutdown() {

@@ -1,6 +1,8 @@
 // The kit's image on a real dockerd: build (offline, < 200 MB), run with --network host and a named volume,
-// drive the session manager through `docker exec`, reach the engine's MCP on 127.0.0.1:<port>, survive a
-// killed engine (the entrypoint restarts it) and `docker restart` (every session is found again).
+// drive the session manager through `docker exec` (start and `create --start` return at once; the engine
+// runs the swarm and records its end; no process per session), reach the engine's MCP on
+// 127.0.0.1:<port>, survive a killed engine (the entrypoint restarts it; what it ran becomes interrupted)
+// and `docker restart` (every session is found again).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, imageStatus, IMAGE, KIT_HASH_LABEL, kitHash, up } from '../../scripts/container.mjs';
 import { McpClient } from '../engine/client.js';
@@ -72,8 +74,11 @@ describe('hivescope/multi-agent image', () => {
     expect(JSON.parse((await sm('get', done)).stdout).task).toBe(task);
     expect(await sm('get', '00000000-0000-4000-8000-000000000000')).toMatchObject({ code: 1, stdout: '{"error": "Session not found"}\n' });
 
-    expect((await dockerExec(name, [SM, 'start', done], { detach: true })).code).toBe(0);
-    await waitUntil(async () => (await sm('status', done)).stdout.trim() === 'running', 30_000, 200);
+    expect(JSON.parse((await sm('capabilities')).stdout)).toMatchObject({ kit: 'hivescope', createStart: true });
+    const started = await sm('start', done);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/^Swarm ID: swarm-/m);
+    expect((await sm('status', done)).stdout).toBe('running\n');
     const swarmId = JSON.parse((await sm('get', done)).stdout).swarm_id as string;
     expect(swarmId).toMatch(/^swarm-/);
     const agents = await mcp((c) => c.callTool<{ count: number; agents: Array<{ sessionId: string }> }>('agent_list', { swarmId }));
@@ -83,9 +88,14 @@ describe('hivescope/multi-agent image', () => {
 
     // A session left running, and one never started.
     const idle = (await sm('create', 'never started')).stdout.trim();
-    const live = (await sm('create', 'long running. part two. part three. part four.', 'low', '{"maxAgents":12}')).stdout.trim();
-    await dockerExec(name, [SM, 'start', live], { detach: true });
-    await waitUntil(async () => (await sm('status', live)).stdout.trim() === 'running', 30_000, 200);
+    const liveR = await sm('create', '--start', 'long running. part two. part three. part four.', 'low', '{"maxAgents":12}');
+    expect(liveR).toMatchObject({ code: 0, stderr: '' });
+    expect(liveR.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    const live = liveR.stdout.trim();
+    expect((await sm('status', live)).stdout).toBe('running\n');
+    // No process per session: node runs only as the engine.
+    const ps = await dockerExec(name, ['ps']);
+    expect(ps.stdout.split('\n').filter((l) => /\bnode\b/.test(l) && !/\bps\b/.test(l))).toHaveLength(1);
 
     // The entrypoint restarts a dead engine.
     const pid1 = (await mcp((c) => c.callTool<{ pid: number }>('performance_summary'))).pid;
@@ -95,6 +105,8 @@ describe('hivescope/multi-agent image', () => {
       return (await mcp((c) => c.callTool<{ pid: number }>('performance_summary'))).pid !== pid1;
     }, 30_000, 200);
     expect((await dockerCli(['inspect', '--format', '{{.State.Running}}', name])).stdout.trim()).toBe('true');
+    // The new engine knows nothing of the swarm the old one ran: it marked the session at start.
+    expect((await sm('status', live)).stdout).toBe('interrupted\n');
 
     expect((await dockerCli(['restart', '-t', '3', name])).code).toBe(0);
     await waitUntil(mcpUp, 30_000, 200);
@@ -102,7 +114,6 @@ describe('hivescope/multi-agent image', () => {
     expect(Object.keys(list.sessions).sort()).toEqual([done, idle, live].sort());
     expect(list.sessions[done]).toMatchObject({ status: 'completed', task });
     expect(list.sessions[idle]!.status).toBe('created');
-    // Its runner died with the old container: the entrypoint's reap says so instead of claiming it runs.
     expect(list.sessions[live]!.status).toBe('interrupted');
     expect((await dockerExec(name, ['ls', '/workspace/.swarm'])).stdout.split('\n')).not.toContain('memory.db');
   }, 240_000);

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import {
   emptyRegistry,
   paths,
+  pidAlive,
   readRegistry,
-  readSessionFile,
   RegistryError,
   sleepSync,
   toSessionFile,
@@ -25,6 +25,7 @@ import {
   type Paths,
   type RegistryEntry,
 } from './registry.js';
+import { metadataProblem } from './metadata.js';
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const MAX_TASK_BYTES = 8192;
@@ -36,24 +37,54 @@ const ACTIVE = new Set(['starting', 'running', 'paused']);
 class UsageError extends Error {}
 class NotFound extends Error {}
 
-/** Loaded only when metadata is given: zod costs about as much start-up time as the rest of the CLI. */
-async function metadataSchema() {
-  const [{ z }, { SwarmConfigSchema }] = await Promise.all([import('zod'), import('../../shared/model/session.js')]);
-  return SwarmConfigSchema.partial()
-    .extend({ replaces: z.string().regex(UUID_PATTERN, 'replaces must be a session uuid').nullable().optional() })
-    .loose();
+/** What `capabilities` prints: how a caller tells this kit from upstream's script with one probe. */
+export const CAPABILITIES = {
+  kit: 'hivescope',
+  version: '0.1.0',
+  createStart: true,
+  pauseResume: true,
+  reap: true,
+  detachedStart: true,
+  follow: true,
+} as const;
+
+/** Exit code of `create --start` when the session was created (uuid on stdout) but could not be started. */
+export const EXIT_CREATED_NOT_STARTED = 4;
+
+const OPTION_SHAPED = /^-{1,2}[A-Za-z]\S*$/;
+
+/**
+ * Splits flags from positional arguments. Before `--`, an option-shaped word (dashes, a letter, no
+ * whitespace) is a flag and must be one of `allowed`; everything after `--`, and any other word (e.g. a
+ * task like "- item one" or "-5 degrees"), is positional. A task that is itself option-shaped goes after `--`.
+ */
+export function splitFlags(args: string[], allowed: readonly string[]): { positional: string[]; flags: Set<string> } {
+  const positional: string[] = [];
+  const flags = new Set<string>();
+  let rest = false;
+  for (const a of args) {
+    if (rest) positional.push(a);
+    else if (a === '--') rest = true;
+    else if (OPTION_SHAPED.test(a)) {
+      if (!allowed.includes(a)) throw new UsageError(`unknown option ${JSON.stringify(a.slice(0, 40))} (pass a task that starts with dashes after --)`);
+      flags.add(a);
+    } else positional.push(a);
+  }
+  return { positional, flags };
 }
 
 const USAGE = `usage: hive-session-manager <command>
-  create <task> [high|medium|low|critical] [metadata_json]   prints the new session uuid
-  start <uuid>                run the swarm (stays alive while it runs; call detached)
+  create [--start] [--] <task> [high|medium|low|critical] [metadata_json]
+                              prints the new session uuid; --start also starts it (exit 4: created, not started)
+  start <uuid> [--follow]     hand the swarm to the engine and exit; --follow streams its log until it ends
+  capabilities                one JSON line: what this kit supports
   status <uuid>               one word; not_found + exit 1 when unknown
   get <uuid>                  session.json
   list                        the registry JSON
   output-dir <uuid> | log <uuid>
   update-status <uuid> <status>
   stop <uuid> | pause <uuid> | resume <uuid>
-  reap                        mark sessions whose runner is gone as interrupted
+  reap                        mark active sessions nothing runs any more (engine restarted, group gone) interrupted
   cleanup [max_age_hours=24]  remove finished sessions older than the age
   init`;
 
@@ -86,7 +117,7 @@ export function normalisePriority(p: string | undefined): 'high' | 'medium' | 'l
   throw new UsageError('priority must be high, medium, low or critical');
 }
 
-export async function parseMetadata(raw: string | undefined): Promise<Record<string, unknown> | null> {
+export function parseMetadata(raw: string | undefined): Record<string, unknown> | null {
   if (raw === undefined || raw === '' || raw === 'null') return null;
   if (Buffer.byteLength(raw, 'utf8') > MAX_METADATA_BYTES) throw new UsageError(`metadata exceeds ${MAX_METADATA_BYTES} bytes`);
   let value: unknown;
@@ -96,12 +127,9 @@ export async function parseMetadata(raw: string | undefined): Promise<Record<str
     throw new UsageError('metadata is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('metadata must be a JSON object');
-  const r = (await metadataSchema()).safeParse(value);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new UsageError(`invalid metadata: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'malformed'}`);
-  }
-  return r.data as Record<string, unknown>;
+  const problem = metadataProblem(value as Record<string, unknown>);
+  if (problem) throw new UsageError(`invalid metadata: ${problem}`);
+  return value as Record<string, unknown>;
 }
 
 function init(p: Paths): void {
@@ -114,10 +142,11 @@ function init(p: Paths): void {
   }
 }
 
-async function create(p: Paths, args: string[]): Promise<void> {
+/** `claimFor`: create --start's engine; the entry is born `starting` (one registry write fewer). */
+async function create(p: Paths, args: string[], claimFor: 'simulated' | 'claude-flow' | null = null): Promise<string> {
   arity(args, 1, 3);
   const task = validateTask(args[0]!);
-  const metadata = await parseMetadata(args[2]);
+  const metadata = parseMetadata(args[2]);
   const priority = normalisePriority(args[1] ?? (typeof metadata?.priority === 'string' ? metadata.priority : undefined));
   const uuid = randomUUID();
   const dir = path.join(p.sessionsDir, uuid);
@@ -133,7 +162,7 @@ async function create(p: Paths, args: string[]): Promise<void> {
   const now = new Date().toISOString();
   const entry: RegistryEntry = {
     task,
-    status: 'created',
+    status: claimFor ? 'starting' : 'created',
     created: now,
     dir,
     updated: now,
@@ -141,9 +170,9 @@ async function create(p: Paths, args: string[]): Promise<void> {
     priority,
     metadata,
     swarm_id: null,
-    runner_pid: null,
+    runner_pid: claimFor ? process.pid : null,
     runner_pgid: null,
-    engine: null,
+    engine: claimFor,
     replaces: typeof metadata?.replaces === 'string' ? metadata.replaces : null,
     progress: null,
     agent_count: null,
@@ -153,6 +182,7 @@ async function create(p: Paths, args: string[]): Promise<void> {
     reg.sessions[uuid] = entry;
   });
   out(uuid);
+  return uuid;
 }
 
 function entryOf(p: Paths, uuid: string): RegistryEntry {
@@ -189,32 +219,57 @@ async function withEngine<T>(fn: (c: import('../engine/client.js').McpClient) =>
 async function stop(p: Paths, uuid: string): Promise<void> {
   const e = entryOf(p, uuid);
   if (TERMINAL.has(e.status)) return;
+  if (e.engine === 'claude-flow') return stopClaudeFlow(p, uuid, e);
   if (e.engine === 'simulated' && ACTIVE.has(e.status)) {
+    // The engine may not know it (restarted): stopped is still the answer the caller asked for.
     await withEngine((c) => c.callTool('session_stop', { session_id: uuid })).catch(() => undefined);
   }
-  if (e.status === 'paused' && e.engine === 'claude-flow' && e.runner_pgid) {
+  updateSession(p, uuid, (x) => {
+    if (TERMINAL.has(x.status)) return false;
+    x.status = 'stopped';
+    x.runner_pid = null;
+  });
+  // A runner left by an older kit (one process per session) or a `start` still connecting.
+  const { isRunner } = await import('./runner.js');
+  if (e.runner_pid && isRunner(e.runner_pid, uuid)) {
+    signalRunner(e, 'SIGTERM');
+    for (let i = 0; i < 30 && isRunner(e.runner_pid, uuid); i++) sleepSync(100);
+    if (isRunner(e.runner_pid, uuid)) signalRunner(e, 'SIGKILL');
+  }
+}
+
+/** `hive-mind stop <session>` (marks claude-flow's own rows), then end the spawn's group, which that does not. */
+async function stopClaudeFlow(p: Paths, uuid: string, e: RegistryEntry): Promise<void> {
+  const { claudeFlowBin, isClaudeFlowLeader } = await import('./runner.js');
+  const pgid = e.runner_pgid;
+  const alive = (): boolean => pgid !== null && isClaudeFlowLeader(pgid, uuid);
+  if (pgid && alive()) {
     try {
-      process.kill(-e.runner_pgid, 'SIGCONT');
+      process.kill(-pgid, 'SIGCONT'); // a paused group cannot handle SIGTERM
     } catch {
       // gone
     }
+  }
+  const bin = claudeFlowBin();
+  if (bin && e.cf_session_id && alive()) {
+    const { spawnSync } = await import('node:child_process');
+    spawnSync(bin, ['hive-mind', 'stop', e.cf_session_id], { cwd: e.dir, stdio: 'ignore', timeout: 10_000 });
   }
   updateSession(p, uuid, (x) => {
     if (TERMINAL.has(x.status)) return false;
     x.status = 'stopped';
   });
-  signalRunner(e, 'SIGTERM');
-  // Give the group a moment to exit, then make sure.
-  const { isRunner } = await import('./runner.js');
-  for (let i = 0; i < 30 && e.runner_pid && isRunner(e.runner_pid, uuid); i++) sleepSync(100);
-  if (e.runner_pid && isRunner(e.runner_pid, uuid)) signalRunner(e, 'SIGKILL');
-  else if (e.runner_pgid && e.engine === 'claude-flow') {
+  if (!pgid || !alive()) return;
+  const kill = (sig: NodeJS.Signals): void => {
     try {
-      process.kill(-e.runner_pgid, 'SIGKILL');
+      process.kill(-pgid, sig);
     } catch {
       // the group is gone
     }
-  }
+  };
+  kill('SIGTERM');
+  for (let i = 0; i < 30 && alive(); i++) sleepSync(100);
+  kill('SIGKILL');
 }
 
 async function pauseResume(p: Paths, uuid: string, action: 'pause' | 'resume'): Promise<void> {
@@ -244,22 +299,59 @@ async function pauseResume(p: Paths, uuid: string, action: 'pause' | 'resume'): 
 
 class StateError extends Error {}
 
+/**
+ * Marks sessions that claim to be active but have nothing running them as `interrupted`:
+ * claude-flow ones whose process-group leader is gone; simulated ones the engine does not know (it
+ * restarted). If the engine is unreachable, simulated sessions are left as they are (said on stderr).
+ * A `start` still handing its session over (status starting, its process alive) is left alone.
+ */
 async function reap(p: Paths): Promise<void> {
-  const { isRunner } = await import('./runner.js');
-  const marked: string[] = [];
-  updateRegistry(p, (reg) => {
-    const now = new Date().toISOString();
-    for (const [uuid, e] of Object.entries(reg.sessions)) {
-      if (!ACTIVE.has(e.status)) continue;
-      if (e.runner_pid && isRunner(e.runner_pid, uuid)) continue;
-      e.status = 'interrupted';
-      e.updated = now;
-      e.last_activity = now;
-      writeSessionFile(p, uuid, toSessionFile(p, uuid, e));
-      marked.push(uuid);
+  const { isRunner, isClaudeFlowLeader } = await import('./runner.js');
+  const reg = readRegistry(p);
+  const lost = new Set<string>();
+  const askEngine: string[] = [];
+  for (const [uuid, e] of Object.entries(reg.sessions)) {
+    if (!ACTIVE.has(e.status)) continue;
+    if (e.engine === 'claude-flow') {
+      if (!(e.runner_pgid && isClaudeFlowLeader(e.runner_pgid, uuid))) lost.add(uuid);
+      continue;
     }
-    return marked.length > 0;
-  });
+    if (e.runner_pid && (isRunner(e.runner_pid, uuid) || (e.status === 'starting' && pidAlive(e.runner_pid)))) continue;
+    if (e.engine === 'simulated' && e.status !== 'starting') askEngine.push(uuid);
+    else lost.add(uuid);
+  }
+  if (askEngine.length > 0) {
+    try {
+      const known = await withEngine((c) => c.callTool<{ sessions: Array<{ session_id: string }> }>('session_list'));
+      const ids = new Set(known.sessions.map((x) => x.session_id));
+      for (const u of askEngine) if (!ids.has(u)) lost.add(u);
+    } catch (err) {
+      const { mcpEnv } = await import('../engine/client.js');
+      const m = mcpEnv();
+      process.stderr.write(
+        `warning: hive-engine at ${m.host}:${m.port} unreachable (${(err as Error).message.slice(0, 200)}); ${askEngine.length} simulated session(s) left as they are\n`,
+      );
+    }
+  }
+  const marked: string[] = [];
+  if (lost.size > 0) {
+    updateRegistry(p, (cur) => {
+      const now = new Date().toISOString();
+      for (const uuid of lost) {
+        const e = cur.sessions[uuid];
+        const was = reg.sessions[uuid];
+        // Changed since we looked (stopped, restarted, finished): not ours to judge any more.
+        if (!e || !was || !ACTIVE.has(e.status) || e.updated !== was.updated) continue;
+        e.status = 'interrupted';
+        e.runner_pid = null;
+        e.updated = now;
+        e.last_activity = now;
+        writeSessionFile(p, uuid, toSessionFile(p, uuid, e));
+        marked.push(uuid);
+      }
+      return marked.length > 0;
+    });
+  }
   for (const u of marked) out(`interrupted ${u}`);
   out(`reaped ${marked.length}`);
 }
@@ -295,15 +387,28 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         arity(args, 0, 0);
         init(p);
         return 0;
-      case 'create':
-        await create(p, args);
-        return 0;
-      case 'start': {
-        arity(args, 1, 1);
-        const uuid = requireUuid(args[0]);
-        const { runStart } = await import('./runner.js');
-        return await runStart(uuid, env);
+      case 'create': {
+        const { positional, flags } = splitFlags(args, ['--start']);
+        if (!flags.has('--start')) {
+          await create(p, positional);
+          return 0;
+        }
+        const { runStart, claudeFlowBin } = await import('./runner.js');
+        const uuid = await create(p, positional, claudeFlowBin(env) ? 'claude-flow' : 'simulated');
+        // stdout already carries the uuid alone; start's lines go to the session log, its errors to stderr.
+        return (await runStart(uuid, env, { quiet: true, claimed: true })) === 0 ? 0 : EXIT_CREATED_NOT_STARTED;
       }
+      case 'start': {
+        const { positional, flags } = splitFlags(args, ['--follow']);
+        arity(positional, 1, 1);
+        const uuid = requireUuid(positional[0]);
+        const { runStart } = await import('./runner.js');
+        return await runStart(uuid, env, { follow: flags.has('--follow') });
+      }
+      case 'capabilities':
+        arity(args, 0, 0);
+        out(JSON.stringify(CAPABILITIES));
+        return 0;
       case 'status': {
         arity(args, 1, 1);
         const uuid = requireUuid(args[0]);
@@ -323,8 +428,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           out('{"error": "Session not found"}');
           return 1;
         }
-        const s = readSessionFile(p, uuid) ?? toSessionFile(p, uuid, e);
-        out(JSON.stringify(s, null, 2));
+        // From the registry (the source of truth; the engine updates progress only there), not session.json.
+        out(JSON.stringify(toSessionFile(p, uuid, e), null, 2));
         return 0;
       }
       case 'list':
@@ -384,7 +489,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const code = await main(process.argv.slice(2));
-  // Flush stdout before exiting; `start` returns only when the swarm is over.
-  process.exitCode = code;
-  if (process.argv[2] === 'start') process.exit(code);
+  // Node writes to pipes asynchronously: exiting at once would cut a large answer (a `list` of 1000
+  // sessions) at the pipe buffer. Wait until both streams have flushed what was written, then exit
+  // rather than wait for sockets or timers a start may have left behind.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  process.exit(code);
 }

@@ -25,6 +25,8 @@ export interface RegistryEntry {
   runner_pgid: number | null;
   /** `simulated` (hive-engine) or `claude-flow`; null until started. */
   engine: string | null;
+  /** claude-flow's own session id (`Session ID: session-...` of its summary), for `hive-mind stop`. */
+  cf_session_id?: string | null;
   replaces: string | null;
   progress: number | null;
   agent_count: number | null;
@@ -130,35 +132,65 @@ function breakStaleLock(lock: string): void {
   }
 }
 
+/** One attempt at the lock: its fd, or null when another writer holds it (stale locks are broken). */
+function tryAcquire(p: Paths): number | null {
+  for (let i = 0; i < 3; i++) {
+    try {
+      const fd = fs.openSync(p.lock, 'wx', 0o644);
+      fs.writeSync(fd, `${process.pid}\n`);
+      return fd;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!lockIsStale(p.lock)) return null;
+      breakStaleLock(p.lock);
+    }
+  }
+  return null;
+}
+
+function release(p: Paths, fd: number): void {
+  fs.closeSync(fd);
+  try {
+    fs.unlinkSync(p.lock);
+  } catch {
+    // a breaker judged us stale (we held it > LOCK_STALE_MS); nothing to undo
+  }
+}
+
 export function withLock<T>(p: Paths, fn: () => T): T {
   fs.mkdirSync(p.sessionsDir, { recursive: true });
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let fd: number | null = null;
   let delay = 2;
-  while (fd === null) {
-    try {
-      fd = fs.openSync(p.lock, 'wx', 0o644);
-      fs.writeSync(fd, `${process.pid}\n`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (lockIsStale(p.lock)) {
-        breakStaleLock(p.lock);
-        continue;
-      }
-      if (Date.now() > deadline) throw new RegistryError(`registry lock ${p.lock} busy for ${LOCK_TIMEOUT_MS} ms`);
-      sleepSync(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 50);
-    }
+  while ((fd = tryAcquire(p)) === null) {
+    if (Date.now() > deadline) throw new RegistryError(`registry lock ${p.lock} busy for ${LOCK_TIMEOUT_MS} ms`);
+    sleepSync(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 50);
   }
   try {
     return fn();
   } finally {
-    fs.closeSync(fd);
-    try {
-      fs.unlinkSync(p.lock);
-    } catch {
-      // a breaker judged us stale (we held it > LOCK_STALE_MS); nothing to undo
+    release(p, fd);
+  }
+}
+
+/**
+ * Like updateRegistry but never waits: returns undefined when another writer holds the lock. For the
+ * long-lived engine, whose event loop must not block on CLI processes; it retries on its next flush.
+ */
+export function tryUpdateRegistry(p: Paths, fn: (reg: Registry) => boolean | void): Registry | undefined {
+  fs.mkdirSync(p.sessionsDir, { recursive: true });
+  const fd = tryAcquire(p);
+  if (fd === null) return undefined;
+  try {
+    const reg = readRegistry(p);
+    if (fn(reg) !== false) {
+      writeFileAtomic(p.registry, `${JSON.stringify(reg, null, 2)}\n`);
+      cleanTempFiles(p);
     }
+    return reg;
+  } finally {
+    release(p, fd);
   }
 }
 

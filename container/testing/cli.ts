@@ -50,7 +50,7 @@ export function startEngineProcess(env: NodeJS.ProcessEnv = {}): Promise<EngineP
           proc,
           stop: () =>
             new Promise<void>((r) => {
-              if (proc.exitCode !== null) return r();
+              if (proc.exitCode !== null || proc.signalCode !== null) return r();
               proc.once('exit', () => r());
               proc.kill('SIGTERM');
             }),

@@ -93,10 +93,9 @@ describe('local driver', () => {
 const kitBuilt = fs.existsSync(localSessionManagerCli()) && fs.existsSync(localEngineMain());
 
 describe.skipIf(!kitBuilt)('listing at scale through the kit\'s session manager', () => {
-  // Known kit bug (reported): the CLI writes `list` with process.stdout.write and then process.exit(),
-  // which cuts piped output at the pipe buffer (64-128 KB), so a registry of ~1000 sessions arrives
-  // truncated and the relay answers parse-error. `.fails` documents it; drop it when the kit is fixed.
-  it.fails('lists 1000 sessions with one exec', async () => {
+  // Regression: the CLI used to exit before stdout drained, cutting piped output at the pipe buffer
+  // (64-128 KB), so a registry of ~1000 sessions arrived truncated and the relay answered parse-error.
+  it('lists 1000 sessions with one exec', async () => {
     const dir = tmpStateDir();
     const root = `${dir}/hive`;
     fs.mkdirSync(`${root}/.swarm/sessions`, { recursive: true });

@@ -26,9 +26,9 @@ describe('session manager backend: spawn cost', () => {
     }
     const subs = fake.calls.map((c) => c.argv[1]);
     expect(subs).toEqual(['capabilities', 'create', 'create', 'create']);
-    expect(fake.calls[1]!.argv.at(-1)).toBe('--start');
-    // critical is stored as high, and the task travels verbatim as one argument.
-    expect(fake.calls[1]!.argv.slice(2, 4)).toEqual(['build "it" $(id)', 'high']);
+    expect(fake.calls[1]!.argv.slice(2, 4)).toEqual(['--start', '--']);
+    // critical is stored as high, and the task travels verbatim as one argument after `--`.
+    expect(fake.calls[1]!.argv.slice(4, 6)).toEqual(['build "it" $(id)', 'high']);
     for (const u of uuids) expect(fake.registry.get(u)!.status).toBe('running');
     expect(fake.violations).toEqual([]);
   });

@@ -64,8 +64,11 @@ export class SessionManagerBackend implements Backend {
     const meta = { ...req.config, priority, ...(req.replaces ? { replaces: req.replaces } : {}) };
     // One exec per spawn where the kit supports it: create and start in the same process.
     const { createStart } = await this.capabilities();
-    const argv = [...this.prefix, 'create', req.task, priority, JSON.stringify(meta)];
-    const r = await this.run(createStart ? [...argv, '--start'] : argv, { idempotent: false });
+    // Our kit reads options before `--` and positionals after it, so a task that looks like an option
+    // stays a task. Upstream's script knows neither, and gets the bare positional form.
+    const positional = [req.task, priority, JSON.stringify(meta)];
+    const argv = createStart ? [...this.prefix, 'create', '--start', '--', ...positional] : [...this.prefix, 'create', ...positional];
+    const r = await this.run(argv, { idempotent: false });
     if (r.exitCode !== 0) throw failed('create', r);
     const uuid = parseCreateOutput(r.stdout);
     if (createStart) this.startedAtCreate.add(uuid);

@@ -24,7 +24,7 @@ export function argvViolation(argv: readonly string[]): string | null {
     case 'capabilities':
       return rest.length === 0 ? null : 'capabilities with arguments';
     case 'create': {
-      if (rest.length === 4 && rest[3] === '--start') rest.pop();
+      if (rest[0] === '--start' && rest[1] === '--') rest.splice(0, 2);
       if (rest.length !== 3) return `create with ${rest.length} args`;
       if (!TaskTextSchema.safeParse(rest[0]).success) return 'create with an invalid task';
       if (!['low', 'medium', 'high'].includes(rest[1]!)) return `create with priority ${JSON.stringify(rest[1])}`;
@@ -114,7 +114,8 @@ export class FakeDriver implements ExecDriver {
     const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' });
     const nf = () => ({ exitCode: 1, stdout: '', stderr: 'Session not found' });
     if (a[0] === 'true') return ok();
-    const [, sub, x, y, z] = a;
+    const withStart = a[1] === 'create' && a[2] === '--start' && a[3] === '--';
+    const [, sub, x, y, z] = withStart ? [a[0], a[1], ...a.slice(4)] : a;
     const now = new Date().toISOString();
     const e = x ? this.registry.get(x) : undefined;
     switch (sub) {
@@ -136,7 +137,7 @@ export class FakeDriver implements ExecDriver {
           agent_count: null,
           dir: `/workspace/.swarm/sessions/${uuid}`,
         });
-        if (a.at(-1) === '--start' && this.createStart) this.startSession(uuid);
+        if (withStart && this.createStart) this.startSession(uuid);
         return ok(`${uuid}\n`);
       }
       case 'capabilities':
