@@ -29,7 +29,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? n
 const perFileTimeoutMs = quick ? 120_000 : 420_000;
 
 buildNode();
-const sys = await ensureSystem({ install: false, log: (m) => console.error(m) });
+const sys = await ensureSystem({ install: true, log: (m) => console.error(m) });
 const benchDir = path.join(root, 'dist/bench');
 const files = fs
   .readdirSync(benchDir)
