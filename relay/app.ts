@@ -35,9 +35,15 @@ export interface RelayHandle {
 /** The narrow view telemetry needs of the control plane: sessions, and a plain Session per change. */
 function controlView(control: ControlPlane): ControlView & { dispose(): void } {
   const bus = new EventEmitter();
-  const unsubscribe = control.on('session', (c: { session: Session }) => bus.emit('session', c.session));
+  const offSession = control.on('session', (c: { session: Session }) => bus.emit('session', c.session));
+  const offAgents = control.on('agents', () => bus.emit('agents'));
+  const unsubscribe = () => {
+    offSession();
+    offAgents();
+  };
   return {
     sessions: () => control.sessions().sessions,
+    execAgents: () => control.execAgents(),
     on: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
     off: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
     dispose: unsubscribe,

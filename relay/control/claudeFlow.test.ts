@@ -27,6 +27,15 @@ Queen Type: adaptive
 Status: active
 Created: 11/21/2026, 12:11:21 AM
 Total Agents: 4
+
+Agents:
+  👑 Queen: Queen Coordinator (active)
+  🐝 Workers:
+    - Researcher Worker 1 (researcher) busy
+    - Coder Worker 2 (coder) idle
+Tasks:
+  Total: 4
+  Completed: 1
 `;
 
 /** claude-flow in a container, as far as the backend can see it through exec. */
@@ -77,9 +86,13 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
-async function cfHarness() {
+async function cfHarness(timing: { agentsMs?: number } = {}) {
   const drv = new ClaudeFlowContainer();
-  h = await startHarness({ driver: drv, env: { HIVE_CONTAINER: 'cf-test' }, deps: { backend: (run, store) => new ClaudeFlowBackend({ run, store, driverKind: 'docker' }) } });
+  h = await startHarness({
+    driver: drv,
+    env: { HIVE_CONTAINER: 'cf-test' },
+    deps: { backend: (run, store) => new ClaudeFlowBackend({ run, store, driverKind: 'docker' }), timing: { probeMs: 3_600_000, reapMs: 3_600_000, cleanupMs: 3_600_000, listTtlMs: -1, agentsMs: 3_600_000, ...timing } },
+  });
   return drv;
 }
 
@@ -115,6 +128,25 @@ describe('bare claude-flow backend', () => {
     const killAt = order.indexOf('kill -TERM -- -4321');
     expect(stopAt).toBeGreaterThan(-1);
     expect(killAt).toBeGreaterThan(stopAt);
+  });
+
+  it("reads the swarm's agents from hive-mind status (MCP never sees them), linked to the session, without metrics", async () => {
+    const drv = await cfHarness({ agentsMs: 50 });
+    const changes: SessionChange[] = [];
+    h!.cp.on('session', (c) => changes.push(c));
+    let agentEvents = 0;
+    h!.cp.on('agents', () => agentEvents++);
+    const { uuid } = InitializeSwarmResponseSchema.parse((await h!.call('POST', routes.initializeSwarm.path, validSpawn)).body);
+    await until(() => changes.some((c) => c.uuid === uuid && c.swarmId !== null));
+    await until(() => h!.cp.execAgents().length === 3);
+    expect(h!.cp.execAgents()).toEqual([
+      { id: 'swarm-1795219881166-xfgygyoal/Queen Coordinator', swarmId: 'swarm-1795219881166-xfgygyoal', sessionUuid: uuid, name: 'Queen Coordinator', type: 'queen', status: 'active', parentQueenId: null },
+      { id: 'swarm-1795219881166-xfgygyoal/Researcher Worker 1', swarmId: 'swarm-1795219881166-xfgygyoal', sessionUuid: uuid, name: 'Researcher Worker 1', type: 'researcher', status: 'busy', parentQueenId: 'swarm-1795219881166-xfgygyoal/Queen Coordinator' },
+      { id: 'swarm-1795219881166-xfgygyoal/Coder Worker 2', swarmId: 'swarm-1795219881166-xfgygyoal', sessionUuid: uuid, name: 'Coder Worker 2', type: 'coder', status: 'idle', parentQueenId: 'swarm-1795219881166-xfgygyoal/Queen Coordinator' },
+    ]);
+    drv.stopped = true;
+    await until(() => h!.cp.execAgents().length === 0);
+    expect(agentEvents).toBeGreaterThanOrEqual(1);
   });
 
   it('the reaper marks a session whose tagged process is gone as interrupted', async () => {

@@ -46,6 +46,8 @@ export interface ControlEvents {
   sessionRemoved: [{ uuid: string }];
   activity: [ControlActivity];
   health: [ControlHealth];
+  /** The exec-read agents changed (claude-flow backend). */
+  agents: [];
 }
 
 /** Hooks the telemetry plane provides for the MCP side of spawn-agent-hybrid and task submission. */
@@ -59,6 +61,8 @@ export interface ControlTiming {
   probeMs: number;
   /** Reaper period. Default 30000 ms. */
   reapMs: number;
+  /** Exec-read agents refresh (claude-flow backend only). Default 5000 ms. */
+  agentsMs: number;
   /** Cleanup period (removes finished sessions older than cleanupMaxAgeHours). Default 1 h. */
   cleanupMs: number;
   cleanupMaxAgeHours: number;
@@ -79,6 +83,7 @@ export interface ControlTiming {
 const DEFAULT_TIMING: ControlTiming = {
   probeMs: 5000,
   reapMs: 30_000,
+  agentsMs: 5_000,
   cleanupMs: 3_600_000,
   cleanupMaxAgeHours: 24,
   listTtlMs: 2000,
@@ -243,6 +248,11 @@ export class ControlPlane {
   }
 
   /** The cached list (never execs); `stale` when the last refresh failed or none succeeded yet. */
+  /** Agents read by exec (claude-flow containers); empty for the session manager, whose agents come from MCP. */
+  execAgents(): import('./backends/types.js').ExecAgent[] {
+    return this.backendImpl?.execAgents?.() ?? [];
+  }
+
   sessions(): { sessions: Session[]; stale: boolean } {
     return { sessions: [...this.cache.values()].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)), stale: !this.listOk };
   }
@@ -904,6 +914,9 @@ export class ControlPlane {
     };
     every(this.timing.probeMs, () => this.probe());
     every(this.timing.reapMs, () => this.reap());
+    // claude-flow's MCP never sees hive-mind swarms: their agents come from `hive-mind status` (~1 s a call).
+    const withAgents: Backend | null = backend;
+    if (withAgents?.refreshAgents) every(this.timing.agentsMs, async () => (await withAgents.refreshAgents!()) && this.events.emit('agents'));
     every(this.timing.cleanupMs, () => this.cleanup());
     this.emitHealth();
   }

@@ -147,6 +147,17 @@ describe('claude-flow 2.7 text parsers', () => {
     expect(s[1]!.swarmId).toBe('swarm-1795219881170-aaaaaaaaa');
   });
 
+  it('reads the queen and workers a status block lists, and nothing from garbled lines', () => {
+    const [w] = parseHiveStatus(STATUS);
+    expect(w!.agents).toEqual([
+      { name: 'Queen Coordinator', type: 'queen', status: 'active', role: 'queen' },
+      { name: 'Researcher Worker 1', type: 'researcher', status: 'idle', role: 'worker' },
+      { name: 'Coder Worker 2', type: 'coder', status: 'idle', role: 'worker' },
+    ]);
+    const garbled = STATUS.replace('- Coder Worker 2 (coder) idle', '- $(rm -rf /) (c;der) idle').replace('(researcher) idle', '(researcher)');
+    expect(parseHiveStatus(garbled)[0]!.agents.map((a) => a.name)).toEqual(['Queen Coordinator']);
+  });
+
   it('reads overall metrics', () => {
     const m = parseHiveMetrics('📊 Hive Mind Metrics\n\nOverall Statistics:\n  Total Swarms: 3\n  Total Agents: 12\n  Total Tasks: 10\n  Completed Tasks: 7\n  Success Rate: 70.0%\n\nbgswarm\n  Agents: 4, Tasks: 0/0 (0%)\n');
     expect(m).toEqual({ totalSwarms: 3, totalAgents: 12, totalTasks: 10, completedTasks: 7, successRate: 0.7 });

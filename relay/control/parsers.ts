@@ -277,6 +277,34 @@ export interface HiveSwarmInfo {
   tasksCompleted: number | null;
   tasksInProgress: number | null;
   tasksPending: number | null;
+  /** The agents the block lists (name, type, status as printed); claude-flow reports no metrics for them. */
+  agents: HiveAgentInfo[];
+}
+
+export interface HiveAgentInfo {
+  name: string;
+  type: string;
+  status: string;
+  role: 'queen' | 'worker';
+}
+
+/** `👑 Queen: <name> (<status>)` and `- <name> (<type>) <status>` lines of a status block's Agents section. */
+function parseHiveAgents(block: string): HiveAgentInfo[] {
+  const at = block.search(/^\s*Agents:\s*$/m);
+  if (at < 0) return [];
+  const end = block.slice(at).search(/^\s*Tasks:\s*$/m);
+  const section = end >= 0 ? block.slice(at, at + end) : block.slice(at);
+  const out: HiveAgentInfo[] = [];
+  for (const line of section.split('\n').slice(0, 200)) {
+    const q = /Queen:\s*(.{1,128}?)\s*\(([a-z_]{1,32})\)\s*$/i.exec(line);
+    if (q) {
+      out.push({ name: q[1]!, type: 'queen', status: q[2]!.toLowerCase(), role: 'queen' });
+      continue;
+    }
+    const w = /^\s*-\s+(.{1,128}?)\s+\(([a-z_]{2,40})\)\s+([a-z_]{1,32})\s*$/i.exec(line);
+    if (w) out.push({ name: w[1]!, type: w[2]!.toLowerCase(), status: w[3]!.toLowerCase(), role: 'worker' });
+  }
+  return out;
 }
 
 /** `hive-mind status`: one block per active swarm, each starting with `Swarm: <name>`. */
@@ -305,6 +333,7 @@ export function parseHiveStatus(text: string): HiveSwarmInfo[] {
       tasksCompleted: intOrNull(field(tb, 'Completed')),
       tasksInProgress: intOrNull(field(tb, 'In Progress')),
       tasksPending: intOrNull(field(tb, 'Pending')),
+      agents: parseHiveAgents(b),
     });
   }
   if (out.length === 0 && text.trim().length > 0 && !/Swarm:/.test(text)) {

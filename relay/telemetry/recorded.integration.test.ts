@@ -151,3 +151,44 @@ describe('telemetry connection lifecycle over TCP', () => {
     expect(((await telemetry.callTool('agent_list')) as { count: number }).count).toBe(2);
   });
 });
+
+describe('a claude-flow container: one truthful view from exec and MCP', () => {
+  it("exec-read hive-mind agents join the graph with unknown metrics and their hierarchy; MCP's mock agents stay hidden", async () => {
+    const server = await startReplayServer(CLAUDE_FLOW, {});
+    const config = testConfig({ MCP_PORT: String(server.port) });
+    const { EventEmitter } = await import('node:events');
+    const bus = new EventEmitter();
+    const swarmId = 'swarm-1795219881166-xfgygyoal';
+    let execAgents = [
+      { id: `${swarmId}/Queen Coordinator`, swarmId, sessionUuid: SESSION_UUID, name: 'Queen Coordinator', type: 'queen', status: 'active', parentQueenId: null },
+      { id: `${swarmId}/Coder Worker 1`, swarmId, sessionUuid: SESSION_UUID, name: 'Coder Worker 1', type: 'coder', status: 'idle', parentQueenId: `${swarmId}/Queen Coordinator` },
+    ];
+    const control = {
+      sessions: () => [],
+      execAgents: () => execAgents,
+      on: (e: string, l: (...a: never[]) => void) => bus.on(e, l as (...a: unknown[]) => void),
+      off: (e: string, l: (...a: never[]) => void) => bus.off(e, l as (...a: unknown[]) => void),
+    };
+    const telemetry = createTelemetry({ config, logger, control: control as never });
+    cleanup.push(async () => {
+      await telemetry.close();
+      await server.close();
+    });
+    const real = () => telemetry.snapshot({ includeMock: false });
+    await waitFor(() => real().agents.length === 2, 'exec agents');
+    const shown = real();
+    const coder = shown.agents.find((a) => a.name === 'Coder Worker 1')!;
+    expect(coder).toMatchObject({ type: 'coder', status: 'idle', swarmId, sessionUuid: SESSION_UUID, parentQueenId: `${swarmId}/Queen Coordinator`, mock: false });
+    // claude-flow reports no metrics: unknown, never invented, and no source claimed for them.
+    expect([coder.cpuUsage, coder.memoryUsage, coder.health, coder.tokens, coder.tokenRate]).toEqual([null, null, null, null, null]);
+    expect(coder.sources).toEqual({});
+    expect(shown.edges.some((e) => e.kind === 'hierarchy')).toBe(true);
+    // With mock agents asked for, MCP's hard-coded mock-swarm agents are there, labelled.
+    await waitFor(() => telemetry.snapshot({ includeMock: true }).agents.some((a) => a.mock), 'mock agents from MCP');
+    expect(telemetry.snapshot({ includeMock: true }).agents.filter((a) => a.mock).every((a) => a.swarmId === 'mock-swarm')).toBe(true);
+    // A worker leaving hive-mind status leaves the graph once control says the agents changed.
+    execAgents = execAgents.slice(0, 1);
+    bus.emit('agents');
+    await waitFor(() => real().agents.length === 1, 'exec agent removed');
+  });
+});

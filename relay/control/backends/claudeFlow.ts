@@ -13,7 +13,8 @@ import { ControlError, clip } from '../errors.js';
 import type { ExecResult } from '../exec.js';
 import { hiveStopNotFound, parseHiveMetrics, parseHiveSessions, type HiveMetrics, parseHiveStatus, parsePids, parseProcStatPgid } from '../parsers.js';
 import type { StateStore, StoredSession } from '../stateStore.js';
-import type { Backend, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { Backend, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { HiveSwarmInfo } from '../parsers.js';
 
 export const TAG_FLAG = '--hivescope-session';
 
@@ -165,12 +166,38 @@ export class ClaudeFlowBackend implements Backend {
     return { sessions: out, skipped: 0 };
   }
 
-  /** Swarm ids: `hive-mind status`, matched by objective to sessions that have none yet. */
-  async discover(pending: readonly string[]): Promise<void> {
-    if (pending.length === 0) return;
+  /** Agents of the last `hive-mind status`, as exec reported them (session link resolved on read). */
+  private agents: Omit<ExecAgent, 'sessionUuid'>[] = [];
+
+  execAgents(): ExecAgent[] {
+    // Linked at read time: the swarm id may be matched to its session after the status was read.
+    const sessionOf = new Map(this.o.store.entries().filter(([, s]) => s.swarmId).map(([uuid, s]) => [s.swarmId!, uuid]));
+    return this.agents.map((a) => ({ ...a, sessionUuid: sessionOf.get(a.swarmId) ?? null }));
+  }
+
+  /** One exec of `hive-mind status`; keeps its agents. */
+  private async readStatus(): Promise<{ swarms: HiveSwarmInfo[]; changed: boolean }> {
     const r = await this.o.run([...this.cli, 'hive-mind', 'status'], { idempotent: true });
     if (r.exitCode !== 0) throw failed('hive-mind status', r);
     const swarms = parseHiveStatus(r.stdout);
+    const next = swarms.flatMap((w) => {
+      const queen = w.agents.find((a) => a.role === 'queen');
+      const queenId = queen ? `${w.swarmId}/${queen.name}` : null;
+      return w.agents.map((a) => ({ id: `${w.swarmId}/${a.name}`, swarmId: w.swarmId, name: a.name, type: a.type, status: a.status, parentQueenId: a.role === 'worker' ? queenId : null }));
+    });
+    const changed = JSON.stringify(next) !== JSON.stringify(this.agents);
+    this.agents = next;
+    return { swarms, changed };
+  }
+
+  async refreshAgents(): Promise<boolean> {
+    return (await this.readStatus()).changed;
+  }
+
+  /** Swarm ids: `hive-mind status`, matched by objective to sessions that have none yet. */
+  async discover(pending: readonly string[]): Promise<void> {
+    if (pending.length === 0) return;
+    const { swarms } = await this.readStatus();
     const taken = new Set(this.o.store.entries().map(([, s]) => s.swarmId).filter(Boolean));
     for (const uuid of pending) {
       const s = this.o.store.get(uuid);

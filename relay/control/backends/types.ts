@@ -43,6 +43,23 @@ export interface Backend {
   reap(): Promise<string[]>;
   /** Backend-wide figures where the backend has them (claude-flow: `hive-mind metrics`). */
   metrics?(): Promise<import('../parsers.js').HiveMetrics>;
+  /** Agents read by exec (claude-flow's `hive-mind status`), for backends whose MCP never sees their swarms. */
+  execAgents?(): ExecAgent[];
+  /** Re-reads those agents (one exec); true when they changed. */
+  refreshAgents?(): Promise<boolean>;
   /** Swarm ids still unknown get looked up here (claude-flow: `hive-mind status`); session manager: no-op. */
   discover?(pending: readonly string[]): Promise<void>;
+}
+
+/** An agent known only from exec output: no metrics (claude-flow reports none), never invented. */
+export interface ExecAgent {
+  /** `<swarmId>/<name>`: claude-flow prints no agent ids. */
+  id: string;
+  swarmId: string;
+  sessionUuid: string | null;
+  name: string;
+  type: string;
+  status: string;
+  /** Workers point at their swarm's queen, so the graph draws the hierarchy. */
+  parentQueenId: string | null;
 }
