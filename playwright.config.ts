@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CHROMIUM_ARGS, chromiumPath } from './e2e/chromium.js';
 
 function freePort(): number {
   const out = execFileSync(process.execPath, ['-e', "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]);
@@ -19,19 +20,6 @@ process.env.HIVESCOPE_E2E_MCP_PORT ??= String(freePort());
 process.env.HIVESCOPE_E2E_STATE ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-e2e-'));
 const port = Number(process.env.HIVESCOPE_E2E_PORT);
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Flags for Chromium as root on an offline machine, with SwiftShader for deterministic WebGL/WebGPU. */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--enable-unsafe-webgpu',
-];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -45,7 +33,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
-    launchOptions: { executablePath: chromiumPath, args: chromiumArgs },
+    launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
     viewport: { width: 1280, height: 800 },
     trace: 'off',
     screenshot: 'only-on-failure',

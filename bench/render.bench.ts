@@ -15,8 +15,8 @@ import { WebSocketServer } from 'ws';
 import { chromium, type Browser } from 'playwright-core';
 import { PROTOCOL_VERSION, unknownAgent, type Agent, type Edge, type ServerMessage } from '../shared/index.js';
 import { median, ratioRow, type BenchContext, type BenchRow } from './types.js';
+import { CHROMIUM_ARGS } from '../e2e/chromium.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 const TYPES = ['coder', 'tester', 'researcher', 'analyst', 'architect', 'reviewer', 'optimizer', 'documenter'];
 
 /** A deterministic synthetic swarm: one queen per 16 workers, hierarchy edges, metrics that pulse. */

@@ -288,7 +288,7 @@ async function latency(ctx: BenchContext, rows: BenchRow[]): Promise<void> {
       ratio: null,
       goal: `p95 < ${limit} ms`,
       met: p95 < limit,
-      notes: `p50 ${percentile(lat, 0.5).toFixed(1)} ms, n=${lat.length}; engine pushMs=20 (hive-engine's default flush is 500 ms, which adds up to 500 ms); under continuous change a delta waits up to 1/DELTA_HZ`,
+      notes: `p50 ${percentile(lat, 0.5).toFixed(1)} ms, n=${lat.length}; under continuous change a delta waits up to 1/DELTA_HZ`,
     });
   }
 }

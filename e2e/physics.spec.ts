@@ -5,10 +5,11 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, startPhysicsPage, type PhysicsPage } from './fixtures/physics-page.js';
+import { chromiumPath } from './chromium.js';
 import type { EquivalenceResult } from '../client/physics/testing/harness.js';
 import type { BackendChoice } from '../client/physics/index.js';
 
-test.use({ launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS } });
+test.use({ launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS } });
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(180_000);
 

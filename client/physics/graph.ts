@@ -6,6 +6,9 @@
  * node i at [3i, 3i+1, 3i+2]); node ids Uint32Array; edges Uint32Array index pairs [a0, b0, a1, b1, ...]
  * with one Float32 weight per edge; pinned flags Uint8Array (1 = pinned).
  */
+// One seeded PRNG for the whole project: placement must be reproducible, never Math.random.
+import { mulberry32 } from '../../shared/random.js';
+export { mulberry32 };
 
 /** Upper bounds that keep every buffer bounded (100k nodes is the design size; 2M is a hard stop). */
 export const MAX_NODES = 1 << 21;
@@ -116,17 +119,6 @@ export function buildCsr(n: number, edges: Uint32Array, weights: Float32Array | 
   return { start, nbr, weight, edgeA, edgeB, edgeW };
 }
 
-/** mulberry32: small, fast, reproducible; placement must not depend on Math.random. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform random unit vector from two uniforms. */
 function unitVector(rnd: () => number, out: [number, number, number]): void {

@@ -6,6 +6,9 @@
  * so nothing jumps when the graph changes.
  */
 import { encodeNodeFrameFrom, type NodeFrameBuffers } from '../../shared/index.js';
+// One seeded PRNG for the whole project: placement must be reproducible, never Math.random.
+import { mulberry32 } from '../../shared/random.js';
+export { mulberry32 };
 
 export interface SlotNode {
   nodeId: number;
@@ -19,17 +22,6 @@ export const SPAWN_RADIUS_MAX = 160;
 /** Distance from its queen a new worker is placed at. */
 export const SPAWN_NEAR_PARENT = 30;
 
-/** Small deterministic PRNG (mulberry32) so layouts and screenshots are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class NodePositions {
   count = 0;

@@ -2,6 +2,8 @@
  * Seeded pseudo-random numbers for the simulated swarm engine (HIVE_SIM_SEED makes a run reproducible).
  * mulberry32: tiny state, fast, good enough for simulation jitter; never used for anything secret.
  */
+import { mulberry32 } from '../../shared/random.js';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -16,14 +18,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     range: (min, max) => min + next() * (max - min),

@@ -3,19 +3,12 @@
  * into the kinds of garbage real peers send (truncation, byte flips, wrong types, huge and deeply
  * nested values, injection strings, NUL and odd Unicode). Same seed, same inputs.
  */
+import { mulberry32 } from '../../shared/random.js';
+
 export type Rng = () => number;
 
-/** mulberry32: tiny, fast, good enough for test-input generation. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (shared/random.ts). */
+export const rng = (seed: number): Rng => mulberry32(seed);
 
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 export const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
