@@ -86,3 +86,38 @@ test('an emulated headset enters VR, sees the swarm, and selects an agent with t
   expect(await bodyAttr(page, 'data-xr')).toBe('true');
   await screenshot(page, 'xr-card');
 });
+
+test('in AR the swarm is scaled to about a metre and placed at table height in front of the viewer', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page, '?xr=emulate');
+  if ((await agentCount(page)) === 0) await spawnThroughPrompt(page, 'Agents on the table', { maxAgents: 4 });
+  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(1);
+  const enter = page.getByTestId('enter-ar');
+  await expect(enter).toBeVisible({ timeout: 30_000 });
+  await enter.click();
+  await expect(page.locator('body')).toHaveAttribute('data-xr', 'true', { timeout: 30_000 });
+  await waitFrames(page, 3);
+  await expect(async () => {
+    const ps = await page.evaluate(() => {
+      const h = window.__hivescope;
+      const out: [number, number, number][] = [];
+      for (const a of h.store.getState().agents.values()) {
+        const p = a.mock ? null : h.agentWorldPosition(a.id);
+        if (p) out.push(p);
+      }
+      return out;
+    });
+    expect(ps.length).toBeGreaterThan(1);
+    const extent = [0, 1, 2].map((k) => Math.max(...ps.map((p) => p[k]!)) - Math.min(...ps.map((p) => p[k]!)));
+    // About a metre across at most, centred near 0.8 m high and 0.9 m in front (the viewer looks down -z).
+    expect(Math.max(...extent)).toBeLessThanOrEqual(1.1);
+    for (const [x, y, z] of ps) {
+      expect(Math.abs(x)).toBeLessThan(0.8);
+      expect(y).toBeGreaterThan(0.2);
+      expect(y).toBeLessThan(1.4);
+      expect(z).toBeGreaterThan(-1.6);
+      expect(z).toBeLessThan(-0.2);
+    }
+  }).toPass({ timeout: 60_000 });
+  await screenshot(page, 'xr-ar');
+});
