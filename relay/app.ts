@@ -79,7 +79,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   const health = (): Health => {
     const c = control.health();
     const sessions = control.sessions().sessions;
-    return combineHealth(c, telemetry.health(), stream?.clientCount() ?? 0, sessions.filter((s) => s.status === 'running' || s.status === 'starting' || s.status === 'created').length);
+    return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, sessions.filter((s) => s.status === 'running' || s.status === 'starting' || s.status === 'created').length);
   };
 
   const hybrid = express.Router();

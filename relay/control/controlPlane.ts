@@ -224,7 +224,7 @@ export class ControlPlane {
     return 'healthy';
   }
 
-  /** The control plane's share of Health.degraded (the lead merges it with telemetry's). */
+  /** The control plane's share of Health.degraded, from the state it holds (relay/health.ts adds telemetry's). */
   degraded(): DegradedMode[] {
     const out: DegradedMode[] = [];
     if (!this.driver) {

@@ -24,7 +24,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { RelayConfig } from '../config.js';
-import type { Health, Session } from '../../shared/model/index.js';
+import type { DegradedMode, Health, Session } from '../../shared/model/index.js';
+import { combineHealth } from '../health.js';
 import {
   ClientMessageSchema,
   CloseCode,
@@ -96,6 +97,7 @@ const KNOWN_TYPES = new Set(['hello', 'subscribe', 'visibility', 'pin', 'unpin',
 
 export interface StreamControlView {
   health?(): Health['control'];
+  degraded?(): DegradedMode[];
 }
 
 export interface StreamServerOptions {
@@ -920,7 +922,7 @@ class StreamServerImpl implements StreamServer {
 
   private currentHealth(): Health {
     if (this.opts.health) return this.opts.health();
-    const telemetry = this.opts.telemetry.health();
+    // Without the relay's combined health (tests, tools): the same combination, over what we have.
     const control: Health['control'] = this.opts.control?.health?.() ?? {
       state: 'unavailable',
       driver: 'none',
@@ -932,27 +934,8 @@ class StreamServerImpl implements StreamServer {
       containerCpuPercent: null,
       containerMemoryBytes: null,
     };
-    const mcpUp = telemetry.state === 'connected';
-    const status: Health['status'] = mcpUp && control.state === 'healthy' ? 'healthy' : mcpUp || control.state !== 'unavailable' ? 'degraded' : 'unavailable';
-    const snap = this.opts.telemetry.snapshot({ includeMock: true });
-    return {
-      status,
-      serverTime: Date.now(),
-      control,
-      telemetry,
-      websocketClients: this.clients.size,
-      activeSessions: snap.sessions.filter((s) => s.status === 'running' || s.status === 'starting').length,
-      degraded: mcpUp
-        ? []
-        : [
-            {
-              code: 'mcp-down',
-              message: `MCP telemetry at ${telemetry.host}:${telemetry.port} is ${telemetry.state}`,
-              stillWorks: 'the last known graph and session control',
-              action: 'check that the container and its MCP server on the telemetry port are running',
-            },
-          ],
-    };
+    const active = this.opts.telemetry.snapshot({ includeMock: true }).sessions.filter((s) => s.status === 'running' || s.status === 'starting').length;
+    return combineHealth(control, this.opts.control?.degraded?.() ?? [], this.opts.telemetry.health(), this.clients.size, active);
   }
 
   private sendHealth(onChange: boolean): void {
