@@ -15,6 +15,18 @@ export interface HttpError {
   retryAfterSeconds?: number;
 }
 
+/** A failure a route already knows the status and code of (401, 404, 409, ...). */
+export class RouteError extends Error {
+  override name = 'RouteError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** First zod issue as one line a person can act on ("maxAgents: Too big: expected number to be <=20"). */
 export function zodMessage(err: ZodError): string {
   const i = err.issues[0];
@@ -24,6 +36,7 @@ export function zodMessage(err: ZodError): string {
 }
 
 export function toHttpError(err: unknown): HttpError {
+  if (err instanceof RouteError) return { status: err.status, code: err.code, message: err.message };
   if (err instanceof ControlError) {
     const m = CONTROL_ERROR_HTTP[err.kind];
     return { status: m.status, code: m.code, message: err.message, ...(err.details.retryAfterSeconds ? { retryAfterSeconds: err.details.retryAfterSeconds } : {}) };

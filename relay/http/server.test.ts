@@ -4,7 +4,7 @@ import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { HttpError, createApp, originOk } from './server.js';
+import { RouteError, createApp, originOk } from './server.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -20,7 +20,7 @@ async function start(env: Record<string, string> = {}) {
     res.json({ got: req.body });
   });
   router.get('/api/boom', () => {
-    throw new HttpError(409, 'conflict', 'already stopping');
+    throw new RouteError(409, 'conflict', 'already stopping');
   });
   router.get('/api/crash', () => {
     throw new Error('secret internal detail');
@@ -63,7 +63,7 @@ describe('relay HTTP shell', () => {
     expect(seen).toEqual([]);
   });
 
-  it('maps thrown HttpErrors and hides internal ones', async () => {
+  it('maps thrown RouteErrors and hides internal ones', async () => {
     const { base } = await start();
     const a = await fetch(`${base}/api/boom`);
     expect(a.status).toBe(409);

@@ -10,10 +10,12 @@ import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config.js';
-import { MAX_BODY_BYTES, type ErrorBody, type ErrorCode } from '../../shared/api.js';
+import { MAX_BODY_BYTES } from '../../shared/api.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import type { PlaneHealth } from '../../shared/model/health.js';
-import { sendError as sendMappedError, toHttpError } from './errors.js';
+import { RouteError, sendError, toHttpError } from './errors.js';
+
+export { RouteError } from './errors.js';
 
 export const RELAY_VERSION = '0.1.0';
 
@@ -27,23 +29,6 @@ export interface AppDeps {
   /** Prometheus text exposition for /metrics. */
   metrics(): string;
   startedAt: number;
-}
-
-/** An error that already knows its HTTP status and code. Planes may throw anything with these fields. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
-  const body: ErrorBody = { error: { code, message } };
-  res.status(status).json(body);
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -100,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   const guarded = (req: Request, res: Response, next: NextFunction) => {
     if (tokenOk(config, req)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer');
-    sendError(res, 401, 'unauthorized', 'missing or wrong bearer token (RELAY_TOKEN)');
+    sendError(res, new RouteError(401, 'unauthorized', 'missing or wrong bearer token (RELAY_TOKEN)'));
   };
   app.use(['/api', '/health', '/metrics'], guarded);
   app.use('/api', express.json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
@@ -114,23 +99,21 @@ export function createApp(deps: AppDeps): express.Express {
 
   for (const r of deps.routers) app.use(r);
 
-  app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
+  app.use('/api', (req, res) => sendError(res, new RouteError(404, 'not-found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`)));
 
   // The built client, with index.html for client-side routes.
   const index = path.join(config.staticDir, 'index.html');
   app.use(express.static(config.staticDir, { index: 'index.html', maxAge: '1h', setHeaders: (res, p) => p.endsWith('.html') && res.setHeader('Cache-Control', 'no-cache') }));
   app.get(/^\/(?!api\/|wss$).*/, (_req, res) => {
     if (fs.existsSync(index)) res.sendFile(index);
-    else sendError(res, 404, 'not-found', `client not built: run "npm start" (it builds ${path.relative(process.cwd(), config.staticDir)})`);
+    else sendError(res, new RouteError(404, 'not-found', `client not built: run "npm start" (it builds ${path.relative(process.cwd(), config.staticDir)})`));
   });
 
   // One error shape for everything (control errors, zod, body-parser): see ./errors.ts for the mapping.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
-    const h = toHttpError(err);
-    if (h.status >= 500) logger.error({ err, path: req.path }, 'unhandled error in route');
-    sendMappedError(res, err);
+    if (toHttpError(err).status >= 500) logger.error({ err, path: req.path }, 'unhandled error in route');
+    sendError(res, err);
   });
   return app;
 }
