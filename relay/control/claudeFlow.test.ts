@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routes, InitializeSwarmResponseSchema, SESSION_UUID_PATTERN } from '../../shared/api.js';
-import { startHarness, validSpawn, type Harness } from './testing/harness.js';
+import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import { ClaudeFlowBackend, objectiveArg, uuidForForeignSession } from './backends/claudeFlow.js';
 import type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
 import type { SessionChange } from './controlPlane.js';
@@ -78,13 +78,6 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
-const until = async (cond: () => boolean, ms = 5000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 async function cfHarness(timing: { agentsMs?: number } = {}) {
   const drv = new ClaudeFlowContainer();

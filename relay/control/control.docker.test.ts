@@ -10,7 +10,7 @@ import { DockerDriver } from './drivers/docker.js';
 import { ControlError } from './errors.js';
 import { createControlPlane, controlRoutes, type ControlPlane, type SessionChange, type ControlHealth } from './index.js';
 import { loadConfig } from '../config.js';
-import { tmpStateDir, validSpawn } from './testing/harness.js';
+import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.js';
 import { dockerAvailable, removeContainer, startKitContainer, kitContainerSource } from './kitContainer.js';
 import fs from 'node:fs';
 import { repoRoot } from './paths.js';
@@ -20,13 +20,8 @@ const NAME = `hivescope-control-${process.pid}`;
 const haveDocker = dockerAvailable();
 const o = { timeoutMs: 10_000, maxOutputBytes: 4 * 1024 * 1024 };
 
-const until = async (cond: () => boolean | Promise<boolean>, ms = 30_000, what = 'condition') => {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+// Integration waits are longer than the harness default.
+const until = (cond: () => boolean | Promise<boolean>, ms = 30_000, what = 'condition') => waitUntil(cond, ms, what);
 
 describe.skipIf(!haveDocker)('docker driver and control plane against a real engine', () => {
   let d: DockerDriver;

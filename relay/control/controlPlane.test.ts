@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routes, InitializeSwarmResponseSchema } from '../../shared/api.js';
-import { startHarness, validSpawn, type Harness } from './testing/harness.js';
+import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import { FakeDriver } from './testing/fakeDriver.js';
 import type { SessionChange, ControlActivity, ControlHealth } from './controlPlane.js';
 import { renderControlMetrics } from './metrics.js';
@@ -14,13 +14,6 @@ afterEach(async () => {
   hs = [];
 });
 
-const until = async (cond: () => boolean, ms = 5000, what = 'condition') => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`${what} not met`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 async function dockerHarness(env: Record<string, string> = {}, stateDir?: string) {
   const fake = new FakeDriver('docker', 'hive-test');

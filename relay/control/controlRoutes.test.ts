@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routes, MAX_TASK_BYTES, ErrorBodySchema, SessionsResponseSchema, InitializeSwarmResponseSchema, SessionResponseSchema, HybridPerformanceResponseSchema } from '../../shared/api.js';
-import { startHarness, validSpawn, type Harness } from './testing/harness.js';
+import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import type { FakeDriver } from './testing/fakeDriver.js';
 import type { SessionChange } from './controlPlane.js';
 
@@ -14,13 +14,6 @@ afterEach(async () => {
   h = null;
 });
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 function expectError(r: { status: number; body: unknown }, status: number, code: string) {
   expect(r.status).toBe(status);

@@ -12,7 +12,7 @@ import { LocalDriver } from './drivers/local.js';
 import { ControlError } from './errors.js';
 import { createControlPlane, controlRoutes, type ControlPlane, type SessionChange } from './index.js';
 import { loadConfig } from '../config.js';
-import { tmpStateDir, validSpawn } from './testing/harness.js';
+import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.js';
 import { routes, SessionsResponseSchema } from '../../shared/api.js';
 import { localEngineMain, localSessionManagerCli } from './paths.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
@@ -25,13 +25,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition') => {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+// Integration waits are longer than the harness default.
+const until = (cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition') => waitUntil(cond, ms, what);
 const freePort = () =>
   new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {

@@ -89,3 +89,12 @@ export const validSpawn = {
   agentTypes: ['coordinator', 'coder'],
   customPrompt: 'build a REST API',
 };
+
+/** Polls `cond` (sync or async) every 10 ms until it holds; throws naming `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
