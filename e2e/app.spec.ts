@@ -80,3 +80,28 @@ test('a lost WebGL context is restored and the scene drawn again', async ({ page
   await expect(page.locator('canvas')).toHaveCount(1);
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
 });
+
+test('a context lost before the renderer exists shows the lost state, keeps the page, and retries with a new canvas', async ({ page }) => {
+  // The first WebGL context the page asks for is lost at once (a GPU reset during load): three.js then
+  // meets a dead context while building its renderer.
+  await page.addInitScript(() => {
+    const original = HTMLCanvasElement.prototype.getContext;
+    let done = false;
+    HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
+      const ctx = (original as (this: HTMLCanvasElement, t: string, ...r: unknown[]) => RenderingContext | null).call(this, type, ...rest);
+      if (!done && ctx && (type === 'webgl2' || type === 'webgl')) {
+        done = true;
+        (ctx as WebGL2RenderingContext).getExtension('WEBGL_lose_context')?.loseContext();
+      }
+      return ctx;
+    } as typeof original;
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openApp(page);
+  // The rest of the page stayed up, and a fresh canvas took over.
+  await expect(page.getByRole('button', { name: 'Spawn swarm' }).first()).toBeVisible();
+  await expect(page.locator('.canvas-wrap')).toHaveAttribute('data-context-lost', 'false', { timeout: 30_000 });
+  await expect(page.locator('.canvas-wrap canvas')).toHaveCount(1);
+  expect(errors).toEqual([]);
+});

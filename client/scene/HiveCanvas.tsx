@@ -3,7 +3,7 @@
  * camera with "F to fit", a frame driver that steps the layout and renders on demand only while
  * something moves, and WebGL context-loss recovery (the canvas is remounted when the context returns).
  */
-import { useEffect, useRef, useState } from 'react';
+import { Component, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { OrbitControls } from '@react-three/drei';
 import { XR, useXR, type XRStore } from '@react-three/xr';
@@ -23,9 +23,47 @@ function capacityFor(n: number): number {
   return c;
 }
 
+/** First retry of a canvas whose renderer failed, doubling up to the cap. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
+/** Catches a failure of the 3D view (R3F rethrows renderer errors into React) so only the view retries. */
+class CanvasBoundary extends Component<{ onError: (e: Error) => void; children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+  static getDerivedStateFromError(): { failed: boolean } {
+    return { failed: true };
+  }
+  override componentDidCatch(error: Error): void {
+    this.props.onError(error);
+  }
+  override render(): ReactNode {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
 export function HiveCanvas(props: { xrStore: XRStore }) {
   const [generation, setGeneration] = useState(0);
   const [lost, setLost] = useState(false);
+  const failures = useRef(0);
+  const retryTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (retryTimer.current) clearTimeout(retryTimer.current);
+  }, []);
+  // The renderer could not be created (its context was lost before three.js got it, or the GPU is gone):
+  // show the lost state and try a fresh canvas element, backing off, instead of losing the whole page.
+  const onCanvasError = (error: Error) => {
+    console.error('hivescope: the 3D view failed; retrying with a new canvas', error);
+    frameStats.contextLost = true;
+    setLost(true);
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failures.current++);
+    if (retryTimer.current) clearTimeout(retryTimer.current);
+    retryTimer.current = setTimeout(() => {
+      retryTimer.current = null;
+      frameStats.contextLost = false;
+      setLost(false);
+      setGeneration((g) => g + 1);
+    }, delay);
+  };
   // Events from a replaced canvas are ignored: unmounting the old renderer forces *its* context lost.
   const current = useRef(0);
   current.current = generation;
@@ -33,13 +71,14 @@ export function HiveCanvas(props: { xrStore: XRStore }) {
   const sceneMounted = useHive((s) => s.sceneMounted);
   return (
     <div className="canvas-wrap" data-context-lost={lost ? 'true' : 'false'}>
+      <CanvasBoundary key={generation} onError={onCanvasError}>
       <Canvas
-        key={generation}
         frameloop="demand"
         dpr={[1, 2]}
         camera={{ position: [0, 60, 320], fov: 50, near: 0.5, far: 20000 }}
         gl={{ antialias: true, powerPreference: 'high-performance' }}
         onCreated={({ gl }) => {
+          failures.current = 0;
           rendererRef.current = gl;
           const mine = generation;
           const canvas = gl.domElement;
@@ -68,6 +107,7 @@ export function HiveCanvas(props: { xrStore: XRStore }) {
           {sceneMounted && <SceneContent />}
         </XR>
       </Canvas>
+      </CanvasBoundary>
       {lost && (
         <div className="context-lost" role="alert">
           The graphics context was lost (GPU reset or too many tabs). Restoring it; if this stays, reload the page.
