@@ -91,7 +91,7 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
           ours: { value: percentile(spawnXs, 0.5), unit: 'ms' },
           floor: { value: floorP50, unit: 'ms', name: 'docker exec true (Engine API)' },
           goal: 'ratio <= 1.5',
-          notes: `spawn p95 ${percentile(spawnXs, 0.95).toFixed(1)} ms over ${reps}; floor p95 ${percentile(floorXs, 0.95).toFixed(1)} ms; the docker CLI's \`docker exec ${name} true\` p50 ${percentile(cliXs, 0.5).toFixed(1)} ms. The session manager is a Node program, so one create costs a Node start-up in the container on top of the exec.`,
+          notes: `spawn p95 ${percentile(spawnXs, 0.95).toFixed(1)} ms over ${reps}; floor p95 ${percentile(floorXs, 0.95).toFixed(1)} ms; the docker CLI's \`docker exec ${name} true\` p50 ${percentile(cliXs, 0.5).toFixed(1)} ms. One exec of \`hive-session-manager.sh create --start\`, answered by the running hive-engine over its loopback control port (busybox sh + nc in the container, no Node start-up; the Node CLI answers only when the engine is down).`,
         },
         'lower-is-better',
         1.5,
@@ -137,7 +137,7 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
           floor: { value: 5000, unit: 'ms', name: 'issue limit' },
           goal: 'ratio <= 1 (within 5 s)',
           notes: tAll
-            ? `first replacement after ${(tFirst - tBack).toFixed(0)} ms; one create exec each (a Node start-up of the session manager), at most 8 at once, beside reap + registry re-read`
+            ? `first replacement after ${(tFirst - tBack).toFixed(0)} ms; one create --start exec each (answered by the restarted engine), at most 8 at once, beside reap + registry re-read`
             : `${replaced.size} of ${expected} replaced within the deadline`,
         },
         'lower-is-better',
@@ -146,7 +146,8 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     );
     await cp4.close();
 
-    // 3. 1000 concurrent spawns (create path; start is skipped so 1000 swarm runners do not swamp a 2-core box).
+    // 3. 1000 concurrent spawns (one `create --start` exec each: the swarms run in the engine; a kit without
+    //    create --start would need a second exec per spawn, which this row skips).
     const n = ctx.quick ? 200 : 1000;
     const cp2 = new ControlPlane(config, logger, new DockerDriver(name), {
       config,
@@ -198,7 +199,7 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
           ours: { value: present, unit: 'sessions' },
           floor: { value: n, unit: 'sessions', name: 'spawns requested' },
           goal: 'ratio >= 1 (all present)',
-          notes: `${listError ? `presence not measurable: list failed (${listError}); the kit's session manager truncates piped output over the pipe buffer (process.exit after write). ` : ''}${ok.size} answered 202, ${failed} failed${timedOut ? `, ${n - ok.size - failed} still queued at the ${budgetMs / 1000} s deadline` : ''}; wall ${(wall / 1000).toFixed(1)} s (execs bounded to 8 at once); relay RSS ${(rss1 / 2 ** 20).toFixed(0)} MiB (+${((rss1 - rss0) / 2 ** 20).toFixed(1)} MiB). Start (the swarm runner) skipped for this row.`,
+          notes: `${listError ? `presence not measurable: list failed (${listError}); the kit's session manager truncates piped output over the pipe buffer (process.exit after write). ` : ''}${ok.size} answered 202, ${failed} failed${timedOut ? `, ${n - ok.size - failed} still queued at the ${budgetMs / 1000} s deadline` : ''}; wall ${(wall / 1000).toFixed(1)} s (execs bounded to 8 at once); relay RSS ${(rss1 / 2 ** 20).toFixed(0)} MiB (+${((rss1 - rss0) / 2 ** 20).toFixed(1)} MiB). Each is one \`create --start\` exec, so every swarm also runs in the engine afterwards.`,
         },
         'higher-is-better',
         1,

@@ -6,6 +6,7 @@
 import { McpTcpServer, type McpServerOptions } from './mcp-server.js';
 import { Simulation, swarmTokens, type SimAgent, type SimEvent, type SimSwarm } from './sim.js';
 import { RegistrySink } from './registry-sink.js';
+import { listenControl, SessionService, type ControlListener } from './session-service.js';
 import { agentJson, swarmStatusJson } from './tools.js';
 
 export interface EngineOptions extends Partial<McpServerOptions> {
@@ -28,6 +29,12 @@ export interface EngineOptions extends Partial<McpServerOptions> {
    * active are set `interrupted` (they belonged to a previous engine).
    */
   registryRoot?: string | null;
+  /**
+   * Serve the session manager's hot commands (create, list, status, get) on a loopback port published in
+   * `<registryRoot>/.swarm/engine.ctl` (session-service.ts); needs registryRoot. hive-engine: on unless
+   * HIVE_ENGINE_CTL=0. Default false for in-process engines.
+   */
+  serveSessionManager?: boolean;
 }
 
 export interface RunningEngine {
@@ -36,6 +43,8 @@ export interface RunningEngine {
   sim: Simulation;
   server: McpTcpServer;
   registry: RegistrySink | null;
+  /** The session manager's control port (serveSessionManager), else null. */
+  control: ControlListener | null;
   /** Sessions marked interrupted at start (see registryRoot). */
   reaped: string[];
   close(): Promise<void>;
@@ -91,16 +100,20 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     if (pushAfterTick) flush();
   }, tickMs);
 
+  const control = registry && opts.serveSessionManager ? await listenControl(new SessionService(registry.paths, sim, registry), registry.paths) : null;
+
   return {
     host: addr.host,
     port: addr.port,
     sim,
     server,
     registry,
+    control,
     reaped,
     async close() {
       clearInterval(ticker);
       clearInterval(pusher);
+      await control?.close();
       await server.close();
       registry?.close();
     },

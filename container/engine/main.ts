@@ -3,7 +3,8 @@
  * environment (parsed once here): HIVE_ROOT (/workspace; the session registry it writes for sessions `start` hands over),
  * MCP_HOST (127.0.0.1), MCP_PORT (9500; 0 picks a free port), MCP_AUTH_TOKEN or
  * WS_AUTH_ENABLED=true + WS_AUTH_TOKEN, HIVE_SIM_SEED, HIVE_SIM_SPEED (1), TCP_MAX_CONNECTIONS (50),
- * TCP_CONNECTION_TIMEOUT (ms, 300000; 0 disables), HIVE_ORPHAN_GRACE_MS (15000), HIVE_PUSH_MS (50), HIVE_PUSH_AFTER_TICK (1; 0: timer only).
+ * TCP_CONNECTION_TIMEOUT (ms, 300000; 0 disables), HIVE_ORPHAN_GRACE_MS (15000), HIVE_PUSH_MS (50), HIVE_PUSH_AFTER_TICK (1; 0: timer only),
+ * HIVE_ENGINE_CTL (1; 0: do not serve the session manager's create/list/status/get, see session-service.ts).
  * Prints one readiness line `hive-engine listening on <host>:<port>` to stdout.
  */
 import { startEngine } from './engine.js';
@@ -39,6 +40,7 @@ const engine = await startEngine({
   pushAfterTick: process.env.HIVE_PUSH_AFTER_TICK !== '0',
   // The session manager's default root: sessions handed over by `start` are recorded there.
   registryRoot: process.env.HIVE_ROOT || '/workspace',
+  serveSessionManager: process.env.HIVE_ENGINE_CTL !== '0',
 }).catch((e: Error) => {
   console.error(`hive-engine: cannot start: ${e.message}`);
   process.exit(1);

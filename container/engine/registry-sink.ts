@@ -48,6 +48,12 @@ export class RegistrySink {
     this.owned.set(sessionId, { swarmId, lastProgressAt: 0 });
   }
 
+  /** Undoes own() (the session could not be recorded). */
+  disown(sessionId: string): void {
+    this.owned.delete(sessionId);
+    this.pending.delete(sessionId);
+  }
+
   owns(sessionId: string): boolean {
     return this.owned.has(sessionId);
   }

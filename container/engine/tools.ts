@@ -151,6 +151,32 @@ const metadataSchema = z
   .nullable()
   .optional();
 
+/**
+ * The swarm of a session: its live one (re-attach), or a new one from the task and the session's
+ * metadata (topology, maxAgents, strategy, priority, agentTypes; validated by metadataSchema first).
+ * Used by `session_run` and by the engine's own `create --start` (session-service.ts).
+ */
+export function swarmForSession(sim: Simulation, sessionId: string, task: string, metadata: z.infer<typeof metadataSchema>): { swarm: SimSwarm; attached: boolean } {
+  const live = sim.swarmBySession(sessionId);
+  if (live && !isFinished(live.status)) return { swarm: live, attached: true };
+  const m = metadata ?? {};
+  const swarm = sim.createSwarm({
+    sessionId,
+    objective: task,
+    topology: m.topology,
+    maxAgents: m.maxAgents,
+    strategy: m.strategy,
+    priority: m.priority === 'critical' ? 'high' : m.priority,
+    agentTypes: m.agentTypes,
+  });
+  return { swarm, attached: false };
+}
+
+/** Session metadata as session_run takes it: the fields above, others kept; throws a ZodError when invalid. */
+export function parseSwarmMetadata(metadata: unknown): z.infer<typeof metadataSchema> {
+  return metadataSchema.parse(metadata);
+}
+
 export const TOOLS: ToolDef[] = [
   tool('agent_list', 'List agents (all swarms, or one swarm).', z.object({ swarmId: id.optional() }).loose(), (args, ctx) => {
     const swarms = args.swarmId ? [findSwarm(ctx, args.swarmId)] : [...ctx.sim.swarms.values()];
@@ -316,21 +342,7 @@ export const TOOLS: ToolDef[] = [
           throw new SimError(`hive-engine records sessions under HIVE_ROOT=${ctx.registry.paths.root}, not ${args.root.slice(0, 300)}`);
         }
       }
-      let s = ctx.sim.swarmBySession(args.session_id);
-      let attached = true;
-      if (!s || isFinished(s.status)) {
-        const m = args.metadata ?? {};
-        s = ctx.sim.createSwarm({
-          sessionId: args.session_id,
-          objective: args.task,
-          topology: m.topology,
-          maxAgents: m.maxAgents,
-          strategy: m.strategy,
-          priority: m.priority === 'critical' ? 'high' : m.priority,
-          agentTypes: m.agentTypes,
-        });
-        attached = false;
-      }
+      const { swarm: s, attached } = swarmForSession(ctx.sim, args.session_id, args.task, args.metadata ?? null);
       if (args.detach) {
         ctx.releaseSession(args.session_id);
         ctx.registry!.own(args.session_id, s.id);

@@ -64,6 +64,23 @@ describe('hivescope/multi-agent image', () => {
     expect(init).toMatchObject({ protocolVersion: '2024-11-05', serverInfo: { name: 'hive-engine' } });
   });
 
+  it('create --start, list, status and get are answered by the engine: they need no node on PATH', async () => {
+    // With PATH=/app/scripts:/bin the script's fallback (`exec node ...`) cannot run: 127 if it were needed.
+    const bare = (...args: string[]) => dockerExec(name, ['env', 'PATH=/app/scripts:/bin', SM, ...args]);
+    const r = await bare('create', '--start', '--', 'served by the engine $(id)', 'high', '{"maxAgents":3}');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const uuid = r.stdout.trim();
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await bare('status', uuid)).toEqual({ code: 0, stdout: 'running\n', stderr: '' });
+    expect(JSON.parse((await bare('get', uuid)).stdout)).toMatchObject({ session_id: uuid, task: 'served by the engine $(id)', priority: 'high', engine: 'simulated' });
+    expect(Object.keys(JSON.parse((await bare('list')).stdout).sessions)).toContain(uuid);
+    expect((await bare('create', '--start', '--', 'x', 'urgent')).code).toBe(2);
+    // Not served: stop needs the CLI (so fails here) and works through the normal PATH.
+    expect((await bare('stop', uuid)).code).toBe(127);
+    expect((await sm('stop', uuid)).code).toBe(0);
+    expect((await bare('status', uuid)).stdout).toBe('stopped\n');
+  });
+
   it('runs sessions through docker exec, survives a killed engine and docker restart with every session found again', async () => {
     const task = 'Dockerised "job" $(id) `uname` \n second line 🐝';
     const created = await sm('create', task, 'high', '{"topology":"ring","maxAgents":4}');
@@ -111,7 +128,7 @@ describe('hivescope/multi-agent image', () => {
     expect((await dockerCli(['restart', '-t', '3', name])).code).toBe(0);
     await waitUntil(mcpUp, 30_000, 200);
     const list = JSON.parse((await sm('list')).stdout) as { sessions: Record<string, { status: string; task: string }> };
-    expect(Object.keys(list.sessions).sort()).toEqual([done, idle, live].sort());
+    expect(Object.keys(list.sessions)).toEqual(expect.arrayContaining([done, idle, live]));
     expect(list.sessions[done]).toMatchObject({ status: 'completed', task });
     expect(list.sessions[idle]!.status).toBe('created');
     expect(list.sessions[live]!.status).toBe('interrupted');

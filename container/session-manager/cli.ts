@@ -34,8 +34,8 @@ const SETTABLE_STATUSES = ['created', 'starting', 'running', 'paused', 'stopped'
 const TERMINAL = new Set(['stopped', 'completed', 'failed', 'interrupted']);
 const ACTIVE = new Set(['starting', 'running', 'paused']);
 
-class UsageError extends Error {}
-class NotFound extends Error {}
+export class UsageError extends Error {}
+export class NotFound extends Error {}
 
 /** What `capabilities` prints: how a caller tells this kit from upstream's script with one probe. */
 export const CAPABILITIES = {
@@ -98,7 +98,7 @@ function requireUuid(arg: string | undefined): string {
   return arg;
 }
 
-function arity(args: string[], min: number, max: number): void {
+export function arity(args: string[], min: number, max: number): void {
   if (args.length < min) throw new UsageError('missing argument');
   if (args.length > max) throw new UsageError(`too many arguments (${args.length})`);
 }
@@ -142,8 +142,12 @@ function init(p: Paths): void {
   }
 }
 
-/** `claimFor`: create --start's engine; the entry is born `starting` (one registry write fewer). */
-async function create(p: Paths, args: string[], claimFor: 'simulated' | 'claude-flow' | null = null): Promise<string> {
+/**
+ * Validates `create`'s positional arguments and prepares a new session: its uuid, its directories (the
+ * session dir with an `output` link to its output dir) and its registry entry, not yet written. Shared
+ * with hive-engine, which serves `create` without a Node start-up (engine/session-service.ts).
+ */
+export function prepareSession(p: Paths, args: string[], engine: 'simulated' | 'claude-flow' | null, runnerPid: number | null): { uuid: string; entry: RegistryEntry } {
   arity(args, 1, 3);
   const task = validateTask(args[0]!);
   const metadata = parseMetadata(args[2]);
@@ -162,7 +166,7 @@ async function create(p: Paths, args: string[], claimFor: 'simulated' | 'claude-
   const now = new Date().toISOString();
   const entry: RegistryEntry = {
     task,
-    status: claimFor ? 'starting' : 'created',
+    status: engine ? 'starting' : 'created',
     created: now,
     dir,
     updated: now,
@@ -170,13 +174,19 @@ async function create(p: Paths, args: string[], claimFor: 'simulated' | 'claude-
     priority,
     metadata,
     swarm_id: null,
-    runner_pid: claimFor ? process.pid : null,
+    runner_pid: runnerPid,
     runner_pgid: null,
-    engine: claimFor,
+    engine,
     replaces: typeof metadata?.replaces === 'string' ? metadata.replaces : null,
     progress: null,
     agent_count: null,
   };
+  return { uuid, entry };
+}
+
+/** `claimFor`: create --start's engine; the entry is born `starting` (one registry write fewer). */
+async function create(p: Paths, args: string[], claimFor: 'simulated' | 'claude-flow' | null = null): Promise<string> {
+  const { uuid, entry } = prepareSession(p, args, claimFor, claimFor ? process.pid : null);
   updateRegistry(p, (reg) => {
     writeSessionFile(p, uuid, toSessionFile(p, uuid, entry));
     reg.sessions[uuid] = entry;

@@ -194,6 +194,23 @@ export function tryUpdateRegistry(p: Paths, fn: (reg: Registry) => boolean | voi
   }
 }
 
+/**
+ * updateRegistry for a long-lived process: waits for a busy lock with timers (backing off 2 -> 50 ms)
+ * instead of blocking its event loop, up to `timeoutMs`. The write itself is the same synchronous
+ * lock + temp + fsync + rename as everyone else's.
+ */
+export async function updateRegistryAsync(p: Paths, fn: (reg: Registry) => boolean | void, timeoutMs = LOCK_TIMEOUT_MS): Promise<Registry> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    const reg = tryUpdateRegistry(p, fn);
+    if (reg) return reg;
+    if (Date.now() > deadline) throw new RegistryError(`registry lock ${p.lock} busy for ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
 /** Writes via temp file + fsync + rename (+ directory fsync). Never leaves a partial target. */
 export function writeFileAtomic(file: string, data: string): void {
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;

@@ -78,3 +78,29 @@ export function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+export const SCRIPT = path.join(ROOT, 'container/image/hive-session-manager.sh');
+export const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => fs.existsSync(p)) ?? null;
+
+/**
+ * A PATH for running hive-session-manager.sh on this machine as it runs in the image: busybox's nc, cat
+ * and printf (Debian's own nc does not half-close on stdin EOF), and `node` only when asked, so a test
+ * can prove a command never started Node.
+ */
+export function scriptPath(withNode: boolean): string {
+  if (!BUSYBOX) throw new Error('busybox is not installed (scripts/ensure-system installs busybox-static)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), withNode ? 'hive-sm-bin-node-' : 'hive-sm-bin-'));
+  for (const applet of ['nc', 'cat', 'printf', 'sh']) fs.symlinkSync(BUSYBOX, path.join(dir, applet));
+  if (withNode) fs.symlinkSync(process.execPath, path.join(dir, 'node'));
+  return dir;
+}
+
+/** Runs the image's hive-session-manager.sh under busybox sh with `bin` (scriptPath) as the whole PATH. */
+export function runScript(args: string[], env: NodeJS.ProcessEnv, bin: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(BUSYBOX!, ['sh', SCRIPT, ...args], { env: { HIVE_SM_CLI: CLI, ...env, PATH: bin }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

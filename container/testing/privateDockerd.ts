@@ -1,0 +1,403 @@
+/**
+ * Test-only: a second, private Docker daemon (`dockerd` as root) that a test may stop, SIGKILL and start
+ * again without touching the machine's own daemon, which other tests and people are using.
+ *
+ * Everything it owns lives in one mkdtemp folder: its data root, exec root (and so its managed
+ * containerd), pidfile, config file, log and its unix socket. `--iptables=false --bridge=none` as for the
+ * main daemon (machine-recipes.md): containers use `--network host`. Its containerd namespace is unique
+ * too, so even where a system containerd runs (dockerd 20.10 then uses it instead of starting its own),
+ * the two daemons never see each other's containers.
+ *
+ * `--live-restore` is on by default: stopping or killing the daemon then leaves its containers running,
+ * which is what happens on a daemon upgrade or crash in production and the only case where a relay can
+ * keep serving telemetry while Docker is gone. Without it, SIGTERM stops every container first (the
+ * relay then sees the container down, a different fault the `docker restart` tests cover).
+ *
+ * close() tears everything down even after a failure: containers (starting the daemon again to remove
+ * them, falling back to runc), the daemon, stray shim/containerd processes that name our folder or
+ * namespace, every mount under the folder (the daemon leaves its data-root bind mount and the host
+ * netns mount behind even on a clean stop), and the folder. sweepStalePrivateDockerds() does the same
+ * for folders whose owning process died without its afterAll.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+const DIR_PREFIX = 'hivescope-dockerd-';
+/** Written into the folder so a later run can tell whose it was. */
+const OWNER_FILE = 'owner.json';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PrivateDockerdOptions {
+  /** Keep containers running while the daemon is stopped (see the file comment). Default true. */
+  liveRestore?: boolean;
+  /** Progress lines (default: none). */
+  log?: (msg: string) => void;
+}
+
+export interface TeardownReport {
+  /** Mount points under the folder still mounted afterwards (expected: none). */
+  mountsLeft: string[];
+  /** Pids of processes naming the folder or the namespace still alive afterwards (expected: none). */
+  processesLeft: number[];
+  dirRemoved: boolean;
+  /** What had to be forced (runc kill, a SIGKILL, a lazy unmount), for the report. */
+  forced: string[];
+}
+
+function findOnPath(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+/** Why a private daemon cannot run here (a sentence naming the fix), or null when it can. */
+export function privateDockerdUnavailableReason(): string | null {
+  if (process.platform !== 'linux') return `a private dockerd needs Linux (this is ${process.platform})`;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'a private dockerd needs root (run the docker suite as root, as CI does)';
+  if (!findOnPath('dockerd')) return 'dockerd is not installed (sudo apt-get install -y docker.io, or node scripts/ensure-system.mjs)';
+  if (!findOnPath('docker')) return 'the docker CLI is not installed (sudo apt-get install -y docker.io)';
+  return null;
+}
+
+function run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: o.env ?? process.env, timeout: o.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** GET /_ping on a unix socket: true when the daemon's API answers OK. */
+export function pingSocket(socketPath: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Mount points at or under `dir` in this mount namespace (the daemon shares it). */
+export function mountsUnder(dir: string): string[] {
+  let text = '';
+  try {
+    text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const mp = field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (mp === dir || mp.startsWith(dir + '/')) out.push(mp);
+  }
+  return out;
+}
+
+/** Pids (not ours) whose command line names `needles` (our folder, our containerd namespace). */
+function processesNaming(needles: string[]): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (needles.some((n) => cmdline.includes(n))) out.push(Number(e));
+  }
+  return out;
+}
+
+interface Owner {
+  pid: number;
+  namespace: string;
+}
+
+/**
+ * Removes what a private daemon left in `dir`: containers (runc), its processes, mounts, the folder.
+ * The daemon itself must already be stopped, or is stopped here by the pid in its pidfile when that
+ * process still names the folder.
+ */
+async function scrub(dir: string, namespace: string, forced: string[]): Promise<TeardownReport> {
+  const needles = [dir + '/', `-namespace ${namespace} `];
+  const pidfile = path.join(dir, 'dockerd.pid');
+  const daemonPid = Number(fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8').trim() : NaN);
+  if (Number.isInteger(daemonPid) && daemonPid > 0 && processesNaming([dir + '/']).includes(daemonPid)) {
+    forced.push(`SIGKILL dockerd ${daemonPid}`);
+    process.kill(daemonPid, 'SIGKILL');
+    for (let i = 0; i < 100 && alive(daemonPid); i++) await sleep(50);
+  }
+  // Containers the daemon could not remove (or that outlived it): kill and delete them through runc,
+  // whose state lives in our exec root.
+  const runcRoot = path.join(dir, 'exec', 'runtime-runc', namespace);
+  const runc = findOnPath('runc');
+  if (runc && fs.existsSync(runcRoot)) {
+    for (const id of fs.readdirSync(runcRoot)) {
+      forced.push(`runc kill ${id.slice(0, 12)}`);
+      await run(runc, ['--root', runcRoot, 'kill', '--all', id, 'KILL'], { timeoutMs: 10_000 });
+      await run(runc, ['--root', runcRoot, 'delete', '--force', id], { timeoutMs: 10_000 });
+    }
+  }
+  // Shims and a managed containerd name our exec root (or, with a system containerd, our namespace).
+  for (const pid of processesNaming(needles)) {
+    forced.push(`SIGKILL ${pid}`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (let i = 0; i < 40 && processesNaming(needles).length > 0; i++) await sleep(50);
+  // Deepest first; a busy mount is detached lazily so the folder can go.
+  for (let pass = 0; pass < 3 && mountsUnder(dir).length > 0; pass++) {
+    for (const mp of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+      if ((await run('umount', [mp], { timeoutMs: 10_000 })).code !== 0) {
+        forced.push(`umount -l ${mp}`);
+        await run('umount', ['-l', mp], { timeoutMs: 10_000 });
+      }
+    }
+  }
+  const mountsLeft = mountsUnder(dir);
+  let dirRemoved = false;
+  if (mountsLeft.length === 0) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      dirRemoved = !fs.existsSync(dir);
+    } catch {
+      dirRemoved = false;
+    }
+  }
+  return { mountsLeft, processesLeft: processesNaming(needles), dirRemoved, forced };
+}
+
+/** Cleans up private daemons whose owning process died before its teardown ran (a killed test run). */
+export async function sweepStalePrivateDockerds(log: (msg: string) => void = () => undefined): Promise<number> {
+  let n = 0;
+  const tmp = os.tmpdir();
+  for (const e of fs.readdirSync(tmp)) {
+    if (!e.startsWith(DIR_PREFIX)) continue;
+    const dir = path.join(tmp, e);
+    let owner: Owner;
+    try {
+      owner = JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8')) as Owner;
+    } catch {
+      continue; // not one of ours, or still being created
+    }
+    if (alive(owner.pid) || !/^[a-z0-9-]+$/.test(owner.namespace)) continue;
+    const r = await scrub(dir, owner.namespace, []);
+    log(`swept stale private dockerd ${dir} (owner ${owner.pid} gone): ${r.dirRemoved ? 'removed' : `left ${r.mountsLeft.length} mounts`}`);
+    n++;
+  }
+  return n;
+}
+
+export class PrivateDockerd {
+  readonly dir: string;
+  readonly socket: string;
+  /** For DOCKER_HOST and `docker -H`. */
+  readonly host: string;
+  readonly namespace: string;
+  readonly liveRestore: boolean;
+  readonly logFile: string;
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private closed: Promise<TeardownReport> | null = null;
+  private readonly log: (msg: string) => void;
+
+  constructor(o: PrivateDockerdOptions = {}) {
+    this.liveRestore = o.liveRestore ?? true;
+    this.log = o.log ?? (() => undefined);
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
+    this.socket = path.join(this.dir, 'docker.sock');
+    this.host = `unix://${this.socket}`;
+    this.namespace = `hivescope-${crypto.randomBytes(4).toString('hex')}`;
+    this.logFile = path.join(this.dir, 'dockerd.log');
+    fs.mkdirSync(path.join(this.dir, 'data'));
+    fs.mkdirSync(path.join(this.dir, 'exec'));
+    // Our own (empty) config file: /etc/docker/daemon.json may name hosts or a data root.
+    fs.writeFileSync(path.join(this.dir, 'daemon.json'), '{}\n');
+    fs.writeFileSync(path.join(this.dir, OWNER_FILE), JSON.stringify({ pid: process.pid, namespace: this.namespace } satisfies Owner));
+  }
+
+  /** True while the daemon process we started has not exited. */
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** Starts dockerd and waits until its API answers; returns how long that took. */
+  async start(o: { readyTimeoutMs?: number } = {}): Promise<{ readyMs: number }> {
+    if (this.closed) throw new Error('private dockerd is closed');
+    if (this.child) throw new Error('private dockerd already runs');
+    const args = [
+      '--config-file', path.join(this.dir, 'daemon.json'),
+      '--iptables=false',
+      '--bridge=none',
+      '--data-root', path.join(this.dir, 'data'),
+      '--exec-root', path.join(this.dir, 'exec'),
+      '--pidfile', path.join(this.dir, 'dockerd.pid'),
+      '--containerd-namespace', this.namespace,
+      '--containerd-plugins-namespace', `${this.namespace}-plugins`,
+      '-H', this.host,
+      ...(this.liveRestore ? ['--live-restore'] : []),
+    ];
+    const out = fs.openSync(this.logFile, 'a');
+    const t0 = performance.now();
+    // Its own process group: a Ctrl-C meant for the test runner must not stop it behind our back.
+    const child = spawn('dockerd', args, { stdio: ['ignore', out, out], detached: true });
+    fs.closeSync(out);
+    this.child = child;
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        if (this.child === child) this.child = null;
+        resolve();
+      });
+      child.once('error', () => {
+        if (this.child === child) this.child = null;
+        resolve();
+      });
+    });
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
+    while (!(await pingSocket(this.socket, 1000))) {
+      if (!this.child) throw new Error(`private dockerd exited while starting; log ${this.logFile}:\n${this.logTail()}`);
+      if (Date.now() > deadline) throw new Error(`private dockerd did not answer within ${o.readyTimeoutMs ?? 30_000} ms; log ${this.logFile}:\n${this.logTail()}`);
+      await sleep(25);
+    }
+    const readyMs = performance.now() - t0;
+    this.log(`private dockerd pid ${child.pid} answers on ${this.socket} after ${readyMs.toFixed(0)} ms`);
+    return { readyMs };
+  }
+
+  /**
+   * Sends `signal` to the daemon and waits for it to exit (SIGKILL after `timeoutMs`). Returns the time
+   * from the signal to the exit. Its pidfile is removed afterwards (we saw the process go), so a start
+   * never trips over a reused pid.
+   */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 20_000): Promise<{ exitMs: number }> {
+    const child = this.child;
+    if (!child) return { exitMs: 0 };
+    const t0 = performance.now();
+    child.kill(signal);
+    const done = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    if (!done) {
+      this.log(`private dockerd did not exit ${timeoutMs} ms after ${signal}: SIGKILL`);
+      child.kill('SIGKILL');
+      await this.exited;
+    }
+    const exitMs = performance.now() - t0;
+    fs.rmSync(path.join(this.dir, 'dockerd.pid'), { force: true });
+    return { exitMs };
+  }
+
+  /** `docker -H <our socket> ...` (never the machine's daemon). */
+  cli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+    return run('docker', ['-H', this.host, ...args], { timeoutMs });
+  }
+
+  /** `docker save IMAGE` from the machine's daemon piped into `docker -H <ours> load`. */
+  loadImageFrom(image: string, o: { timeoutMs?: number } = {}): Promise<{ ms: number }> {
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const load = spawn('docker', ['-H', this.host, 'load', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      const timer = setTimeout(() => {
+        save.kill('SIGKILL');
+        load.kill('SIGKILL');
+      }, o.timeoutMs ?? 120_000);
+      save.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      load.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      load.stdout.resume();
+      save.stdout.pipe(load.stdin);
+      let saveCode: number | null = null;
+      save.on('exit', (code) => (saveCode = code));
+      save.on('error', reject);
+      load.on('error', reject);
+      load.on('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0 && saveCode === 0) resolve({ ms: performance.now() - t0 });
+        else reject(new Error(`docker save ${image} | docker -H ${this.host} load failed (save ${saveCode}, load ${code}): ${err.trim().slice(0, 2000)}`));
+      });
+    });
+  }
+
+  logTail(lines = 30): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /**
+   * Removes every container, stops the daemon, and leaves nothing behind (see the file comment).
+   * Idempotent; safe after any failure, including with the daemon stopped or killed.
+   */
+  close(): Promise<TeardownReport> {
+    this.closed ??= this.closeOnce();
+    return this.closed;
+  }
+
+  private async closeOnce(): Promise<TeardownReport> {
+    const forced: string[] = [];
+    const runcRoot = path.join(this.dir, 'exec', 'runtime-runc', this.namespace);
+    const containersLeft = () => (fs.existsSync(runcRoot) ? fs.readdirSync(runcRoot).length : 0);
+    // With live-restore, containers outlive a stopped daemon: start it again to remove them properly.
+    if (!this.child && containersLeft() > 0) {
+      await this.start({ readyTimeoutMs: 20_000 }).catch((err: unknown) => forced.push(`restart for cleanup failed: ${(err as Error).message.split('\n')[0]}`));
+    }
+    if (this.child) {
+      const ids = (await this.cli(['ps', '-aq'], 20_000)).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) {
+        const rm = await this.cli(['rm', '-f', '-v', ...ids], 60_000);
+        if (rm.code !== 0) forced.push(`docker rm failed: ${rm.stderr.trim().slice(0, 200)}`);
+      }
+      await this.stop('SIGTERM', 20_000);
+    }
+    const report = await scrub(this.dir, this.namespace, forced);
+    this.log(`private dockerd torn down: ${report.dirRemoved ? 'folder removed' : `folder kept (${report.mountsLeft.length} mounts left)`}${forced.length ? `; forced: ${forced.join(', ')}` : ''}`);
+    return report;
+  }
+}
