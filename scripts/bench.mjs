@@ -29,13 +29,15 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? n
 const perFileTimeoutMs = quick ? 120_000 : 420_000;
 
 buildNode();
-const sys = await ensureSystem({ install: true, log: (m) => console.error(m) });
 const benchDir = path.join(root, 'dist/bench');
-const files = fs
-  .readdirSync(benchDir)
-  .filter((f) => f.endsWith('.bench.js'))
-  .filter((f) => only === null || only.includes(f.replace('.bench.js', '')))
-  .sort();
+const available = fs.readdirSync(benchDir).filter((f) => f.endsWith('.bench.js'));
+const unknown = (only ?? []).filter((n) => !available.includes(`${n}.bench.js`));
+if (unknown.length) {
+  console.error(`no bench named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace('.bench.js', '')).join(', ')}`);
+  process.exit(2);
+}
+const sys = await ensureSystem({ install: true, log: (m) => console.error(m) });
+const files = available.filter((f) => only === null || only.includes(f.replace('.bench.js', ''))).sort();
 
 const ctx = { quick, root, chromium: sys.chromium, docker: sys.docker };
 const allRows = [];

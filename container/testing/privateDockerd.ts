@@ -26,7 +26,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-const DIR_PREFIX = 'hivescope-dockerd-';
+const DIR_PREFIX = 'hivescope-private-dockerd-';
 /** Written into the folder so a later run can tell whose it was. */
 const OWNER_FILE = 'owner.json';
 
@@ -92,6 +92,17 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether a pid runs, has exited but is not yet reaped (zombie), or is gone. */
+function procState(pid: number): 'alive' | 'zombie' | 'absent' {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ...": the state follows the last ')' (comm may contain anything).
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z' ? 'zombie' : 'alive';
+  } catch {
+    return 'absent';
   }
 }
 
@@ -312,8 +323,12 @@ export class PrivateDockerd {
 
   /**
    * Sends `signal` to the daemon and waits for it to exit (SIGKILL after `timeoutMs`). Returns the time
-   * from the signal to the exit. Its pidfile is removed afterwards (we saw the process go), so a start
-   * never trips over a reused pid.
+   * from the signal to the exit. Then waits (up to 10 s) for its managed containerd to end too, and
+   * drops containerd's pidfile once that process is gone or a zombie: after a SIGKILL the orphaned
+   * containerd lingers as a zombie until init reaps it (about a second here), and a dockerd started
+   * meanwhile "adopts" it through that pidfile and fails after 15 s ("timeout waiting for containerd
+   * to start"). A containerd that really still runs is left to be adopted, as dockerd intends. The
+   * daemon's own pidfile is removed too (we saw the process go), so a start never trips over a reused pid.
    */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 20_000): Promise<{ exitMs: number }> {
     const child = this.child;
@@ -327,6 +342,12 @@ export class PrivateDockerd {
       await this.exited;
     }
     const exitMs = performance.now() - t0;
+    const containerdPidfile = path.join(this.dir, 'exec', 'containerd', 'containerd.pid');
+    const containerdPid = Number(fs.existsSync(containerdPidfile) ? fs.readFileSync(containerdPidfile, 'utf8').trim() : NaN);
+    if (Number.isInteger(containerdPid) && containerdPid > 0) {
+      for (let i = 0; i < 200 && procState(containerdPid) === 'alive'; i++) await sleep(50);
+      if (procState(containerdPid) !== 'alive') fs.rmSync(containerdPidfile, { force: true });
+    }
     fs.rmSync(path.join(this.dir, 'dockerd.pid'), { force: true });
     return { exitMs };
   }

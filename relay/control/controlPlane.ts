@@ -498,7 +498,11 @@ export class ControlPlane {
           const ce = asControlError(err);
           this.metrics.fail(ce.kind);
           this.lastError = ce.message;
-          if (ce.kind !== 'output-too-large') this.breaker.failure();
+          // The breaker guards against a container that is up but whose execs fail or hang. Docker gone or
+          // the container down are states of their own (dockerReachable, containerRunning) with their own
+          // banner and recovery; counting them would open the breaker and add a wrong "check the container
+          // logs" mode on top, and turn the next spawns' docker-unavailable into circuit-open.
+          if (ce.kind !== 'output-too-large' && ce.kind !== 'docker-unavailable' && ce.kind !== 'container-not-running') this.breaker.failure();
           if (ce.kind === 'docker-unavailable') this.dockerReachable = false;
           if (ce.kind === 'container-not-running') this.containerRunning = false;
           this.emitHealth();

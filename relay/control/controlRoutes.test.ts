@@ -259,6 +259,20 @@ describe('failures map to statuses a person can act on', () => {
     expectError(await h.call('GET', `/api/sessions/0b7f3c2e-1a2b-4c3d-8e9f-0123456789ab`), 504, 'timeout');
   });
 
+  it('Docker unreachable or the container down never opens the breaker: every spawn says which, not circuit-open', async () => {
+    h = await startHarness();
+    for (let i = 0; i < 4; i++) {
+      h.fake.failures.push('docker-unavailable', 'docker-unavailable', 'docker-unavailable');
+      expectError(await h.call('POST', routes.initializeSwarm.path, validSpawn), 503, 'docker-unavailable');
+    }
+    for (let i = 0; i < 6; i++) {
+      h.fake.failures.push('container-not-running');
+      expectError(await h.call('POST', routes.initializeSwarm.path, validSpawn), 503, 'container-not-running');
+    }
+    expect(h.cp.breaker.state).toBe('closed');
+    expect(h.cp.degraded().map((m) => m.code)).not.toContain('breaker-open');
+  });
+
   it('a non-idempotent create is not retried after a timeout (it may have run)', async () => {
     h = await startHarness();
     h.fake.failures.push('timeout');
