@@ -6,6 +6,7 @@ import {
   KNOWLEDGE_NODE_FLAG,
   NODE_ID_MASK,
   V2_RECORD_BYTES,
+  allocAlignedFrame,
   allocNodeFrameBuffers,
   decodeNodeFrame,
   decodeNodeFrameInto,
@@ -144,6 +145,13 @@ describe('binary V2 frame', () => {
     expectFrameError(() => decodeNodeFrameInto(new Uint8Array(bad), buf), 'both-flags');
     expect(buf.ids).toEqual(before);
     expectFrameError(() => decodeNodeFrameInto(encodeNodeFrame(new Array(5).fill(agent5)), buf), 'capacity');
+    // The aligned fast path (no copy) checks every record too: the second one here.
+    const aligned = allocAlignedFrame(3);
+    aligned.set(encodeNodeFrame([agent5, agent5, agent5]));
+    expect(aligned.byteOffset % 4).toBe(3);
+    aligned[1 + 36 + 3] = 0xc0;
+    expect(() => decodeNodeFrameInto(aligned, buf)).toThrow(/record 1: node id 0xc0000005 has both flags set/);
+    expect(buf.ids).toEqual(before);
   });
 
   it('encodes from typed arrays to the same bytes as from objects', () => {

@@ -233,6 +233,16 @@ function decodeWords(
   if (ssspParent) for (let i = 0, w = 8; i < count; i++, w += 9) ssspParent[i] = i32[w]!;
 }
 
+/** Index of the first record whose id word has both the agent and the knowledge flag, or -1. */
+function firstBothFlags(u32: Uint32Array, count: number): number {
+  for (let i = 0, w = 0; i < count; i++, w += 9) if (u32[w]! >>> 30 === 3) return i;
+  return -1;
+}
+
+function throwBothFlags(i: number, raw: number): never {
+  throw new FrameError('both-flags', `record ${i}: node id 0x${raw.toString(16)} has both flags set`);
+}
+
 /**
  * Decodes into caller-owned typed arrays without allocating per record. Returns the record count.
  * The whole frame is validated (version, length, flags) before any slot is written, so a bad frame
@@ -245,14 +255,14 @@ export function decodeNodeFrameInto(bytes: ArrayBuffer | Uint8Array, out: NodeFr
   if (count > out.ids.length || count * 3 > out.positions.length || count * 3 > out.velocities.length) {
     throw new FrameError('capacity', `frame holds ${count} records but the buffers hold ${out.ids.length}`);
   }
-  for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) {
-    const raw = view.getUint32(o, true);
-    if ((raw & AGENT_NODE_FLAG) !== 0 && (raw & KNOWLEDGE_NODE_FLAG) !== 0) {
-      throw new FrameError('both-flags', `record ${i}: node id 0x${raw.toString(16)} has both flags set`);
-    }
-  }
   const { ids, kinds, positions, velocities, ssspDistance, ssspParent } = out;
   const words = alignedBodyWords(view, count);
+  const bad = words ? firstBothFlags(words.u32, count) : -1;
+  if (!words) {
+    for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) {
+      if (view.getUint32(o, true) >>> 30 === 3) throwBothFlags(i, view.getUint32(o, true));
+    }
+  } else if (bad >= 0) throwBothFlags(bad, words.u32[bad * 9]!);
   if (words) {
     decodeWords(count, words.f32, words.i32, ids, kinds, positions, velocities, ssspDistance ?? null, ssspParent ?? null);
     return count;
