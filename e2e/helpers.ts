@@ -91,3 +91,73 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** What has keyboard focus, as the keyboard journey checks it. */
+export interface FocusInfo {
+  tag: string;
+  /** `type` of an input. */
+  type: string | null;
+  role: string | null;
+  /** aria-label, else the text of the element's first <label>: enough to pick a control out. */
+  label: string;
+  text: string;
+  testId: string | null;
+  agentId: string | null;
+  /** Inside the spawn dialog. */
+  inDialog: boolean;
+  /** uuid of the session row the element sits in, if any. */
+  session: string | null;
+  /** :focus-visible matches and an outline or a box-shadow is drawn. */
+  visible: boolean;
+}
+
+export async function focusInfo(page: Page): Promise<FocusInfo | null> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return null;
+    const cs = getComputedStyle(el);
+    const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
+    const shadow = cs.boxShadow !== 'none' && cs.boxShadow !== '';
+    return {
+      tag: el.tagName.toLowerCase(),
+      type: el.getAttribute('type'),
+      role: el.getAttribute('role'),
+      label: (el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent ?? '').trim(),
+      text: (el.textContent ?? '').trim().slice(0, 80),
+      testId: el.getAttribute('data-testid'),
+      agentId: el.getAttribute('data-agent-id'),
+      inDialog: el.closest('[role="dialog"]') !== null,
+      session: el.closest('[data-session]')?.getAttribute('data-session') ?? null,
+      visible: el.matches(':focus-visible') && (outline || shadow),
+    };
+  });
+}
+
+/**
+ * Asserts that the focused element is a usable keyboard stop: it has an accessible name (as the
+ * browser computes it: label, aria-label, aria-labelledby or content) and a visible focus indicator.
+ */
+export async function expectFocusUsable(page: Page): Promise<FocusInfo> {
+  const info = await focusInfo(page);
+  expect(info, 'something has keyboard focus').not.toBeNull();
+  await expect(page.locator(':focus'), `accessible name of <${info!.tag}> "${info!.text}"`).toHaveAccessibleName(/\S/);
+  expect(info!.visible, `focus indicator on <${info!.tag}> "${info!.text}"`).toBe(true);
+  return info!;
+}
+
+/**
+ * Presses Tab (or Shift+Tab) until the focused element satisfies `want`, checking every stop on the
+ * way with expectFocusUsable; fails after `max` presses (a trap or an unreachable control).
+ */
+export async function tabUntil(page: Page, want: (f: FocusInfo) => boolean, opts: { max?: number; backwards?: boolean; what?: string } = {}): Promise<FocusInfo> {
+  const max = opts.max ?? 60;
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(opts.backwards ? 'Shift+Tab' : 'Tab');
+    const info = await focusInfo(page);
+    // Between the last element of the page and the first, focus passes through the document itself.
+    if (info === null) continue;
+    await expectFocusUsable(page);
+    if (want(info)) return info;
+  }
+  throw new Error(`${opts.what ?? 'the wanted control'} not reached after ${max} ${opts.backwards ? 'Shift+Tab' : 'Tab'} presses`);
+}

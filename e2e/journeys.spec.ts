@@ -11,10 +11,17 @@ import { openApp, agentCount, bodyAttr, freePort, screenshot, spawnThroughPrompt
 
 
 test('spawning through the prompt raises data-agent-count and the notice reaches "agents arriving"', async ({ page }) => {
-  await openApp(page);
-  const before = await agentCount(page);
-  await spawnThroughPrompt(page, 'Write a tiny parser and its tests', { maxAgents: 5 });
-  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(before);
+  await openApp(page, '?hooks=1');
+  const uuid = await spawnThroughPrompt(page, 'Write a tiny parser and its tests', { maxAgents: 5 });
+  // This session's own agents arrive (the page-wide count can fall meanwhile as other specs' swarms end),
+  // and data-agent-count shows agents.
+  const mine = () =>
+    page.evaluate(
+      (u) => [...(window as unknown as { __hivescope: { store: { getState(): { agents: Map<string, { sessionUuid: string | null }> } } } }).__hivescope.store.getState().agents.values()].filter((a) => a.sessionUuid === u).length,
+      uuid,
+    );
+  await expect.poll(mine, { timeout: 60_000 }).toBeGreaterThan(0);
+  await expect.poll(() => agentCount(page), { timeout: 10_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('spawn-notice')).toHaveAttribute('data-phase', 'agents-arriving', { timeout: 60_000 });
   await screenshot(page, 'journey-spawn');
 });

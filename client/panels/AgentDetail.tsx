@@ -12,6 +12,7 @@ import { RestError, validateBody } from '../net/rest.js';
 import { AGENT_METRIC_KEYS, PRIORITIES, type Agent, type AgentMetricKey, type Priority } from '../../shared/index.js';
 import { formatMetric, isWorking, healthBand } from '../scene/encodings.js';
 import { formatAge, useNow } from './useNow.js';
+import { useReturnFocus } from './focus.js';
 
 const METRIC_UNITS: Record<AgentMetricKey, '%' | '/min' | '' | 'ratio'> = {
   health: '',
@@ -58,6 +59,7 @@ export function AgentDetail() {
   const store = useHiveStore();
   const agent = useHive((s) => (s.selectedAgentId ? (s.agents.get(s.selectedAgentId) ?? null) : null));
   const now = useNow(1000);
+  useReturnFocus(agent !== null);
   if (!agent) return null;
   return (
     <aside className="panel detail" aria-label={`Agent ${agent.name}`} data-testid="agent-detail" data-agent-id={agent.id}>
@@ -194,7 +196,7 @@ function SubmitTask(props: { agent: Agent }) {
   const uuid = props.agent.sessionUuid;
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!uuid) return;
+    if (!uuid || busy) return;
     const v = validateBody('submitTask', { task, priority });
     if (!v.ok) return setError(v.issues.join('; '));
     setBusy(true);
@@ -230,7 +232,8 @@ function SubmitTask(props: { agent: Agent }) {
           {error}
         </p>
       )}
-      <button type="submit" disabled={!uuid || busy || readOnly}>
+      {/* aria-disabled, not disabled, while sending: a disabled button loses focus in Chromium. */}
+      <button type="submit" disabled={!uuid || readOnly} aria-disabled={busy || undefined}>
         {busy ? 'Submitting…' : 'Submit task'}
       </button>
     </form>

@@ -3,7 +3,7 @@
  * adding an agent to the selected swarm), Sessions (status, progress, age; stop, pause, resume) and
  * Visual (colours, animation, physics, rendering) with presets, local persistence and JSON export/import.
  */
-import { useMemo, useState, type ChangeEvent } from 'react';
+import { useId, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { useHive, useHiveStore, useServices } from '../state/react.js';
 import { RestError } from '../net/rest.js';
 import { isAgentVisible } from '../state/store.js';
@@ -11,31 +11,42 @@ import { LABEL_MODES, SETTINGS_PRESETS, DEFAULT_SETTINGS, exportSettings, import
 import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES, type Agent, type Session } from '../../shared/index.js';
 import { formatAge, useNow } from './useNow.js';
 import { isWorking, formatMetric } from '../scene/encodings.js';
+import { TabList, TabPanel, type TabSpec } from './Tabs.js';
 
 type Tab = 'agents' | 'sessions' | 'visual';
+
+const TABS: readonly TabSpec<Tab>[] = [
+  { id: 'agents', label: 'Agents' },
+  { id: 'sessions', label: 'Sessions' },
+  { id: 'visual', label: 'Visual' },
+];
 
 export function ControlPanel() {
   const [tab, setTab] = useState<Tab>('agents');
   const [collapsed, setCollapsed] = useState(false);
+  const idBase = useId();
   return (
     <aside className={`panel control ${collapsed ? 'collapsed' : ''}`} aria-label="Control panel">
-      <div className="tabs" role="tablist">
-        {(['agents', 'sessions', 'visual'] as const).map((t) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => (setTab(t), setCollapsed(false))} data-testid={`tab-${t}`}>
-            {t[0]!.toUpperCase() + t.slice(1)}
-          </button>
-        ))}
+      <div className="tabs">
+        <TabList
+          label="Control panel sections"
+          idBase={idBase}
+          tabs={TABS}
+          selected={tab}
+          onSelect={(t) => (setTab(t), setCollapsed(false))}
+          testIdPrefix="tab-"
+        />
         <button type="button" className="collapse" aria-label={collapsed ? 'Expand control panel' : 'Collapse control panel'} onClick={() => setCollapsed(!collapsed)}>
           {collapsed ? '»' : '«'}
         </button>
       </div>
-      {!collapsed && (
-        <div className="tab-body" role="tabpanel">
-          {tab === 'agents' && <AgentsTab />}
-          {tab === 'sessions' && <SessionsTab />}
-          {tab === 'visual' && <VisualTab />}
-        </div>
-      )}
+      {TABS.map((t) => (
+        <TabPanel key={t.id} idBase={idBase} tab={t.id} selected={tab === t.id} hidden={collapsed} className="tab-body">
+          {t.id === 'agents' && <AgentsTab />}
+          {t.id === 'sessions' && <SessionsTab />}
+          {t.id === 'visual' && <VisualTab />}
+        </TabPanel>
+      ))}
     </aside>
   );
 }
@@ -100,7 +111,7 @@ function AgentsTab() {
   const target = targetSwarm(selectedSwarm, sessions.values(), swarmIds);
 
   const add = async (agentType: string) => {
-    if (!target) return;
+    if (!target || busy !== null) return;
     setBusy(agentType);
     try {
       const r = await rest.call('spawnAgentHybrid', { body: { agentType, swarmId: target, method: 'hybrid' } });
@@ -158,7 +169,7 @@ function AgentsTab() {
           </select>
         </legend>
         {ADD_TYPES.map((t) => (
-          <button key={t} type="button" disabled={!target || busy !== null || readOnly} onClick={() => void add(t)} data-testid={`add-${t}`}>
+          <button key={t} type="button" disabled={!target || readOnly} aria-disabled={busy !== null || undefined} onClick={() => void add(t)} data-testid={`add-${t}`}>
             + {t}
           </button>
         ))}
@@ -198,7 +209,8 @@ function SessionsTab() {
   const [busy, setBusy] = useState<string | null>(null);
   const list = useMemo(() => [...sessions.values()].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)), [sessions]);
 
-  const act = async (uuid: string, action: 'removeTask' | 'pauseTask' | 'resumeTask') => {
+  const act = async (uuid: string, action: SessionAction) => {
+    if (busy !== null) return;
     setBusy(uuid);
     try {
       const r = await rest.call(action, { params: { id: uuid } });
@@ -217,7 +229,8 @@ function SessionsTab() {
         const ui = sessionUiState(s.status);
         const terminal = TERMINAL_SESSION_STATUSES.includes(s.status);
         return (
-          <li key={s.uuid} data-session={s.uuid} data-status={s.status}>
+          // tabIndex -1: the row can take focus when its actions go away (SessionActions).
+          <li key={s.uuid} data-session={s.uuid} data-status={s.status} tabIndex={-1} aria-label={`Session ${s.task || s.uuid}: ${s.status}`}>
             <div className="session-head">
               <span className={`badge badge-${ui}`}>{s.status}</span>
               <span className="task" title={s.task}>
@@ -230,22 +243,7 @@ function SessionsTab() {
             <div className="progress-row">
               {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
             </div>
-            {!terminal && (
-              <div className="actions">
-                {s.status === 'paused' ? (
-                  <button type="button" disabled={busy !== null || readOnly} onClick={() => void act(s.uuid, 'resumeTask')}>
-                    Resume
-                  </button>
-                ) : (
-                  <button type="button" disabled={busy !== null || readOnly || ui !== 'active'} onClick={() => void act(s.uuid, 'pauseTask')}>
-                    Pause
-                  </button>
-                )}
-                <button type="button" className="danger" disabled={busy !== null || readOnly} onClick={() => void act(s.uuid, 'removeTask')} data-testid="stop-session">
-                  Stop
-                </button>
-              </div>
-            )}
+            {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy !== null} readOnly={readOnly} act={act} />}
           </li>
         );
       })}
@@ -253,7 +251,53 @@ function SessionsTab() {
   );
 }
 
+type SessionAction = 'removeTask' | 'pauseTask' | 'resumeTask';
+
+/**
+ * A session's Pause/Resume and Stop. While a request is in flight the buttons are aria-disabled, not
+ * disabled: Chromium drops focus from a button that becomes disabled, so a keyboard user pressing
+ * Pause would land on <body>. When the session ends the actions go away; focus that was on them moves
+ * to the session's row instead of falling back to the top of the page.
+ */
+function SessionActions(props: { session: Session; active: boolean; busy: boolean; readOnly: boolean; act: (uuid: string, action: SessionAction) => Promise<void> }) {
+  const { session: s, busy, readOnly, act } = props;
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const box = ref.current;
+    // A layout cleanup runs before React removes these buttons, so focus can still be seen inside them.
+    // Only focus that was here moves: a session ending elsewhere must not pull focus to its row.
+    return () => {
+      const row = box?.closest<HTMLElement>('li');
+      const focused = document.activeElement;
+      if (box && row && focused !== null && box.contains(focused)) row.focus();
+    };
+  }, []);
+  return (
+    <div className="actions" ref={ref}>
+      {s.status === 'paused' ? (
+        <button type="button" disabled={readOnly} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'resumeTask')}>
+          Resume
+        </button>
+      ) : (
+        <button type="button" disabled={readOnly || !props.active} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'pauseTask')}>
+          Pause
+        </button>
+      )}
+      <button type="button" className="danger" disabled={readOnly} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'removeTask')} data-testid="stop-session">
+        Stop
+      </button>
+    </div>
+  );
+}
+
 type VisualGroup = 'colors' | 'animation' | 'physics' | 'rendering';
+
+const VISUAL_GROUPS: readonly TabSpec<VisualGroup>[] = [
+  { id: 'colors', label: 'colors' },
+  { id: 'animation', label: 'animation' },
+  { id: 'physics', label: 'physics' },
+  { id: 'rendering', label: 'rendering' },
+];
 
 const NUMBER_FIELDS: Record<Exclude<VisualGroup, 'colors'>, { key: string; label: string; min: number; max: number; step: number }[]> = {
   animation: [
@@ -292,6 +336,10 @@ function VisualTab() {
   const settings = useHive((s) => s.settings);
   const [group, setGroup] = useState<VisualGroup>('colors');
   const [importErrors, setImportErrors] = useState<string[]>([]);
+  const idBase = useId();
+  // The file input stays hidden (a file input's own button cannot be styled) and a real button opens
+  // it: a label wrapping a display:none input is not in the Tab order, so import was mouse-only.
+  const fileInput = useRef<HTMLInputElement>(null);
 
   const apply = (next: VisualSettings) => {
     store.getState().updateSettings(() => next);
@@ -338,10 +386,10 @@ function VisualTab() {
         <button type="button" onClick={doExport}>
           Export JSON
         </button>
-        <label className="file-button">
+        <button type="button" onClick={() => fileInput.current?.click()}>
           Import JSON
-          <input type="file" accept="application/json,.json" onChange={(e) => void doImport(e)} />
-        </label>
+        </button>
+        <input ref={fileInput} type="file" accept="application/json,.json" hidden tabIndex={-1} aria-label="Import visual settings JSON" onChange={(e) => void doImport(e)} />
         <button type="button" onClick={() => apply(DEFAULT_SETTINGS)}>
           Reset
         </button>
@@ -353,50 +401,63 @@ function VisualTab() {
           ))}
         </ul>
       )}
-      <div className="tabs small" role="tablist">
-        {(['colors', 'animation', 'physics', 'rendering'] as const).map((g) => (
-          <button key={g} type="button" role="tab" aria-selected={group === g} onClick={() => setGroup(g)}>
-            {g}
-          </button>
-        ))}
-      </div>
-      <div className="fields">
-        {group === 'colors' &&
-          Object.entries(settings.colors).map(([k, v]) => (
-            <label key={k} className="color-field">
-              <input type="color" value={v} onChange={(e) => setField('colors', k, e.target.value)} />
-              {k}
-            </label>
-          ))}
-        {group !== 'colors' &&
-          NUMBER_FIELDS[group].map((f) => {
-            const v = (settings[group] as unknown as Record<string, number>)[f.key]!;
-            return (
-              <label key={f.key}>
-                {f.label}: <output>{v}</output>
-                <input type="range" min={f.min} max={f.max} step={f.step} value={v} onChange={(e) => setField(group, f.key, Number(e.target.value))} />
-              </label>
-            );
-          })}
-        {group !== 'colors' &&
-          (BOOL_FIELDS[group] ?? []).map((f) => (
-            <label key={f.key} className="check">
-              <input type="checkbox" checked={(settings[group] as unknown as Record<string, boolean>)[f.key]} onChange={(e) => setField(group, f.key, e.target.checked)} />
-              {f.label}
-            </label>
-          ))}
-        {group === 'rendering' && (
-          <label>
-            Label mode (L cycles)
-            <select value={settings.rendering.labelMode} onChange={(e) => setField('rendering', 'labelMode', e.target.value)}>
-              {LABEL_MODES.map((m) => (
-                <option key={m}>{m}</option>
-              ))}
-            </select>
-          </label>
-        )}
-        {group === 'physics' && <p className="muted">Changes apply live; the layout wakes up without restarting its warm-up.</p>}
-      </div>
+      <TabList label="Visual settings groups" idBase={idBase} tabs={VISUAL_GROUPS} selected={group} onSelect={setGroup} className="tabs small" testIdPrefix="visual-tab-" />
+      {VISUAL_GROUPS.map((g) => (
+        <TabPanel key={g.id} idBase={idBase} tab={g.id} selected={group === g.id} className="fields">
+          <VisualFields group={g.id} settings={settings} setField={setField} />
+        </TabPanel>
+      ))}
     </div>
+  );
+}
+
+/** The fields of one visual settings group. */
+function VisualFields(props: { group: VisualGroup; settings: VisualSettings; setField: (g: VisualGroup, key: string, value: unknown) => void }) {
+  const { group, settings, setField } = props;
+  const idBase = useId();
+  return (
+    <>
+      {group === 'colors' &&
+        Object.entries(settings.colors).map(([k, v]) => (
+          <label key={k} className="color-field">
+            <input type="color" value={v} onChange={(e) => setField('colors', k, e.target.value)} />
+            {k}
+          </label>
+        ))}
+      {group !== 'colors' &&
+        NUMBER_FIELDS[group].map((f) => {
+          const v = (settings[group] as unknown as Record<string, number>)[f.key]!;
+          const id = `${idBase}-${f.key}`;
+          // An <output> is itself labelable: inside a bare <label> it, not the slider, took the label and
+          // left the slider nameless. The label now points at the slider, and aria-label keeps the value
+          // out of the slider's name (a slider announces its value itself).
+          return (
+            <label key={f.key} htmlFor={id}>
+              <span>
+                {f.label}: <output htmlFor={id}>{v}</output>
+              </span>
+              <input id={id} type="range" aria-label={f.label} min={f.min} max={f.max} step={f.step} value={v} onChange={(e) => setField(group, f.key, Number(e.target.value))} />
+            </label>
+          );
+        })}
+      {group !== 'colors' &&
+        (BOOL_FIELDS[group] ?? []).map((f) => (
+          <label key={f.key} className="check">
+            <input type="checkbox" checked={(settings[group] as unknown as Record<string, boolean>)[f.key]} onChange={(e) => setField(group, f.key, e.target.checked)} />
+            {f.label}
+          </label>
+        ))}
+      {group === 'rendering' && (
+        <label>
+          Label mode (L cycles)
+          <select value={settings.rendering.labelMode} onChange={(e) => setField('rendering', 'labelMode', e.target.value)}>
+            {LABEL_MODES.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </label>
+      )}
+      {group === 'physics' && <p className="muted">Changes apply live; the layout wakes up without restarting its warm-up.</p>}
+    </>
   );
 }

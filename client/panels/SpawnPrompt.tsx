@@ -10,6 +10,7 @@ import { useHive, useHiveStore, useServices } from '../state/react.js';
 import { validateBody, RestError } from '../net/rest.js';
 import { spawnPhase } from '../state/apply.js';
 import { TOPOLOGIES, STRATEGIES, PRIORITIES, type Topology, type Strategy, type Priority } from '../../shared/index.js';
+import { containTab, useReturnFocus } from './focus.js';
 
 export const PROMPT_AGENT_TYPES = ['queen', 'coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer', 'reviewer', 'documenter', 'monitor', 'specialist'] as const;
 export const DEFAULT_PROMPT_TYPES: readonly string[] = ['coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer'];
@@ -47,6 +48,7 @@ export function spawnFormIssues(form: SpawnForm): string[] {
 export function SpawnPrompt() {
   const open = useHive((s) => s.spawnOpen);
   const notice = useHive((s) => s.spawnNotice);
+  useReturnFocus(open);
   return (
     <>
       {open && <SpawnDialog />}
@@ -71,6 +73,7 @@ function SpawnDialog() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (busy) return;
     const problems = spawnFormIssues(form);
     setIssues(problems);
     if (problems.length > 0) return;
@@ -92,7 +95,7 @@ function SpawnDialog() {
   const hierarchicalWithoutQueen = form.topology === 'hierarchical' && !form.agentTypes.includes('queen');
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <form className="modal spawn" role="dialog" aria-modal="true" aria-labelledby="spawn-title" onSubmit={submit} data-testid="spawn-prompt" noValidate>
+      <form className="modal spawn" role="dialog" aria-modal="true" aria-labelledby="spawn-title" onSubmit={submit} onKeyDown={containTab} data-testid="spawn-prompt" noValidate>
         <h2 id="spawn-title">Spawn Hive Mind</h2>
         <p className={`mcp-indicator ${mcp === 'connected' ? 'ok' : 'warn'}`} data-testid="mcp-indicator" data-state={mcp ?? 'unknown'}>
           <span className="dot" aria-hidden="true" />
@@ -182,7 +185,8 @@ function SpawnDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={busy}>
+          {/* aria-disabled, not disabled, while sending: a disabled button loses focus in Chromium. */}
+          <button type="submit" className="primary" aria-disabled={busy || undefined}>
             {busy ? 'Spawning…' : 'Spawn swarm'}
           </button>
         </div>

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { spawnFormIssues, DEFAULT_SPAWN_FORM, DEFAULT_PROMPT_TYPES, PROMPT_AGENT_TYPES } from './SpawnPrompt.js';
 import { filterAgents, targetSwarm } from './ControlPanel.js';
 import { filterEvents } from './ActivityLog.js';
+import { tabKeyTarget, tabIds } from './Tabs.js';
+import { wrapTabIndex } from './focus.js';
 import { unknownAgent, type Agent, type ActivityEvent, type Session } from '../../shared/index.js';
 
 describe('spawn prompt', () => {
@@ -59,5 +61,43 @@ describe('activity log filter', () => {
     expect(filterEvents(events, { kind: 'spawn', level: '', text: '' }).map((x) => x.seq)).toEqual([3]);
     expect(filterEvents(events, { kind: '', level: 'info', text: '' }).map((x) => x.seq)).toEqual([2, 3]);
     expect(filterEvents(events, { kind: '', level: '', text: 'coder-1' }).map((x) => x.seq)).toEqual([2]);
+  });
+});
+
+describe('tabs (WAI-ARIA tabs pattern)', () => {
+  it('ArrowRight and ArrowLeft move one tab and wrap around at both ends', () => {
+    expect(tabKeyTarget('ArrowRight', 0, 4)).toBe(1);
+    expect(tabKeyTarget('ArrowRight', 3, 4)).toBe(0);
+    expect(tabKeyTarget('ArrowLeft', 2, 4)).toBe(1);
+    expect(tabKeyTarget('ArrowLeft', 0, 4)).toBe(3);
+  });
+  it('Home and End go to the first and last tab', () => {
+    expect(tabKeyTarget('Home', 2, 4)).toBe(0);
+    expect(tabKeyTarget('End', 1, 4)).toBe(3);
+  });
+  it('other keys (Tab, Enter, vertical arrows) are left to the browser', () => {
+    for (const key of ['Tab', 'Enter', ' ', 'ArrowUp', 'ArrowDown', 'a']) expect(tabKeyTarget(key, 1, 4)).toBeNull();
+    expect(tabKeyTarget('ArrowRight', 0, 0)).toBeNull();
+  });
+  it('a tab and its panel name each other with distinct ids per list', () => {
+    expect(tabIds('r1', 'physics')).toEqual({ tab: 'r1-tab-physics', panel: 'r1-panel-physics' });
+    expect(tabIds('r2', 'physics').tab).not.toBe(tabIds('r1', 'physics').tab);
+  });
+});
+
+describe('modal focus containment', () => {
+  it('Tab from the last control goes to the first, Shift+Tab from the first to the last', () => {
+    expect(wrapTabIndex(4, 5, false)).toBe(0);
+    expect(wrapTabIndex(0, 5, true)).toBe(4);
+  });
+  it('leaves moves inside the dialog to the browser', () => {
+    expect(wrapTabIndex(2, 5, false)).toBeNull();
+    expect(wrapTabIndex(2, 5, true)).toBeNull();
+    expect(wrapTabIndex(0, 5, false)).toBeNull();
+  });
+  it('focus outside the dialog enters it at the first (Tab) or last (Shift+Tab) control', () => {
+    expect(wrapTabIndex(-1, 5, false)).toBe(0);
+    expect(wrapTabIndex(-1, 5, true)).toBe(4);
+    expect(wrapTabIndex(-1, 0, false)).toBeNull();
   });
 });
