@@ -72,8 +72,9 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     pushEvent(server, e);
     // A swarm-level change between ticks (agent_spawn, a swarm created, paused or stopped) is what a
     // person waits to see: flush its agents on the next turn of the event loop instead of the pushMs
-    // timer (which added up to 50 ms to a spawn's latency). Coalesced: one flush per burst.
-    if (e.type === 'swarm' && !ticking && soon === null) {
+    // timer (which added up to 50 ms to a spawn's latency). Coalesced: one flush per burst. Off with
+    // pushAfterTick=false, which keeps the old timer-only behaviour for comparison.
+    if (e.type === 'swarm' && pushAfterTick && !ticking && soon === null) {
       soon = setImmediate(() => {
         soon = null;
         flush();
