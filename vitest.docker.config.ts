@@ -10,5 +10,6 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     globalSetup: ['scripts/vitest-global-setup.ts'],
+    setupFiles: ['scripts/vitest-setup.ts'],
   },
 });

@@ -123,6 +123,11 @@ describe.skipIf(!haveDocker)('docker driver and control plane against a real eng
     await new Docker().getContainer(NAME).pause();
     await until(() => cp.health().state === 'unavailable', 10_000, 'unavailable while paused');
     expect(cp.degraded().find((m) => m.code === 'container-down')?.action).toBe(`docker unpause ${NAME}`);
+    // A spawn while paused is refused (Docker answers 409 "is paused"); it must not make the relay think
+    // the container stopped, or control would stay unavailable after the unpause.
+    const refused = await fetch(url + routes.initializeSwarm.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...validSpawn, customPrompt: 'while paused' }) });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('container-not-running');
     await new Docker().getContainer(NAME).unpause();
     await until(() => cp.health().state === 'healthy', 15_000, 'healthy after unpause');
   });

@@ -48,6 +48,19 @@ describe('container restarts', () => {
     expect(h.cp.health().state).toBe('healthy');
   });
 
+  it('an exec refused because the container is paused does not mark it stopped: unpause makes control healthy at once', async () => {
+    const h = await dockerHarness();
+    await until(() => h.cp.health().state === 'healthy', 5000, 'healthy');
+    h.fake.emitEvent('pause');
+    h.fake.failures.push('container-not-running');
+    expect((await h.call('POST', routes.initializeSwarm.path, validSpawn)).status).toBe(503);
+    expect(h.cp.degraded()[0]!.action).toBe('docker unpause hive-test');
+    // No probe runs in this harness: only the unpause event can bring control back.
+    h.fake.emitEvent('unpause');
+    expect(h.cp.health().state).toBe('healthy');
+    expect(h.cp.degraded()).toEqual([]);
+  });
+
   it('re-spawns the sessions that were running, each linked to the one it replaces, once', async () => {
     const h = await dockerHarness();
     const changes: SessionChange[] = [];

@@ -504,7 +504,13 @@ export class ControlPlane {
           // logs" mode on top, and turn the next spawns' docker-unavailable into circuit-open.
           if (ce.kind !== 'output-too-large' && ce.kind !== 'docker-unavailable' && ce.kind !== 'container-not-running') this.breaker.failure();
           if (ce.kind === 'docker-unavailable') this.dockerReachable = false;
-          if (ce.kind === 'container-not-running') this.containerRunning = false;
+          if (ce.kind === 'container-not-running') {
+            // Docker refuses an exec in a paused container with 409 "... is paused": that container is
+            // still running, and only `unpause` (which clears containerPaused) brings it back. Marking it
+            // not running would keep control unavailable after the unpause until the next probe.
+            if (this.containerPaused || /\bis paused\b/i.test(ce.message)) this.containerPaused = true;
+            else this.containerRunning = false;
+          }
           this.emitHealth();
           throw ce;
         } finally {

@@ -1,7 +1,4 @@
 /** Test-only: a control plane over a driver, behind a real Express server on an ephemeral port. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { pino } from 'pino';
@@ -11,6 +8,7 @@ import { controlRoutes } from '../../http/controlRoutes.js';
 import { SessionManagerBackend } from '../backends/sessionManager.js';
 import { FakeDriver, FAKE_SM } from './fakeDriver.js';
 import type { ExecDriver } from '../exec.js';
+import { makeTempDir } from '../../testing/tempDirs.js';
 
 export interface Harness {
   url: string;
@@ -22,7 +20,7 @@ export interface Harness {
 }
 
 export function tmpStateDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-control-'));
+  return makeTempDir('hivescope-control-');
 }
 
 export async function startHarness(

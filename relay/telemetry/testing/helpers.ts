@@ -1,11 +1,9 @@
 /** Test helpers: a relay config for a given MCP port and a bounded wait for a condition. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig, type RelayConfig } from '../../config.js';
+import { makeTempDir } from '../../testing/tempDirs.js';
 
 export function tempDir(prefix = 'hivescope-dp-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return makeTempDir(prefix);
 }
 
 export function testConfig(env: Record<string, string> = {}): RelayConfig {
