@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pidAlive as alive } from './cli.js';
 
 const DIR_PREFIX = 'hivescope-private-dockerd-';
 /** Written into the folder so a later run can tell whose it was. */
@@ -85,15 +86,6 @@ function run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeoutM
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether a pid runs, has exited but is not yet reaped (zombie), or is gone. */
 function procState(pid: number): 'alive' | 'zombie' | 'absent' {

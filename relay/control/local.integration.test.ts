@@ -16,15 +16,8 @@ import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.j
 import { routes, SessionsResponseSchema } from '../../shared/api.js';
 import { localEngineMain, localSessionManagerCli } from './paths.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
+import { pidAlive as alive } from '../../container/testing/cli.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 // Integration waits are longer than the harness default.
 const until = (cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition') => waitUntil(cond, ms, what);
 const freePort = () =>

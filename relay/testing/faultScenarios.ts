@@ -23,6 +23,7 @@ import { startReplayServer } from '../telemetry/testing/replayServer.js';
 import { KIT_ENGINE, type Recording } from '../telemetry/testing/recordings.js';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';
 import { localEngineMain, localSessionManagerCli, repoRoot } from '../control/paths.js';
+import { pidAlive as alive } from '../../container/testing/cli.js';
 
 /** Issue 7: telemetry connected again within 5 s of the restarted engine listening. */
 export const ENGINE_RECONNECT_LIMIT_MS = 5000;
@@ -80,14 +81,6 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 /** Like until, but resolves false instead of throwing (for figures the caller judges). */
 const within = (cond: () => boolean, ms: number) => until(cond, ms, '').then(() => true, () => false);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 function killGroup(pid: number | undefined | null, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (!pid) return;
   try {
