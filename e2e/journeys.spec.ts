@@ -147,3 +147,51 @@ test('dragging an agent moves it and pins it where it is dropped; clicking it se
   }).toPass({ timeout: 60_000 });
   await screenshot(page, 'journey-drag');
 });
+
+/** One JSON-RPC `tools/call` to the embedded engine's MCP TCP port (one line out, one line back). */
+async function mcpTool<T>(name: string, args: Record<string, unknown>): Promise<T> {
+  const net = await import('node:net');
+  return new Promise<T>((resolve, reject) => {
+    const s = net.connect(Number(process.env.HIVESCOPE_E2E_MCP_PORT), '127.0.0.1');
+    let buf = '';
+    s.setTimeout(10_000, () => s.destroy(new Error(`${name}: no answer`)));
+    s.on('error', reject);
+    s.on('data', (d) => {
+      buf += d.toString();
+      for (const line of buf.split('\n').slice(0, -1)) {
+        const msg = JSON.parse(line) as { id?: number; result?: { content: { text: string }[] }; error?: { message: string } };
+        if (msg.id !== 1) continue;
+        s.end();
+        if (msg.error) reject(new Error(`${name}: ${msg.error.message}`));
+        else resolve(JSON.parse(msg.result!.content[0]!.text) as T);
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    s.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } })}\n`);
+  });
+}
+
+test("a simulated agent's status change in the engine reaches the browser's store", async ({ page, request }) => {
+  await openApp(page, '?hooks=1');
+  // A swarm of our own, through the relay's API.
+  const spawn = await request.post('/api/bots/initialize-swarm', { data: { topology: 'mesh', maxAgents: 3, strategy: 'adaptive', priority: 'medium', enableNeural: false, agentTypes: ['coder', 'tester'], customPrompt: 'Watch one agent change state' } });
+  expect(spawn.status()).toBe(202);
+  const { uuid } = (await spawn.json()) as { uuid: string };
+  let swarmId = '';
+  await expect
+    .poll(async () => (swarmId = ((await (await request.get(`/api/sessions/${uuid}`)).json()) as { session?: { swarmId: string | null } }).session?.swarmId ?? ''), { timeout: 60_000 })
+    .toMatch(/^swarm-/);
+  // An agent added in the engine itself (not through the relay): it starts `initializing`.
+  const { agentId, agent } = await mcpTool<{ agentId: string; agent: { status: string } }>('agent_spawn', { swarmId, type: 'tester', name: 'e2e-status-watch' });
+  expect(agent.status).toBe('initializing');
+  const statusInStore = () =>
+    page.evaluate(
+      (id) => (window as unknown as { __hivescope: { store: { getState(): { agents: Map<string, { status: string }> } } } }).__hivescope.store.getState().agents.get(id)?.status ?? null,
+      agentId,
+    );
+  // The store learns of the agent, then of its own status change when the engine moves it on.
+  await expect.poll(statusInStore, { timeout: 30_000 }).not.toBeNull();
+  await expect.poll(statusInStore, { timeout: 60_000 }).not.toMatch(/^(initializing)?$/);
+  const now = await mcpTool<{ agents: { id: string; status: string }[] }>('agent_list', { swarmId });
+  expect(now.agents.find((a) => a.id === agentId)?.status).not.toBe('initializing');
+});
