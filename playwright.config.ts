@@ -28,7 +28,9 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry under CI only: a test that passes on retry is reported as flaky in the summary
+  // (scripts/test.mjs notes it), never hidden; a second failure fails the run.
+  retries: process.env.CI === 'true' ? 1 : 0,
   forbidOnly: process.env.CI === 'true',
   use: {
     baseURL: `http://127.0.0.1:${port}`,

@@ -108,7 +108,7 @@ function SpawnDialog() {
             name="customPrompt"
             rows={3}
             value={form.customPrompt}
-            onChange={(e) => setForm({ ...form, customPrompt: e.target.value })}
+            onChange={(e) => { const v = e.target.value; setForm((f) => ({ ...f, customPrompt: v })); }}
             placeholder="What should the swarm do?"
             aria-invalid={issues.length > 0 && form.customPrompt.trim() === ''}
           />
@@ -116,7 +116,7 @@ function SpawnDialog() {
         <div className="row">
           <label>
             Topology
-            <select name="topology" value={form.topology} onChange={(e) => setForm({ ...form, topology: e.target.value as Topology })}>
+            <select name="topology" value={form.topology} onChange={(e) => { const v = e.target.value as Topology; setForm((f) => ({ ...f, topology: v })); }}>
               {TOPOLOGIES.map((t) => (
                 <option key={t}>{t}</option>
               ))}
@@ -124,7 +124,7 @@ function SpawnDialog() {
           </label>
           <label>
             Strategy
-            <select name="strategy" value={form.strategy} onChange={(e) => setForm({ ...form, strategy: e.target.value as Strategy })}>
+            <select name="strategy" value={form.strategy} onChange={(e) => { const v = e.target.value as Strategy; setForm((f) => ({ ...f, strategy: v })); }}>
               {STRATEGIES.map((t) => (
                 <option key={t}>{t}</option>
               ))}
@@ -132,7 +132,7 @@ function SpawnDialog() {
           </label>
           <label>
             Priority
-            <select name="priority" value={form.priority} onChange={(e) => setForm({ ...form, priority: e.target.value as Priority })}>
+            <select name="priority" value={form.priority} onChange={(e) => { const v = e.target.value as Priority; setForm((f) => ({ ...f, priority: v })); }}>
               {PRIORITIES.map((t) => (
                 <option key={t}>{t}</option>
               ))}
@@ -151,7 +151,7 @@ function SpawnDialog() {
             min={3}
             max={20}
             value={form.maxAgents}
-            onChange={(e) => setForm({ ...form, maxAgents: Number(e.target.value) })}
+            onChange={(e) => { const v = Number(e.target.value); setForm((f) => ({ ...f, maxAgents: v })); }}
           />
         </label>
         <fieldset>
@@ -171,7 +171,7 @@ function SpawnDialog() {
           </p>
         )}
         <label className="check">
-          <input type="checkbox" name="enableNeural" checked={form.enableNeural} onChange={(e) => setForm({ ...form, enableNeural: e.target.checked })} />
+          <input type="checkbox" name="enableNeural" checked={form.enableNeural} onChange={(e) => { const v = e.target.checked; setForm((f) => ({ ...f, enableNeural: v })); }} />
           Neural enhancements
         </label>
         {issues.length > 0 && (
