@@ -13,8 +13,10 @@
  * stays the reference for every command (and the only path for stop, pause, resume, reap, cleanup,
  * start, and for claude-flow containers).
  *
- * Served: create [--start] (simulated engine only), list, status, get, capabilities. Their stdout and
- * exit codes are the CLI's (cli.integration.test.ts runs the same cases through both paths). Registry
+ * Served: create [--start] (simulated engine only), list, status, get, capabilities. The read-only ones
+ * are answered by the CLI's own readAnswer (from a cached registry) and errors by its failure(), so
+ * stdout, stderr and exit codes are the CLI's (session-service.integration.test.ts runs the same cases
+ * through both paths). Registry
  * writes use the same lock + temp + fsync + rename as the CLI, but wait for a busy lock on timers, never
  * blocking the simulation's event loop.
  */
@@ -22,21 +24,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import {
-  arity,
-  CAPABILITIES,
-  NotFound,
-  parseMetadata,
-  prepareSession,
-  splitFlags,
-  UsageError,
-  UUID_PATTERN,
-} from '../session-manager/cli.js';
-import { readRegistry, RegistryError, toSessionFile, updateRegistryAsync, writeSessionFile, type Paths, type Registry } from '../session-manager/registry.js';
+import { failure, parseMetadata, prepareSession, readAnswer, splitFlags, type RegistryView } from '../session-manager/cli.js';
+import { readRegistry, toSessionFile, updateRegistryAsync, writeSessionFile, type Paths, type Registry } from '../session-manager/registry.js';
 import { claudeFlowBin } from '../session-manager/runner.js';
 import type { RegistrySink } from './registry-sink.js';
 import type { Simulation } from './sim.js';
-import { parseSwarmMetadata, swarmForSession } from './tools.js';
+import { swarmForSession, swarmMetadata } from './tools.js';
 
 /** Exit code that sends the script to the Node CLI. */
 export const NOT_SERVED = 255;
@@ -59,29 +52,28 @@ export function ctlFilePath(p: Paths): string {
   return path.join(path.dirname(p.sessionsDir), 'engine.ctl');
 }
 
-/** The registry as `list` prints it, re-read only when index.json was replaced (every write renames). */
+/** The registry, re-read only when index.json was replaced (every write renames); its `list` text made once. */
 class RegistryCache {
   private key = '';
-  private text = '';
-  private reg: Registry | null = null;
+  private view: RegistryView | null = null;
   constructor(private readonly p: Paths) {}
 
-  read(): { text: string; reg: Registry } | null {
+  read(): RegistryView | null {
     let st: fs.Stats;
     try {
-      st = fs.statSync(this.p.registry, { bigint: false });
+      st = fs.statSync(this.p.registry);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
     const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (key !== this.key || !this.reg) {
-      const reg = readRegistry(this.p);
-      this.reg = reg;
-      this.text = JSON.stringify(reg, null, 2);
+    if (key !== this.key || !this.view) {
+      const reg: Registry = readRegistry(this.p);
+      let text: string | null = null;
+      this.view = { reg, text: () => (text ??= JSON.stringify(reg, null, 2)) };
       this.key = key;
     }
-    return { text: this.text, reg: this.reg };
+    return this.view;
   }
 }
 
@@ -100,36 +92,13 @@ export class SessionService {
   async handle(argv: string[]): Promise<Answer> {
     const [cmd, ...args] = argv;
     try {
-      switch (cmd) {
-        case 'capabilities':
-          arity(args, 0, 0);
-          return ok(`${JSON.stringify(CAPABILITIES)}\n`);
-        case 'list': {
-          arity(args, 0, 0);
-          const r = this.cache.read();
-          return ok(`${r ? r.text : '{"sessions": {}}'}\n`);
-        }
-        case 'status':
-        case 'get': {
-          arity(args, 1, 1);
-          const uuid = args[0]!;
-          if (!UUID_PATTERN.test(uuid)) throw new UsageError('invalid session uuid');
-          const e = this.cache.read()?.reg.sessions[uuid];
-          if (cmd === 'status') return e ? ok(`${e.status}\n`) : { code: 1, out: 'not_found\n', err: '' };
-          if (!e) return { code: 1, out: '{"error": "Session not found"}\n', err: '' };
-          return ok(`${JSON.stringify(toSessionFile(this.p, uuid, e), null, 2)}\n`);
-        }
-        case 'create':
-          return await this.create(args);
-        default:
-          return notServed(`${String(cmd).slice(0, 40)} is not served by hive-engine`);
-      }
+      // capabilities, status, get, list: the CLI's own answers, from the cached registry.
+      const read = readAnswer(this.p, cmd, args, () => this.cache.read());
+      if (read) return { ...read, err: '' };
+      if (cmd === 'create') return await this.create(args);
+      return notServed(`${String(cmd).slice(0, 40)} is not served by hive-engine`);
     } catch (e) {
-      const msg = `error: ${(e as Error).message.replace(/[\r\n]+/g, ' ').slice(0, 500)}`;
-      if (e instanceof UsageError) return { code: 2, out: '', err: msg };
-      if (e instanceof NotFound) return { code: 1, out: '', err: msg };
-      if (e instanceof RegistryError) return { code: 3, out: '', err: msg };
-      return { code: 3, out: '', err: msg };
+      return { ...failure(e), out: '' };
     }
   }
 
@@ -140,15 +109,14 @@ export class SessionService {
     if (start && claudeFlowBin(this.env)) return notServed('claude-flow sessions are started by the CLI');
     // Validate the metadata as session_run would before anything exists, so both paths agree on what a
     // bad one does (the CLI creates, then fails the start with exit 4): leave such requests to the CLI.
-    if (start) {
-      const metadata = parseMetadata(positional[2]); // the CLI's own check first: same usage errors
-      if (!parseSwarmMetadataSafe(metadata)) return notServed('metadata the engine would refuse: the CLI reports it');
-    }
+    // The CLI's own check comes first, so usage errors are the same.
+    const meta = start ? swarmMetadata(parseMetadata(positional[2])) : null;
+    if (meta === undefined) return notServed('metadata the engine would refuse: the CLI reports it');
     const { uuid, entry } = prepareSession(this.p, positional, start ? 'simulated' : null, null);
     if (start) {
       // The swarm first, so the session is born running with its swarm id: one registry write where
       // the CLI needs two (created/starting, then running) and an MCP round trip between them.
-      const { swarm } = swarmForSession(this.sim, uuid, entry.task, parseSwarmMetadata(entry.metadata));
+      const { swarm } = swarmForSession(this.sim, uuid, entry.task, meta);
       this.registry.own(uuid, swarm.id);
       entry.status = 'running';
       entry.swarm_id = swarm.id;
@@ -176,15 +144,6 @@ export class SessionService {
       },
       REGISTRY_WAIT_MS,
     );
-  }
-}
-
-function parseSwarmMetadataSafe(metadata: unknown): boolean {
-  try {
-    parseSwarmMetadata(metadata);
-    return true;
-  } catch {
-    return false;
   }
 }
 

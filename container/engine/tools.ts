@@ -156,7 +156,7 @@ const metadataSchema = z
  * metadata (topology, maxAgents, strategy, priority, agentTypes; validated by metadataSchema first).
  * Used by `session_run` and by the engine's own `create --start` (session-service.ts).
  */
-export function swarmForSession(sim: Simulation, sessionId: string, task: string, metadata: z.infer<typeof metadataSchema>): { swarm: SimSwarm; attached: boolean } {
+export function swarmForSession(sim: Simulation, sessionId: string, task: string, metadata: SwarmMetadata): { swarm: SimSwarm; attached: boolean } {
   const live = sim.swarmBySession(sessionId);
   if (live && !isFinished(live.status)) return { swarm: live, attached: true };
   const m = metadata ?? {};
@@ -172,9 +172,12 @@ export function swarmForSession(sim: Simulation, sessionId: string, task: string
   return { swarm, attached: false };
 }
 
-/** Session metadata as session_run takes it: the fields above, others kept; throws a ZodError when invalid. */
-export function parseSwarmMetadata(metadata: unknown): z.infer<typeof metadataSchema> {
-  return metadataSchema.parse(metadata);
+export type SwarmMetadata = z.infer<typeof metadataSchema>;
+
+/** Session metadata as session_run takes it (the fields above, others kept); undefined when it would refuse it. */
+export function swarmMetadata(metadata: unknown): SwarmMetadata | undefined {
+  const r = metadataSchema.safeParse(metadata);
+  return r.success ? r.data : undefined;
 }
 
 export const TOOLS: ToolDef[] = [

@@ -14,7 +14,6 @@ import {
   paths,
   pidAlive,
   readRegistry,
-  RegistryError,
   sleepSync,
   toSessionFile,
   updateRegistry,
@@ -23,6 +22,7 @@ import {
   writeFileAtomic,
   writeSessionFile,
   type Paths,
+  type Registry,
   type RegistryEntry,
 } from './registry.js';
 import { metadataProblem } from './metadata.js';
@@ -388,10 +388,64 @@ function cleanup(p: Paths, args: string[]): void {
   out(`cleaned ${removed.length}`);
 }
 
+/** The registry as a read-only answer sees it; `text()` is the registry exactly as `list` prints it. */
+export interface RegistryView {
+  reg: Registry;
+  text(): string;
+}
+
+/** The registry read once for one answer; null before `init`/`create` made it. */
+function readView(p: Paths): RegistryView | null {
+  if (!fs.existsSync(p.registry)) return null;
+  const reg = readRegistry(p);
+  return { reg, text: () => JSON.stringify(reg, null, 2) };
+}
+
+/**
+ * Exit code and stdout of a read-only command (capabilities, status, get, list); null for any other.
+ * Throws UsageError on bad arguments. main() and hive-engine (engine/session-service.ts, with its cached
+ * view of the registry) both answer through it, so the two paths print the same bytes.
+ */
+export function readAnswer(p: Paths, cmd: string | undefined, args: string[], view: () => RegistryView | null): { code: number; out: string } | null {
+  switch (cmd) {
+    case 'capabilities':
+      arity(args, 0, 0);
+      return { code: 0, out: `${JSON.stringify(CAPABILITIES)}\n` };
+    case 'status':
+    case 'get': {
+      arity(args, 1, 1);
+      const uuid = requireUuid(args[0]);
+      const e = view()?.reg.sessions[uuid];
+      if (cmd === 'status') return e ? { code: 0, out: `${e.status}\n` } : { code: 1, out: 'not_found\n' };
+      if (!e) return { code: 1, out: '{"error": "Session not found"}\n' };
+      // From the registry (the source of truth; the engine updates progress only there), not session.json.
+      return { code: 0, out: `${JSON.stringify(toSessionFile(p, uuid, e), null, 2)}\n` };
+    }
+    case 'list':
+      arity(args, 0, 0);
+      // Before `init`/`create` there is no registry: upstream's literal empty answer.
+      return { code: 0, out: `${view()?.text() ?? '{"sessions": {}}'}\n` };
+    default:
+      return null;
+  }
+}
+
+/** Exit code and the one stderr line of a failed command: 2 usage, 1 not found / wrong state, 3 registry I/O and the rest. */
+export function failure(e: unknown): { code: number; err: string } {
+  const msg = (e as Error).message.replace(/[\r\n]+/g, ' ').slice(0, 500);
+  const code = e instanceof UsageError ? 2 : e instanceof NotFound || e instanceof StateError ? 1 : 3;
+  return { code, err: `error: ${msg}` };
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [cmd, ...args] = argv;
   const p = paths(env);
   try {
+    const read = readAnswer(p, cmd, args, () => readView(p));
+    if (read) {
+      process.stdout.write(read.out);
+      return read.code;
+    }
     switch (cmd) {
       case 'init':
         arity(args, 0, 0);
@@ -415,38 +469,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const { runStart } = await import('./runner.js');
         return await runStart(uuid, env, { follow: flags.has('--follow') });
       }
-      case 'capabilities':
-        arity(args, 0, 0);
-        out(JSON.stringify(CAPABILITIES));
-        return 0;
-      case 'status': {
-        arity(args, 1, 1);
-        const uuid = requireUuid(args[0]);
-        const e = readRegistry(p).sessions[uuid];
-        if (!e) {
-          out('not_found');
-          return 1;
-        }
-        out(e.status);
-        return 0;
-      }
-      case 'get': {
-        arity(args, 1, 1);
-        const uuid = requireUuid(args[0]);
-        const e = readRegistry(p).sessions[uuid];
-        if (!e) {
-          out('{"error": "Session not found"}');
-          return 1;
-        }
-        // From the registry (the source of truth; the engine updates progress only there), not session.json.
-        out(JSON.stringify(toSessionFile(p, uuid, e), null, 2));
-        return 0;
-      }
-      case 'list':
-        arity(args, 0, 0);
-        // Before `init`/`create` there is no registry: upstream's literal empty answer.
-        out(fs.existsSync(p.registry) ? JSON.stringify(readRegistry(p), null, 2) : '{"sessions": {}}');
-        return 0;
       case 'output-dir':
       case 'log': {
         arity(args, 1, 1);
@@ -488,12 +510,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         throw new UsageError(cmd === undefined ? 'missing command' : `unknown command: ${cmd.slice(0, 40)}`);
     }
   } catch (e) {
-    const msg = (e as Error).message.replace(/[\r\n]+/g, ' ').slice(0, 500);
-    process.stderr.write(`error: ${msg}\n`);
-    if (e instanceof UsageError) return 2;
-    if (e instanceof NotFound || e instanceof StateError) return 1;
-    if (e instanceof RegistryError) return 3;
-    return 3;
+    const f = failure(e);
+    process.stderr.write(`${f.err}\n`);
+    return f.code;
   }
 }
 
