@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { RawLineClient } from '../container/testing/tcp.js';
 import { openApp, agentCount, bodyAttr, freePort, screenshot, spawnThroughPrompt, startNode } from './helpers.js';
 
 
@@ -148,27 +149,17 @@ test('dragging an agent moves it and pins it where it is dropped; clicking it se
   await screenshot(page, 'journey-drag');
 });
 
-/** One JSON-RPC `tools/call` to the embedded engine's MCP TCP port (one line out, one line back). */
+/** One JSON-RPC `tools/call` to the embedded engine's MCP TCP port, through the project's raw line client. */
 async function mcpTool<T>(name: string, args: Record<string, unknown>): Promise<T> {
-  const net = await import('node:net');
-  return new Promise<T>((resolve, reject) => {
-    const s = net.connect(Number(process.env.HIVESCOPE_E2E_MCP_PORT), '127.0.0.1');
-    let buf = '';
-    s.setTimeout(10_000, () => s.destroy(new Error(`${name}: no answer`)));
-    s.on('error', reject);
-    s.on('data', (d) => {
-      buf += d.toString();
-      for (const line of buf.split('\n').slice(0, -1)) {
-        const msg = JSON.parse(line) as { id?: number; result?: { content: { text: string }[] }; error?: { message: string } };
-        if (msg.id !== 1) continue;
-        s.end();
-        if (msg.error) reject(new Error(`${name}: ${msg.error.message}`));
-        else resolve(JSON.parse(msg.result!.content[0]!.text) as T);
-      }
-      buf = buf.slice(buf.lastIndexOf('\n') + 1);
-    });
-    s.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } })}\n`);
-  });
+  const c = await RawLineClient.connect(Number(process.env.HIVESCOPE_E2E_MCP_PORT));
+  try {
+    await c.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });
+    const msg = await c.waitFor<{ result?: { content: { text: string }[] }; error?: { message: string } }>((l) => l.id === 1);
+    if (msg.error) throw new Error(`${name}: ${msg.error.message}`);
+    return JSON.parse(msg.result!.content[0]!.text) as T;
+  } finally {
+    c.socket.destroy();
+  }
 }
 
 test("a simulated agent's status change in the engine reaches the browser's store", async ({ page, request }) => {

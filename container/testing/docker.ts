@@ -2,7 +2,6 @@
 // unique container/volume names per test file, free ports, docker exec with argv arrays.
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import { buildImage } from '../../scripts/container.mjs';
 
 let built: ReturnType<typeof buildImage> | null = null;
@@ -17,16 +16,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './tcp.js';
 
 export interface ExecResult {
   code: number;

@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
 import { pino } from 'pino';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
@@ -17,16 +16,10 @@ import { routes, SessionsResponseSchema } from '../../shared/api.js';
 import { localEngineMain, localSessionManagerCli } from './paths.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
 import { pidAlive as alive } from '../../container/testing/cli.js';
+import { freePort } from '../../container/testing/tcp.js';
 
 // Integration waits are longer than the harness default.
 const until = (cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition') => waitUntil(cond, ms, what);
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 describe('local driver', () => {
   const d = new LocalDriver();

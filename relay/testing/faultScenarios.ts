@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -23,6 +23,8 @@ import { startReplayServer } from '../telemetry/testing/replayServer.js';
 import { KIT_ENGINE, type Recording } from '../telemetry/testing/recordings.js';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';
 import { localEngineMain, localSessionManagerCli, repoRoot } from '../control/paths.js';
+import { until } from '../control/testing/harness.js';
+import { freePort } from '../../container/testing/tcp.js';
 import { pidAlive as alive } from '../../container/testing/cli.js';
 
 /** Issue 7: telemetry connected again within 5 s of the restarted engine listening. */
@@ -61,23 +63,6 @@ const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-faults-'));
 
-export const freePort = (): Promise<number> =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-
-/** Resolves once `cond` holds; rejects after `ms` (a hang guard). */
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(20);
-  }
-}
 /** Like until, but resolves false instead of throwing (for figures the caller judges). */
 const within = (cond: () => boolean, ms: number) => until(cond, ms, '').then(() => true, () => false);
 

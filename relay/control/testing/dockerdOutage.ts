@@ -28,6 +28,7 @@ import type { Health } from '../../../shared/model/health.js';
 import type { Session } from '../../../shared/model/session.js';
 import { PrivateDockerd, pingSocket, privateDockerdUnavailableReason, sweepStalePrivateDockerds, type TeardownReport } from '../../../container/testing/privateDockerd.js';
 import { repoRoot } from '../paths.js';
+import { freePort } from '../../../container/testing/tcp.js';
 
 export const KIT_IMAGE = 'hivescope/multi-agent:latest';
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
@@ -117,17 +118,6 @@ const spawnBody = (prompt: string) => ({
   agentTypes: ['coordinator', 'coder'],
   customPrompt: prompt,
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
