@@ -54,11 +54,11 @@ function parsePriority(v: unknown): Session['priority'] {
   return v === 'low' || v === 'high' ? v : 'medium';
 }
 
-/** One registry entry or session.json -> Session, or null when it cannot be one (bad uuid or status). */
 /** Built once: zod's partial() makes a new schema (and a new compiled parser) on every call, which cost
  * a 1000-session list about 150 ms when it was called per entry. */
 const PartialSwarmConfig = SwarmConfigSchema.partial();
 
+/** One registry entry or session.json -> Session, or null when it cannot be one (bad uuid or status). */
 export function sessionFromManagerEntry(uuid: string, raw: unknown): Session | null {
   if (!SESSION_UUID_PATTERN.test(uuid) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
   const e = raw as Record<string, unknown>;
