@@ -18,7 +18,7 @@ import { ControlPlane } from '../relay/control/controlPlane.js';
 import { DockerDriver } from '../relay/control/drivers/docker.js';
 import { SessionManagerBackend, SESSION_MANAGER_PATH } from '../relay/control/backends/sessionManager.js';
 import { removeContainer, startKitContainer } from '../relay/control/kitContainer.js';
-import { percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
+import { marginRow, percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
 
 const body = {
   topology: 'mesh' as const,
@@ -148,8 +148,16 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     // 2b. `docker pause` (a partition: the container is there but answers nothing) and `docker unpause`,
     //     on the same control plane, no restart: pause -> unavailable with the container-down mode that
     //     names `docker unpause`; unpause -> healthy and a spawn answered. Docker's own event for each is
-    //     the floor: the relay cannot know earlier than Docker tells it.
-    {
+    //     the floor: the relay cannot know earlier than Docker tells it. Only once the restore above has
+    //     finished: an exec in flight when the container freezes hangs until its timeout and holds a slot.
+    if (tAll === 0) {
+      for (const [id, what] of [
+        ['control.pause.detect', 'docker pause -> relay reports unavailable with the container-down mode naming `docker unpause`'],
+        ['control.pause.recover', 'docker unpause -> relay healthy, container-down mode gone, same control plane (no relay restart)'],
+      ] as const) {
+        rows.push({ id, what, ours: { value: null, unit: 'ms' }, floor: { value: null, unit: 'ms', name: "Docker's own event" }, ratio: null, goal: 'ours - floor <= 1000 ms', met: null, notes: 'not run: the restore above had not finished, and pausing would freeze its execs' });
+      }
+    } else {
       const dockerode = new Docker();
       const c = dockerode.getContainer(name);
       const until = async (pred: () => boolean, ms: number): Promise<number | null> => {
@@ -189,37 +197,31 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
       events.destroy?.();
       const evPause = seen.pause !== undefined ? seen.pause - tPause : null;
       const evUnpause = seen.unpause !== undefined ? seen.unpause - tUnpause : null;
+      const recover = marginRow(
+        {
+          id: 'control.pause.recover',
+          what: 'docker unpause -> relay healthy, container-down mode gone, same control plane (no relay restart)',
+          ours: { value: tUp === null ? null : tUp - tUnpause, unit: 'ms' },
+          floor: { value: evUnpause, unit: 'ms', name: "Docker's unpause event reaching this process" },
+          notes: `${after === null ? 'a spawn after unpause failed' : `a spawn after unpause answered in ${after.toFixed(0)} ms`}; control ${stateAfter}, degraded modes [${modesAfter.join(', ')}]`,
+        },
+        1000,
+      );
       rows.push(
-        ratioRow(
+        marginRow(
           {
             id: 'control.pause.detect',
             what: 'docker pause -> relay reports unavailable with the container-down mode naming `docker unpause`',
             ours: { value: tDown === null ? null : tDown - tPause, unit: 'ms' },
             floor: { value: evPause, unit: 'ms', name: "Docker's pause event reaching this process" },
-            goal: 'ours - floor <= 1000 ms (issue 4: detected within a second)',
             notes: `a spawn while paused: ${downSpawn}`,
           },
-          'lower-is-better',
-          Number.POSITIVE_INFINITY,
+          1000,
+          'issue 4: detected within a second',
         ),
-        ratioRow(
-          {
-            id: 'control.pause.recover',
-            what: 'docker unpause -> relay healthy, container-down mode gone, same control plane (no relay restart)',
-            ours: { value: tUp === null ? null : tUp - tUnpause, unit: 'ms' },
-            floor: { value: evUnpause, unit: 'ms', name: "Docker's unpause event reaching this process" },
-            goal: 'ours - floor <= 1000 ms',
-            notes: `${after === null ? 'a spawn after unpause failed' : `a spawn after unpause answered in ${after.toFixed(0)} ms`}; control ${stateAfter}, degraded modes [${modesAfter.join(', ')}]`,
-          },
-          'lower-is-better',
-          Number.POSITIVE_INFINITY,
-        ),
+        // Recovered means a spawn works again too.
+        { ...recover, met: recover.met === true && after !== null },
       );
-      // ratioRow's limit cannot say "within a second of the floor": judge the difference here.
-      for (const r of rows.slice(-2)) {
-        r.met = r.ours.value === null || r.floor.value === null ? false : r.ours.value - r.floor.value <= 1000;
-      }
-      if (after === null) rows[rows.length - 1]!.met = false;
     }
     await cp4.close();
 

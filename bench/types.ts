@@ -60,3 +60,18 @@ export function ratioRow(
   const met = ratio === null ? null : direction === 'lower-is-better' ? ratio <= limit : ratio >= limit;
   return { ...base, ratio, met };
 }
+
+/**
+ * A row judged by how far ours may lag its floor (e.g. "within a second of Docker's own event"):
+ * met when ours - floor <= maxOverMs. The ratio is still shown.
+ */
+export function marginRow(base: Omit<BenchRow, 'ratio' | 'met' | 'goal'>, maxOverMs: number, why = ''): BenchRow {
+  const o = base.ours.value;
+  const f = base.floor.value;
+  return {
+    ...base,
+    ratio: o === null || f === null || f === 0 ? null : o / f,
+    goal: `ours - floor <= ${maxOverMs} ms${why ? ` (${why})` : ''}`,
+    met: o === null || f === null ? false : o - f <= maxOverMs,
+  };
+}
