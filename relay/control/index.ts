@@ -1,6 +1,7 @@
 /**
- * Public surface of the control plane (issue 4). The lead wires `createControlPlane` and
- * `controlRoutes` in relay/main.ts; everything else here is for tests, benches and health/metrics.
+ * Public surface of the control plane (issue 4). relay/app.ts wires `createControlPlane`; the HTTP routes
+ * over it live in relay/http (which imports this plane, never the other way round). Everything else here
+ * is for tests, benches and health/metrics.
  */
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config.js';
@@ -8,10 +9,8 @@ import { ControlPlane, chooseDriver, type ControlPlaneDeps } from './controlPlan
 
 export { ControlPlane, chooseDriver } from './controlPlane.js';
 export type { ControlHealth, SessionChange, ControlActivity, ControlEvents, McpTools, ControlTiming, ControlPerformance, ControlMetricsSnapshot, ControlPlaneDeps } from './controlPlane.js';
-export { controlRoutes, type ControlRoutesOptions } from '../http/controlRoutes.js';
 export { renderControlMetrics } from './metrics.js';
 export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
-export { toHttpError, sendError, errorHandler } from '../http/errors.js';
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
 
 /**

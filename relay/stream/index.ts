@@ -1,4 +1,4 @@
-/** The `/wss` stream server and the telemetry HTTP routes: public surface for relay/main.ts. */
+/** The `/wss` stream server: public surface for relay/app.ts (the telemetry HTTP routes live in relay/http). */
 export {
   createStreamServer,
   BUFFERED_HIGH_WATER,
@@ -12,4 +12,3 @@ export {
   type StreamMetrics,
   type StreamControlView,
 } from './server.js';
-export { telemetryRoutes } from '../http/telemetryRoutes.js';
