@@ -51,16 +51,19 @@ export class FrameError extends Error {
   }
 }
 
+function badLengthMessage(byteLength: number): string {
+  return `frame length ${byteLength} is not 1 + 36*N (${(byteLength - V2_HEADER_BYTES) % V2_RECORD_BYTES} trailing bytes)`;
+}
+
+function bothFlagsMessage(raw: number): string {
+  return `node id 0x${(raw >>> 0).toString(16)} has both flags set`;
+}
+
 /** Number of records a frame of this byte length holds, or a FrameError. */
 export function frameRecordCount(byteLength: number): number {
   if (byteLength < V2_HEADER_BYTES) throw new FrameError('empty', 'frame is empty: missing version byte');
   const body = byteLength - V2_HEADER_BYTES;
-  if (body % V2_RECORD_BYTES !== 0) {
-    throw new FrameError(
-      'bad-length',
-      `frame length ${byteLength} is not 1 + 36*N (${body % V2_RECORD_BYTES} trailing bytes)`,
-    );
-  }
+  if (body % V2_RECORD_BYTES !== 0) throw new FrameError('bad-length', badLengthMessage(byteLength));
   return body / V2_RECORD_BYTES;
 }
 
@@ -84,7 +87,7 @@ export function splitWireId(raw: number): [number, NodeKind] {
   // `raw & 0x80000000` is negative as an int32: compare with !== 0, never > 0.
   const agent = (raw & AGENT_NODE_FLAG) !== 0;
   const knowledge = (raw & KNOWLEDGE_NODE_FLAG) !== 0;
-  if (agent && knowledge) throw new FrameError('both-flags', `node id 0x${(raw >>> 0).toString(16)} has both flags set`);
+  if (agent && knowledge) throw new FrameError('both-flags', bothFlagsMessage(raw));
   return [raw & NODE_ID_MASK, agent ? 'agent' : knowledge ? 'knowledge' : 'other'];
 }
 
@@ -348,4 +351,43 @@ export function frameIsFinite(bytes: ArrayBuffer | Uint8Array): boolean {
     for (let f = 4; f < 28; f += 4) if (!Number.isFinite(view.getFloat32(o + f, true))) return false;
   }
   return true;
+}
+
+/** Why the relay refuses a frame a browser uploaded; each is answered with close code 1007. */
+export type UploadRejection =
+  | 'empty'
+  | 'version-1'
+  | 'unknown-version'
+  | 'bad-length'
+  | 'not-finite'
+  | 'both-flags'
+  | 'unknown-node';
+
+export type UploadCheck = { ok: true; count: number } | { ok: false; reason: UploadRejection; message: string };
+
+/**
+ * Everything the relay checks on an uploaded frame before it shares it, in this order: a version byte
+ * that is 2, a length of exactly 1 + 36*N, finite positions and velocities, then per record (first
+ * failure wins) not both flags, the agent flag, and an id the graph knows. Only agents are laid out
+ * by clients, so a knowledge or plain node in an upload is as unknown as an id the graph never issued.
+ * `nodes.knownNodeId` is called as a method (pass the telemetry object itself) once per record.
+ * `message` is the close reason the relay sends; `count` is the number of records.
+ */
+export function checkUpload(bytes: Uint8Array, nodes: { knownNodeId(id: number): boolean }): UploadCheck {
+  const reject = (reason: UploadRejection, message: string): UploadCheck => ({ ok: false, reason, message });
+  if (bytes.byteLength < V2_HEADER_BYTES) return reject('empty', 'empty frame');
+  const version = bytes[0]!;
+  if (version !== PROTOCOL_V2) return reject(version === 1 ? 'version-1' : 'unknown-version', `frame version ${version} is not 2`);
+  const body = bytes.byteLength - V2_HEADER_BYTES;
+  if (body % V2_RECORD_BYTES !== 0) return reject('bad-length', badLengthMessage(bytes.byteLength));
+  const count = body / V2_RECORD_BYTES;
+  if (!frameIsFinite(bytes)) return reject('not-finite', 'frame holds NaN or infinite values');
+  const view = asView(bytes);
+  for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) {
+    const raw = view.getUint32(o, true);
+    if (raw >>> 30 === 3) return reject('both-flags', bothFlagsMessage(raw));
+    const id = raw & NODE_ID_MASK;
+    if ((raw & AGENT_NODE_FLAG) === 0 || !nodes.knownNodeId(id)) return reject('unknown-node', `frame names unknown node ${id}`);
+  }
+  return { ok: true, count };
 }
