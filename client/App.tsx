@@ -19,6 +19,7 @@ import { ActivityLog } from './panels/ActivityLog.js';
 import { SpawnPrompt } from './panels/SpawnPrompt.js';
 import { Notices } from './panels/Notices.js';
 import { XRButtons } from './xr/XRButtons.js';
+import { XRDetailCard } from './xr/XRDetailCard.js';
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -54,7 +55,7 @@ export function App(props: { xrStore: XRStore }) {
     <div className="app">
       <StatusBar />
       <main className="stage">
-        <HiveCanvas xrStore={props.xrStore} />
+        <HiveCanvas xrStore={props.xrStore} xrContent={<XRDetailCard />} />
         <PageStates />
         <Overlay />
         <Tooltip />

@@ -10,6 +10,7 @@ import { createServices } from './services.js';
 import { bindPageAttributes } from './page/attributes.js';
 import { startPhysics } from './scene/startPhysics.js';
 import { HiveProvider } from './state/react.js';
+import { ServicesProvider } from './page/context.js';
 import { App } from './App.js';
 import { installTestHooks } from './xr/testHooks.js';
 
@@ -80,13 +81,24 @@ window.addEventListener('pageshow', (e) => {
 });
 
 // Physics starts on the CPU at once; the measured backend choice finishes in the background.
-void startPhysics(services, window.location.search);
+void startPhysics({
+  store,
+  layout: services.layout,
+  followOnly: services.options.followOnly,
+  search: window.location.search,
+  onChosen: (score) => {
+    services.physicsScore = score;
+    connection.resendHello();
+  },
+});
 connection.start();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <HiveProvider store={store} services={services}>
-      <App xrStore={xrStore} />
+    <HiveProvider store={store}>
+      <ServicesProvider services={services}>
+        <App xrStore={xrStore} />
+      </ServicesProvider>
     </HiveProvider>
   </StrictMode>,
 );

@@ -1,51 +1,21 @@
 /**
- * The page's long-lived, non-React services, created once in main.tsx and handed to components through
- * context: the store, the WebSocket connection, the REST client, the typed-array positions, the layout
- * controller (physics) and the performance history. Page options come from the URL:
- *   ?token=...        relay token (WebSocket query and REST Bearer header)
- *   ?follow=1         never lead the layout (also implied while in XR)
- *   ?physics=webgpu|webgl|cpu   force a physics backend instead of the start-up trial
- *   ?xr=emulate       install the IWER emulated headset (end-to-end tests)
- *   ?hooks=1          expose window.__hivescope for tests (implied by ?xr=emulate)
+ * The composition root: creates the page's long-lived, non-React services once (the store, the WebSocket
+ * connection, the REST client, the typed-array positions, the layout controller and the performance
+ * history) from the URL's options (client/page/options.ts). Only main.tsx imports this file; it hands
+ * the services down through React context (client/page/context.ts) and explicit arguments.
  */
-import { createHiveStore, type HiveStore } from './state/store.js';
+import { createHiveStore } from './state/store.js';
 import { loadSettings, saveSettings, type KeyValueStorage } from './state/settings.js';
 import { PerformanceHistory } from './state/performance.js';
 import { HiveConnection, websocketUrl } from './net/connection.js';
-import { createRestClient, type RestClient } from './net/rest.js';
+import { createRestClient } from './net/rest.js';
 import { NodePositions } from './scene/positions.js';
 import { LayoutController } from './scene/layout.js';
+import { parsePageOptions } from './page/options.js';
+import type { PageServices } from './page/context.js';
 
-export interface PageOptions {
-  token: string | null;
-  followOnly: boolean;
-  physics: 'webgpu' | 'webgl' | 'cpu' | null;
-  xrEmulate: boolean;
-  testHooks: boolean;
-}
-
-export function parsePageOptions(search: string): PageOptions {
-  const q = new URLSearchParams(search);
-  const physics = q.get('physics');
-  const xrEmulate = q.get('xr') === 'emulate';
-  return {
-    token: q.get('token'),
-    followOnly: q.get('follow') === '1' || q.get('follow') === 'true',
-    physics: physics === 'webgpu' || physics === 'webgl' || physics === 'cpu' ? physics : null,
-    xrEmulate,
-    testHooks: xrEmulate || q.get('hooks') === '1',
-  };
-}
-
-export interface HiveServices {
-  options: PageOptions;
-  store: HiveStore;
-  connection: HiveConnection;
-  rest: RestClient;
-  positions: NodePositions;
-  layout: LayoutController;
-  performance: PerformanceHistory;
-  /** Measured physics score (steps/s) sent in hello; null until measured. */
+export interface HiveServices extends PageServices {
+  /** Measured physics score (steps/s) sent in hello; null until measured (set by main.tsx). */
   physicsScore: number | null;
 }
 

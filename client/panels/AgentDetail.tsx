@@ -7,7 +7,8 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { RestError, validateBody } from '../net/rest.js';
 import { AGENT_METRIC_KEYS, PRIORITIES, type Agent, type AgentMetricKey, type Priority } from '../../shared/index.js';
 import { formatMetric, isWorking, healthBand } from '../scene/encodings.js';

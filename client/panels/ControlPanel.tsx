@@ -4,7 +4,8 @@
  * Visual (colours, animation, physics, rendering) with presets, local persistence and JSON export/import.
  */
 import { useId, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { RestError } from '../net/rest.js';
 import { isAgentVisible } from '../state/store.js';
 import { LABEL_MODES, SETTINGS_PRESETS, DEFAULT_SETTINGS, exportSettings, importSettings, type VisualSettings } from '../state/settings.js';

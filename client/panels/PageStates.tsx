@@ -3,7 +3,8 @@
  * (the last known swarm stays visible underneath), stale telemetry, a protocol mismatch, and the empty
  * state with a way to spawn the first swarm.
  */
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { visibleAgentCount } from '../state/store.js';
 import { formatAge, useNow } from './useNow.js';
 

@@ -6,7 +6,8 @@
  * with the session id that advances until the swarm id and the first agents arrive.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { validateBody, RestError } from '../net/rest.js';
 import { spawnPhase } from '../state/apply.js';
 import { TOPOLOGIES, STRATEGIES, PRIORITIES, type Topology, type Strategy, type Priority } from '../../shared/index.js';

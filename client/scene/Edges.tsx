@@ -7,7 +7,8 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useFrame } from '@react-three/fiber';
 import * as THREE from 'three';
-import { useHiveStore, useServices } from '../state/react.js';
+import { useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { edgeIsActive, edgeRadius, particleCount } from './encodings.js';
 
 const _m = new THREE.Matrix4();

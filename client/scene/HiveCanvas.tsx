@@ -2,18 +2,20 @@
  * The three.js canvas: agents, edges, particles and labels inside one group that XR rescales, an orbit
  * camera with "F to fit", a frame driver that steps the layout and renders on demand only while
  * something moves, and WebGL context-loss recovery (the canvas is remounted when the context returns).
+ * What XR adds inside the swarm (the detail card) is passed in by the page (`xrContent`): client/xr builds on
+ * the scene, never the other way round.
  */
 import { Component, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { OrbitControls } from '@react-three/drei';
 import { XR, useXR, type XRStore } from '@react-three/xr';
 import * as THREE from 'three';
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { Agents } from './Agents.js';
 import { Edges } from './Edges.js';
 import { Labels } from './Labels.js';
-import { XRDetailCard } from '../xr/XRDetailCard.js';
-import { swarmGroupRef, rendererRef, cameraRef } from '../xr/testHooks.js';
+import { swarmGroupRef, rendererRef, cameraRef } from './sceneRefs.js';
 import { recordFrame, frameStats } from './frameStats.js';
 
 /** Instance capacity steps: buffers are reallocated (rarely) in powers of two. */
@@ -41,7 +43,7 @@ class CanvasBoundary extends Component<{ onError: (e: Error) => void; children: 
   }
 }
 
-export function HiveCanvas(props: { xrStore: XRStore }) {
+export function HiveCanvas(props: { xrStore: XRStore; /** Drawn inside the swarm group while an XR session runs. */ xrContent?: ReactNode }) {
   const [generation, setGeneration] = useState(0);
   const [lost, setLost] = useState(false);
   const failures = useRef(0);
@@ -104,7 +106,7 @@ export function HiveCanvas(props: { xrStore: XRStore }) {
         <XR store={props.xrStore}>
           <FrameDriver />
           <XRSessionWatcher />
-          {sceneMounted && <SceneContent />}
+          {sceneMounted && <SceneContent xrContent={props.xrContent} />}
         </XR>
       </Canvas>
       </CanvasBoundary>
@@ -117,7 +119,7 @@ export function HiveCanvas(props: { xrStore: XRStore }) {
   );
 }
 
-function SceneContent() {
+function SceneContent(props: { xrContent: ReactNode }) {
   const agentCount = useHive((s) => s.agents.size);
   const edgeCount = useHive((s) => s.edges.size);
   const inXR = useHive((s) => s.inXR);
@@ -132,7 +134,7 @@ function SceneContent() {
         <Edges capacity={edgeCapacity} />
         <Agents capacity={agentCapacity} />
         <Labels />
-        {inXR && <XRDetailCard />}
+        {inXR && props.xrContent}
       </SwarmGroup>
       {!inXR && <CameraRig />}
     </>

@@ -7,7 +7,8 @@ import { useMemo, useRef } from 'react';
 import { useFrame } from '@react-three/fiber';
 import { Billboard, Text } from '@react-three/drei';
 import type * as THREE from 'three';
-import { useHive, useServices } from '../state/react.js';
+import { useHive } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { topBusiest, agentSize, NODE_UNIT, labelText, type AgentTraffic } from './encodings.js';
 import type { Agent, Edge } from '../../shared/index.js';
 

@@ -3,7 +3,8 @@
  * textContent directly: these numbers change every frame and must not go through React state.
  */
 import { useEffect, useRef } from 'react';
-import { useHive, useHiveStore, useServices } from '../state/react.js';
+import { useHive, useHiveStore } from '../state/react.js';
+import { useServices } from '../page/context.js';
 import { currentFps } from './frameStats.js';
 
 export function Overlay() {

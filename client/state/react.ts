@@ -2,22 +2,16 @@
  * Thin React binding for the vanilla store: components select one field each (`useHive((s) => s.x)`),
  * so a change re-renders only the components reading that field. The render loop must not use this:
  * it reads `useHiveStore().getState()` inside useFrame (R3F pitfalls: do not bind fast state reactively).
+ * The other services (connection, positions, ...) come from client/page/context.ts.
  */
 import { createContext, createElement, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { HiveState, HiveStore } from './store.js';
-import type { PerformanceHistory } from './performance.js';
-import type { HiveServices } from '../services.js';
 
 const StoreContext = createContext<HiveStore | null>(null);
-const ServicesContext = createContext<HiveServices | null>(null);
 
-export function HiveProvider(props: { store: HiveStore; services: HiveServices; children: ReactNode }) {
-  return createElement(
-    StoreContext.Provider,
-    { value: props.store },
-    createElement(ServicesContext.Provider, { value: props.services }, props.children),
-  );
+export function HiveProvider(props: { store: HiveStore; children: ReactNode }) {
+  return createElement(StoreContext.Provider, { value: props.store }, props.children);
 }
 
 export function useHiveStore(): HiveStore {
@@ -28,14 +22,4 @@ export function useHiveStore(): HiveStore {
 
 export function useHive<T>(selector: (s: HiveState) => T): T {
   return useStore(useHiveStore(), selector);
-}
-
-export function useServices(): HiveServices {
-  const s = useContext(ServicesContext);
-  if (!s) throw new Error('useServices outside <HiveProvider>');
-  return s;
-}
-
-export function usePerformanceHistory(): PerformanceHistory {
-  return useServices().performance;
 }

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { XRStore } from '@react-three/xr';
-import { useServices } from '../state/react.js';
+import { useServices } from '../page/context.js';
 
 function useSupported(mode: XRSessionMode, xrStore: XRStore): boolean {
   const [ok, setOk] = useState(false);

@@ -5,15 +5,9 @@
  */
 import * as THREE from 'three';
 import type { XRStore } from '@react-three/xr';
-import type { HiveServices } from '../services.js';
+import type { PageServices } from '../page/context.js';
 import { frameStats } from '../scene/frameStats.js';
-
-/** The swarm's group (set by HiveCanvas); its matrixWorld maps layout units to world metres in XR. */
-export const swarmGroupRef: { current: THREE.Group | null } = { current: null };
-/** The canvas's renderer (set by HiveCanvas): its info.memory counts live GPU geometries and textures. */
-export const rendererRef: { current: THREE.WebGLRenderer | null } = { current: null };
-/** The non-XR camera (set by the camera rig): tests project agents to screen coordinates with it. */
-export const cameraRef: { current: THREE.Camera | null } = { current: null };
+import { swarmGroupRef, rendererRef, cameraRef } from '../scene/sceneRefs.js';
 
 interface EmulatedInput {
   position: { set(x: number, y: number, z: number): unknown };
@@ -24,7 +18,7 @@ interface EmulatedDevice {
   controllers: Record<'left' | 'right', EmulatedInput | undefined>;
 }
 
-export function installTestHooks(services: HiveServices, xrStore: XRStore): void {
+export function installTestHooks(services: PageServices, xrStore: XRStore): void {
   const tmp: [number, number, number] = [0, 0, 0];
   const hooks = {
     services,

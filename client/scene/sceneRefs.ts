@@ -1,0 +1,14 @@
+/**
+ * Handles on the live three.js objects, set by the canvas (HiveCanvas) and read outside React: the test
+ * hooks (client/xr/testHooks.ts) map agents to world and screen coordinates with them and count the
+ * renderer's live GPU resources. Plain mutable refs on purpose: they change per mount, not per frame,
+ * and nothing renders from them.
+ */
+import type * as THREE from 'three';
+
+/** The swarm's group; its matrixWorld maps layout units to world metres in XR. */
+export const swarmGroupRef: { current: THREE.Group | null } = { current: null };
+/** The canvas's renderer: its info.memory counts live GPU geometries and textures. */
+export const rendererRef: { current: THREE.WebGLRenderer | null } = { current: null };
+/** The non-XR camera (set by the camera rig): tests project agents to screen coordinates with it. */
+export const cameraRef: { current: THREE.Camera | null } = { current: null };
