@@ -1,6 +1,7 @@
 /** What the control plane needs from a backend (session manager or bare claude-flow), over one exec function. */
 import type { Session, SessionStatus, SwarmConfig } from '../../../shared/model/session.js';
 import type { ExecResult } from '../exec.js';
+import type { RequestContext } from '../../context.js';
 
 export interface RunOptions {
   /** Safe to repeat after a timeout (reads); non-idempotent commands are retried only when they cannot have run. */
@@ -8,6 +9,8 @@ export interface RunOptions {
   detached?: boolean;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** The request this exec serves: the exec and its retries are logged with its logger (its reqId). */
+  ctx?: RequestContext | undefined;
 }
 export type RunFn = (argv: readonly string[], o: RunOptions) => Promise<ExecResult>;
 
@@ -25,30 +28,52 @@ export interface ListResult {
   skipped: number;
 }
 
+/**
+ * Every method that runs a command takes the request's context as its last, optional parameter and
+ * passes it to `run` (RunOptions.ctx), so the exec is logged with that request's reqId.
+ */
 export interface Backend {
   readonly name: 'session-manager' | 'claude-flow';
   /** Registers the session and returns its uuid (one exec for the session manager). */
-  create(req: SpawnRequest): Promise<string>;
+  create(req: SpawnRequest, ctx?: RequestContext): Promise<string>;
   /** Starts it detached; returns without waiting for the swarm. */
-  start(uuid: string, req: SpawnRequest): Promise<void>;
+  start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void>;
   /** Every session, one exec. */
-  list(): Promise<ListResult>;
-  get(uuid: string): Promise<Session>;
-  stop(uuid: string): Promise<SessionStatus>;
-  pause(uuid: string): Promise<SessionStatus>;
-  resume(uuid: string): Promise<SessionStatus>;
+  list(ctx?: RequestContext): Promise<ListResult>;
+  get(uuid: string, ctx?: RequestContext): Promise<Session>;
+  stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus>;
+  pause(uuid: string, ctx?: RequestContext): Promise<SessionStatus>;
+  resume(uuid: string, ctx?: RequestContext): Promise<SessionStatus>;
   /** Removes finished sessions older than the age; returns how many (null when not reported). */
-  cleanup(maxAgeHours: number): Promise<number | null>;
+  cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null>;
   /** Marks sessions without a live process as interrupted; returns their uuids. */
-  reap(): Promise<string[]>;
+  reap(ctx?: RequestContext): Promise<string[]>;
   /** Backend-wide figures where the backend has them (claude-flow: `hive-mind metrics`). */
-  metrics?(): Promise<import('../parsers.js').HiveMetrics>;
+  metrics?(ctx?: RequestContext): Promise<import('../parsers.js').HiveMetrics>;
   /** Agents read by exec (claude-flow's `hive-mind status`), for backends whose MCP never sees their swarms. */
   execAgents?(): ExecAgent[];
   /** Re-reads those agents (one exec); true when they changed. */
   refreshAgents?(): Promise<boolean>;
   /** Swarm ids still unknown get looked up here (claude-flow: `hive-mind status`); session manager: no-op. */
   discover?(pending: readonly string[]): Promise<void>;
+  /** Which kind and version drive the container and what they can do (the API answers 4xx for the rest). */
+  describe?(): BackendDescription;
+  /** Things a person should know about one session (e.g. "no `claude` in the container: nothing runs the hive"). */
+  sessionNotes?(uuid: string): string[];
+}
+
+export type BackendKind = 'kit' | 'claude-flow-2' | 'claude-flow-3';
+export const BACKEND_OPERATIONS = ['spawn', 'list', 'stop', 'pause', 'resume', 'cleanup', 'reap', 'metrics'] as const;
+export type BackendOperation = (typeof BACKEND_OPERATIONS)[number];
+
+export interface BackendDescription {
+  kind: BackendKind;
+  /** As the CLI printed it (`3.43.0`); null when not asked. */
+  version: string | null;
+  /** Each operation and whether the backend does it for real (never faked). */
+  operations: Record<BackendOperation, boolean>;
+  /** Limits a person should see: "no per-agent CPU (shown as unknown)", "no pause in 3.x". */
+  limits: string[];
 }
 
 /** An agent known only from exec output: no metrics (claude-flow reports none), never invented. */
@@ -62,4 +87,17 @@ export interface ExecAgent {
   status: string;
   /** Workers point at their swarm's queen, so the graph draws the hierarchy. */
   parentQueenId: string | null;
+  /**
+   * false when the status is a constant the backend prints whatever happens (3.x hive workers stay
+   * `idle`, its queen `active`): the page should show it as unknown. Absent: observed (2.7).
+   */
+  statusObserved?: boolean;
+  /** Metrics where the backend has them, in the model's units (health 0-100); null = unknown, absent = not reported. */
+  health?: number | null;
+  cpuUsage?: number | null;
+  memoryUsage?: number | null;
+  workload?: number | null;
+  currentTask?: string | null;
+  tasksCompleted?: number | null;
+  createdAt?: number | null;
 }
