@@ -17,7 +17,7 @@ import { loadConfig } from '../relay/config.js';
 import { ControlPlane } from '../relay/control/controlPlane.js';
 import { DockerDriver } from '../relay/control/drivers/docker.js';
 import { SessionManagerBackend, SESSION_MANAGER_PATH } from '../relay/control/backends/sessionManager.js';
-import { removeContainer, startKitContainer } from '../relay/control/kitContainer.js';
+import { removeContainer, startKitContainer } from '../testkit/kitContainer.js';
 import { marginRow, percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
 
 const body = {

@@ -14,20 +14,12 @@
  * and the concurrent spawns to the full run (their rows say so).
  */
 import { performance } from 'node:perf_hooks';
-import {
-  ENGINE_RECONNECT_LIMIT_MS,
-  STALLED_MIN_FPS_RATIO,
-  concurrentSpawns,
-  engineSigkill,
-  missingKit,
-  relaySigkill,
-  stalledBrowser,
-  type ConcurrentSpawnFigures,
-  type EngineSigkillFigures,
-  type RelaySigkillFigures,
-  type StalledBrowserFigures,
-} from '../relay/testing/faultScenarios.js';
-import { runDockerdStoppedScenario, type DockerdStoppedFigures } from '../relay/control/testing/dockerdOutage.js';
+import { missingKit } from '../testkit/faults/resources.js';
+import { ENGINE_RECONNECT_LIMIT_MS, engineSigkill, type EngineSigkillFigures } from '../testkit/faults/engineSigkill.js';
+import { relaySigkill, type RelaySigkillFigures } from '../testkit/faults/relaySigkill.js';
+import { STALLED_MIN_FPS_RATIO, stalledBrowser, type StalledBrowserFigures } from '../testkit/faults/stalledBrowser.js';
+import { concurrentSpawns, type ConcurrentSpawnFigures } from '../testkit/faults/concurrentSpawns.js';
+import { runDockerdStoppedScenario, type DockerdStoppedFigures } from '../testkit/faults/dockerdOutage.js';
 import { marginRow, ratioRow, type BenchContext, type BenchRow } from './types.js';
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${Math.round(v)} ms`);

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { RawLineClient } from '../container/testing/tcp.js';
-import { openApp, agentCount, bodyAttr, freePort, screenshot, spawnThroughPrompt, startNode } from './helpers.js';
+import { RawLineClient } from '../testkit/lineClient.js';
+import { openApp, agentCount, bodyAttr, screenshot, spawnThroughPrompt, startNode } from './helpers.js';
+import { freePort } from '../testkit/ports.js';
 
 
 test('spawning through the prompt raises data-agent-count and the notice reaches "agents arriving"', async ({ page }) => {

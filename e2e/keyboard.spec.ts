@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { openApp, agentCount, expectFocusUsable, focusInfo, freePort, screenshot, startNode, tabUntil, type FocusInfo } from './helpers.js';
+import { openApp, agentCount, expectFocusUsable, focusInfo, screenshot, startNode, tabUntil, type FocusInfo } from './helpers.js';
+import { freePort } from '../testkit/ports.js';
 
 const isStatusBarSpawn = (f: FocusInfo) => f.tag === 'button' && f.text === 'Spawn swarm' && !f.inDialog;
 

@@ -12,15 +12,10 @@
  *    another browser keeps at least half the frame rate it had without the stalled one (same run).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ENGINE_RECONNECT_LIMIT_MS,
-  FaultResources,
-  STALLED_MIN_FPS_RATIO,
-  engineSigkill,
-  missingKit,
-  relaySigkill,
-  stalledBrowser,
-} from './testing/faultScenarios.js';
+import { FaultResources, missingKit } from '../testkit/faults/resources.js';
+import { ENGINE_RECONNECT_LIMIT_MS, engineSigkill } from '../testkit/faults/engineSigkill.js';
+import { relaySigkill } from '../testkit/faults/relaySigkill.js';
+import { STALLED_MIN_FPS_RATIO, stalledBrowser } from '../testkit/faults/stalledBrowser.js';
 
 function figure(name: string, values: Record<string, number | string | null>): void {
   const line = `FAULT ${name} ${Object.entries(values)

@@ -1,6 +1,11 @@
 // Runs in every vitest worker before each test file: after the file's own afterAll hooks (vitest runs
-// hooks as a stack), remove the temporary dirs its helpers made (relay/testing/tempDirs.ts).
+// hooks as a stack), remove the temporary dirs its helpers made (testkit/tempDirs.ts) and end the port
+// reservations it held (testkit/ports.ts), whose servers have stopped by then.
 import { afterAll } from 'vitest';
-import { removeTempDirs } from '../relay/testing/tempDirs.js';
+import { releasePorts } from '../testkit/ports.js';
+import { removeTempDirs } from '../testkit/tempDirs.js';
 
-afterAll(() => removeTempDirs());
+afterAll(() => {
+  removeTempDirs();
+  releasePorts();
+});

@@ -1,43 +1,32 @@
-// Docker test helpers: build the kit's image once (only when missing or stale, by its kit-hash label),
-// unique container/volume names per test file, free ports, docker exec with argv arrays.
-import { execFile } from 'node:child_process';
+/**
+ * The machine's Docker for tests and benches, through the docker CLI with argv arrays (never a shell):
+ * whether it answers, docker and docker exec with their exit code and output, and names unique to this
+ * test process for containers and volumes.
+ */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { buildImage } from '../../scripts/container.mjs';
+import { runCommand, type CommandResult } from './processes.js';
 
-let built: ReturnType<typeof buildImage> | null = null;
+export type ExecResult = CommandResult;
 
-/** Builds hivescope/multi-agent:latest if missing or stale; shared by every docker test in this process. */
-export function ensureImage(): ReturnType<typeof buildImage> {
-  built ??= buildImage({ log: () => undefined });
-  return built;
+/** True when a Docker daemon answers the CLI (within 10 s). */
+export function dockerAvailable(): boolean {
+  try {
+    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
-export { freePort } from './tcp.js';
-
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 export function dockerExec(container: string, args: string[], opts: { detach?: boolean } = {}): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile('docker', ['exec', ...(opts.detach ? ['-d'] : []), container, ...args], { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCommand('docker', ['exec', ...(opts.detach ? ['-d'] : []), container, ...args], { maxBuffer: 32 * 1024 * 1024 });
 }
 
 export function dockerCli(args: string[]): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile('docker', args, { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCommand('docker', args, { maxBuffer: 32 * 1024 * 1024 });
 }

@@ -1,18 +1,6 @@
-// Test helpers over TCP: a free loopback port, and a raw line client (sends exact bytes, collects parsed
-// lines) for the MCP protocol tests.
+// A raw newline-JSON client over TCP for the MCP protocol tests: sends exact bytes, collects parsed lines
+// (an unparsable line is kept as { unparsable }), and waits for a matching one.
 import net from 'node:net';
-
-/** A loopback port that was free a moment ago (the listener is closed before it resolves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class RawLineClient {
   readonly lines: unknown[] = [];

@@ -1,6 +1,7 @@
 /**
- * Temporary directories made by test helpers (relay state dirs, data-plane dirs), removed after each
- * test file by scripts/vitest-setup.ts, so a test run leaves nothing under the system temp dir.
+ * Temporary directories made by test helpers (relay state dirs, data-plane dirs, session-manager roots),
+ * removed after each test file by scripts/vitest-setup.ts, so a test run leaves nothing under the system
+ * temp dir.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type RunningEngine } from './engine.js';
 import { LIMIT_REACHED_LINE } from './mcp-server.js';
-import { byId, RawLineClient, toolResult } from '../testing/tcp.js';
+import { byId, RawLineClient, toolResult } from '../../testkit/lineClient.js';
 
 const clients: RawLineClient[] = [];
 async function connect(port: number): Promise<RawLineClient> {

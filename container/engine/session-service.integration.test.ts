@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpClient } from './client.js';
 import { encodeAnswer, parseRequest } from './session-service.js';
-import { BUSYBOX, runCli, runScript, scriptPath, startEngineProcess, tempRoot, waitUntil, type EngineProc } from '../testing/cli.js';
+import { BUSYBOX, runCli, runScript, scriptPath, startEngineProcess, tempRoot, type EngineProc } from '../../testkit/kitProcesses.js';
+import { waitUntil } from '../../testkit/wait.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ctlOf = (root: string): string => path.join(root, '.swarm/engine.ctl');

@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, imageStatus, IMAGE, KIT_HASH_LABEL, kitHash, up } from '../../scripts/container.mjs';
 import { McpClient } from '../engine/client.js';
-import { waitUntil } from '../testing/cli.js';
-import { dockerCli, dockerExec, ensureImage, freePort, uniqueName } from '../testing/docker.js';
+import { waitUntil } from '../../testkit/wait.js';
+import { dockerCli, dockerExec, uniqueName } from '../../testkit/docker.js';
+import { ensureImage } from '../../testkit/kitImage.js';
+import { freePort } from '../../testkit/ports.js';
 
 const SM = '/app/scripts/hive-session-manager.sh';
 

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpClient } from '../engine/client.js';
-import { CLI, pidAlive, ROOT, runCli, startEngineProcess, tempRoot, waitUntil, type EngineProc } from '../testing/cli.js';
+import { CLI, ROOT, runCli, startEngineProcess, tempRoot, type EngineProc } from '../../testkit/kitProcesses.js';
+import { pidAlive } from '../../testkit/processes.js';
+import { waitUntil } from '../../testkit/wait.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MISSING = '00000000-0000-4000-8000-000000000000';

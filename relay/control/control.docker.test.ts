@@ -12,7 +12,7 @@ import { createControlPlane, type ControlPlane, type SessionChange, type Control
 import { controlRoutes } from '../http/controlRoutes.js';
 import { loadConfig } from '../config.js';
 import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.js';
-import { dockerAvailable, removeContainer, startKitContainer, kitContainerSource } from './kitContainer.js';
+import { dockerAvailable, removeContainer, startKitContainer, kitContainerSource } from '../../testkit/kitContainer.js';
 import fs from 'node:fs';
 import { repoRoot } from './paths.js';
 import { routes, SessionsResponseSchema } from '../../shared/api.js';

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema, HealthResponseSchema } from '../../shared/api.js';
-import { DockerdOutageScenario, faultLine, type OutageRound, type StopSignal } from './testing/dockerdOutage.js';
+import { DockerdOutageScenario, faultLine, type OutageRound, type StopSignal } from '../../testkit/faults/dockerdOutage.js';
 
 const skipReason = DockerdOutageScenario.unavailableReason();
 if (skipReason) console.warn(`dockerd.docker.test.ts skipped: ${skipReason}`);

@@ -16,8 +16,8 @@ import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.j
 import { routes, SessionsResponseSchema } from '../../shared/api.js';
 import { localEngineMain, localSessionManagerCli } from './paths.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
-import { pidAlive as alive } from '../../container/testing/cli.js';
-import { freePort } from '../../container/testing/tcp.js';
+import { pidAlive as alive } from '../../testkit/processes.js';
+import { freePort } from '../../testkit/ports.js';
 
 // Integration waits are longer than the harness default.
 const until = (cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition') => waitUntil(cond, ms, what);

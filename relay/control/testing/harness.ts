@@ -8,7 +8,7 @@ import { controlRoutes } from '../../http/controlRoutes.js';
 import { SessionManagerBackend } from '../backends/sessionManager.js';
 import { FakeDriver, FAKE_SM } from './fakeDriver.js';
 import type { ExecDriver } from '../exec.js';
-import { makeTempDir } from '../../testing/tempDirs.js';
+import { makeTempDir } from '../../../testkit/tempDirs.js';
 
 export interface Harness {
   url: string;

@@ -1,6 +1,6 @@
 /** Test helpers: a relay config for a given MCP port and a bounded wait for a condition. */
 import { loadConfig, type RelayConfig } from '../../config.js';
-import { makeTempDir } from '../../testing/tempDirs.js';
+import { makeTempDir } from '../../../testkit/tempDirs.js';
 
 export function tempDir(prefix = 'hivescope-dp-'): string {
   return makeTempDir(prefix);
