@@ -1,5 +1,6 @@
 /**
- * The one HTTP route table. The relay registers and validates from it; the client calls through it.
+ * The one HTTP route table. The relay registers and validates from it, and generates its OpenAPI
+ * description from it (relay/http/openapi.ts, GET /api/openapi.json); the client calls through it.
  * JSON is camelCase everywhere. Errors are always `{ error: { code, message } }`.
  */
 import { z } from 'zod';
@@ -128,13 +129,33 @@ export const HealthResponseSchema = z.object({
   uptimeSeconds: z.number(),
 });
 
+/** OpenAPI 3.1 document (GET /api/openapi.json); its shape is OpenAPI's own, checked here only at the top. */
+export const OpenApiDocumentSchema = z.looseObject({
+  openapi: z.string().regex(/^3\.1\.\d+$/),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** Values of `?includeMock=` that add the mock agents; any other value (or none) leaves them out. */
+export const INCLUDE_MOCK_VALUES = ['1', 'true', 'yes'] as const;
+export const IncludeMockQuerySchema = z.object({
+  includeMock: z
+    .enum([...INCLUDE_MOCK_VALUES, '0', 'false', 'no'])
+    .optional()
+    .describe("'1', 'true' or 'yes' also lists claude-flow's placeholder mock-swarm agents, hidden by default (HIDE_MOCK)"),
+});
+
 export const UuidParamsSchema = z.object({ id: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 export const SessionParamsSchema = z.object({ uuid: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 
 export interface RouteDef {
   method: 'get' | 'post' | 'delete';
   path: string;
+  /** One line for integrators (the OpenAPI summary). */
+  summary: string;
   params?: z.ZodType;
+  /** Query parameters the route reads (an object schema; unknown keys such as `token` are ignored). */
+  query?: z.ZodType;
   body?: z.ZodType;
   response: z.ZodType;
   /** HTTP status of a success. */
@@ -146,20 +167,21 @@ function route<const R extends RouteDef>(r: R): R {
 }
 
 export const routes = {
-  initializeSwarm: route({ method: 'post', path: '/api/bots/initialize-swarm', body: InitializeSwarmBodySchema, response: InitializeSwarmResponseSchema, status: 202 }),
-  spawnAgentHybrid: route({ method: 'post', path: '/api/bots/spawn-agent-hybrid', body: SpawnAgentBodySchema, response: SpawnAgentResponseSchema, status: 200 }),
-  botsStatus: route({ method: 'get', path: '/api/bots/status', response: BotsStatusResponseSchema, status: 200 }),
-  botsAgents: route({ method: 'get', path: '/api/bots/agents', response: AgentsResponseSchema, status: 200 }),
-  botsData: route({ method: 'get', path: '/api/bots/data', response: GraphDataResponseSchema, status: 200 }),
-  removeTask: route({ method: 'delete', path: '/api/bots/remove-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
-  pauseTask: route({ method: 'post', path: '/api/bots/pause-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
-  resumeTask: route({ method: 'post', path: '/api/bots/resume-task/:id', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
-  submitTask: route({ method: 'post', path: '/api/sessions/:uuid/tasks', params: SessionParamsSchema, body: SubmitTaskBodySchema, response: SubmitTaskResponseSchema, status: 202 }),
-  sessions: route({ method: 'get', path: '/api/sessions', response: SessionsResponseSchema, status: 200 }),
-  session: route({ method: 'get', path: '/api/sessions/:uuid', params: SessionParamsSchema, response: SessionResponseSchema, status: 200 }),
-  hybridStatus: route({ method: 'get', path: '/api/hybrid/status', response: HybridStatusResponseSchema, status: 200 }),
-  hybridPerformance: route({ method: 'get', path: '/api/hybrid/performance', response: HybridPerformanceResponseSchema, status: 200 }),
-  health: route({ method: 'get', path: '/health', response: HealthResponseSchema, status: 200 }),
+  initializeSwarm: route({ method: 'post', path: '/api/bots/initialize-swarm', summary: 'Spawn a hive-mind swarm session (answered once the session manager has its uuid)', body: InitializeSwarmBodySchema, response: InitializeSwarmResponseSchema, status: 202 }),
+  spawnAgentHybrid: route({ method: 'post', path: '/api/bots/spawn-agent-hybrid', summary: 'Spawn one agent: through MCP into a running swarm, or as a new one-agent swarm through exec', body: SpawnAgentBodySchema, response: SpawnAgentResponseSchema, status: 200 }),
+  botsStatus: route({ method: 'get', path: '/api/bots/status', summary: 'MCP telemetry connection and the agents it reports', query: IncludeMockQuerySchema, response: BotsStatusResponseSchema, status: 200 }),
+  botsAgents: route({ method: 'get', path: '/api/bots/agents', summary: 'Every agent in the graph, with its metrics (null where unknown)', query: IncludeMockQuerySchema, response: AgentsResponseSchema, status: 200 }),
+  botsData: route({ method: 'get', path: '/api/bots/data', summary: 'The agent graph: nodes, edges and swarms', query: IncludeMockQuerySchema, response: GraphDataResponseSchema, status: 200 }),
+  removeTask: route({ method: 'delete', path: '/api/bots/remove-task/:id', summary: 'Stop a session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  pauseTask: route({ method: 'post', path: '/api/bots/pause-task/:id', summary: 'Pause a session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  resumeTask: route({ method: 'post', path: '/api/bots/resume-task/:id', summary: 'Resume a paused session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
+  submitTask: route({ method: 'post', path: '/api/sessions/:uuid/tasks', summary: "Submit a task to a running session's swarm (through MCP)", params: SessionParamsSchema, body: SubmitTaskBodySchema, response: SubmitTaskResponseSchema, status: 202 }),
+  sessions: route({ method: 'get', path: '/api/sessions', summary: 'Every session in the registry (stale: the last list, when the container does not answer)', response: SessionsResponseSchema, status: 200 }),
+  session: route({ method: 'get', path: '/api/sessions/:uuid', summary: 'One session', params: SessionParamsSchema, response: SessionResponseSchema, status: 200 }),
+  hybridStatus: route({ method: 'get', path: '/api/hybrid/status', summary: 'Combined health of both planes, with each degraded mode and what to do', response: HybridStatusResponseSchema, status: 200 }),
+  hybridPerformance: route({ method: 'get', path: '/api/hybrid/performance', summary: 'Exec and MCP latency, failures, reconnects, WebSocket clients, relay memory', response: HybridPerformanceResponseSchema, status: 200 }),
+  openapi: route({ method: 'get', path: '/api/openapi.json', summary: 'This API description (OpenAPI 3.1), generated from the route table', response: OpenApiDocumentSchema, status: 200 }),
+  health: route({ method: 'get', path: '/health', summary: 'Overall status, relay and protocol versions, uptime', response: HealthResponseSchema, status: 200 }),
 } as const;
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;

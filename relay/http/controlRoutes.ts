@@ -23,8 +23,8 @@ export interface ControlRoutesOptions {
     mcpReconnects: number;
     websocketClients: number;
   };
-  /** Where 5xx errors are logged. */
-  logError?: (err: unknown, status: number) => void;
+  /** Where 5xx errors are logged (the request carries its correlation-id logger as `req.log`). */
+  logError?: (err: unknown, status: number, req: Request) => void;
 }
 
 export function controlRoutes(control: ControlPlane, opts: ControlRoutesOptions = {}): express.Router {

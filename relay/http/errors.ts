@@ -2,7 +2,7 @@
  * Maps every failure an HTTP handler can meet to a status and the one error body shape
  * `{ error: { code, message } }` (codes from shared/api.ts ErrorCodeSchema). Exported for the lead's server.
  */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { ErrorBody, ErrorCode } from '../../shared/api.js';
 import { MAX_BODY_BYTES } from '../../shared/api.js';
@@ -59,12 +59,12 @@ export function sendError(res: Response, err: unknown): void {
   res.status(h.status).json(body);
 }
 
-/** Express error middleware using the mapping above; logs 5xx. */
-export function errorHandler(log?: (err: unknown, status: number) => void): ErrorRequestHandler {
-  return (err, _req, res, next) => {
+/** Express error middleware using the mapping above; logs 5xx (the request is passed for its `req.log`). */
+export function errorHandler(log?: (err: unknown, status: number, req: Request) => void): ErrorRequestHandler {
+  return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const h = toHttpError(err);
-    if (h.status >= 500) log?.(err, h.status);
+    if (h.status >= 500) log?.(err, h.status, req);
     sendError(res, err);
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The relay's HTTP surface: one Express 5 app with token auth, a 64 KB JSON body cap, one error shape
- * (`{ error: { code, message } }`), /health, /metrics and the built client. The planes contribute their
- * routers (control, telemetry); this file owns only what every route shares.
+ * The relay's HTTP surface: one Express 5 app with a correlation id per request (./requestId.ts), token
+ * auth, a 64 KB JSON body cap, one error shape (`{ error: { code, message } }`), /health, /metrics, the
+ * OpenAPI description (./openapi.ts) and the built client. The planes contribute their routers (control,
+ * telemetry); this file owns only what every route shares.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +15,8 @@ import { MAX_BODY_BYTES } from '../../shared/api.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import type { PlaneHealth } from '../../shared/model/health.js';
 import { RouteError, sendError, toHttpError } from './errors.js';
+import { requestContext } from './requestId.js';
+import { openApiRouter } from './openapi.js';
 
 export { RouteError } from './errors.js';
 
@@ -26,8 +29,10 @@ export interface AppDeps {
   routers: express.Router[];
   /** Overall status for /health. */
   status(): PlaneHealth;
-  /** Prometheus text exposition for /metrics. */
-  metrics(): string;
+  /** Prometheus text exposition for /metrics (prom-client's `registry.metrics()` is async). */
+  metrics(): string | Promise<string>;
+  /** Content type of that text; default the Prometheus text format 0.0.4. */
+  metricsContentType?: string;
   startedAt: number;
 }
 
@@ -75,6 +80,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  // First, so that every later line (auth refusals, body-parser errors) carries the request's id.
+  app.use(requestContext(logger));
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -93,9 +100,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/health', (_req, res) => {
     res.json({ status: deps.status(), version: RELAY_VERSION, protocolVersion: PROTOCOL_VERSION, uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000) });
   });
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(deps.metrics());
+  app.get('/metrics', async (_req, res) => {
+    const text = await deps.metrics();
+    res.setHeader('Content-Type', deps.metricsContentType ?? 'text/plain; version=0.0.4; charset=utf-8');
+    res.send(text);
   });
+  // Guarded like /health (under /api): public exactly when the relay runs without RELAY_TOKEN.
+  app.use(openApiRouter(RELAY_VERSION));
 
   for (const r of deps.routers) app.use(r);
 
@@ -112,7 +123,7 @@ export function createApp(deps: AppDeps): express.Express {
   // One error shape for everything (control errors, zod, body-parser): see ./errors.ts for the mapping.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (toHttpError(err).status >= 500) logger.error({ err, path: req.path }, 'unhandled error in route');
+    if (toHttpError(err).status >= 500) (req.log ?? logger).error({ err, path: req.path }, 'unhandled error in route');
     sendError(res, err);
   });
   return app;
