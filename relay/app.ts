@@ -15,10 +15,10 @@ import { createTelemetry, type ControlView, type Telemetry } from './telemetry/i
 import { createStreamServer, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
-import { combineHealth } from './health.js';
+import { combineHealth, countActiveSessions } from './health.js';
 import { startDemoKeeper } from './demo.js';
 import { routes } from '../shared/api.js';
-import { processMetrics, renderMetrics } from './metrics.js';
+import { createRelayRegistry } from './metrics.js';
 import type { Session } from '../shared/model/session.js';
 import type { Health } from '../shared/model/health.js';
 
@@ -78,10 +78,10 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   });
 
   let stream: StreamServer | null = null;
+  const registry = createRelayRegistry(startedAt);
   const health = (): Health => {
     const c = control.health();
-    const sessions = control.sessions().sessions;
-    return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, sessions.filter((s) => s.status === 'running' || s.status === 'starting' || s.status === 'created').length);
+    return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, countActiveSessions(control.sessions().sessions));
   };
 
   const hybrid = express.Router();
@@ -100,16 +100,18 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
           const m = telemetry.metrics();
           return { mcpLatencyMs: { p50: m.latencyP50Ms, p95: m.latencyP95Ms, count: m.latencyCount }, mcpReconnects: m.reconnects, websocketClients: stream?.clientCount() ?? 0 };
         },
-        logError: (err, status) => logger.error({ err, status }, 'control route failed'),
+        logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'control route failed'),
       }),
-      telemetryRoutes(telemetry),
+      telemetryRoutes(telemetry, { hideMock: config.hideMock }),
       hybrid,
     ],
-    metrics: () =>
-      [renderMetrics(processMetrics(startedAt)), renderControlMetrics(control), telemetry.prometheus(), stream?.prometheus() ?? '']
+    // The planes still rendering their own text are joined after the registry's families.
+    metrics: async () =>
+      [await registry.metrics(), renderControlMetrics(control), telemetry.prometheus(), stream?.prometheus() ?? '']
         .map((s) => s.trimEnd())
         .filter(Boolean)
         .join('\n') + '\n',
+    metricsContentType: registry.contentType,
   });
 
   const server = http.createServer(app);

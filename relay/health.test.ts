@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DegradedMode } from '../shared/model/health.js';
-import { combineHealth, type ControlHealth, type TelemetryHealth } from './health.js';
+import { combineHealth, countActiveSessions, type ControlHealth, type TelemetryHealth } from './health.js';
+import { SESSION_STATUSES } from '../shared/model/session.js';
 
 const control = (p: Partial<ControlHealth> = {}): ControlHealth => ({
   state: 'healthy', driver: 'docker', backend: 'session-manager', container: 'multi-agent-container', execLatencyMs: 90, breaker: 'closed',
@@ -54,5 +55,13 @@ describe('combined health', () => {
     const h = combineHealth(control({ driver: 'none', backend: 'none', state: 'unavailable' }), [mode('read-only')], telemetry(), 0, 0);
     expect(h.status).toBe('healthy');
     expect(h.degraded.map((d) => d.code)).toEqual(['read-only']);
+  });
+});
+
+describe('active sessions', () => {
+  it('counts created, starting and running sessions, nothing spawning, paused or ended', () => {
+    expect(countActiveSessions(SESSION_STATUSES.map((status) => ({ status })))).toBe(3);
+    expect(countActiveSessions([{ status: 'running' }, { status: 'running' }, { status: 'paused' }, { status: 'spawning' }])).toBe(2);
+    expect(countActiveSessions([])).toBe(0);
   });
 });

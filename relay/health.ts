@@ -4,9 +4,20 @@
  * to do, so the browser's banners and the README's troubleshooting read the same words.
  */
 import type { DegradedMode, Health, PlaneHealth } from '../shared/model/health.js';
+import type { SessionStatus } from '../shared/model/session.js';
 
 export type ControlHealth = Health['control'];
 export type TelemetryHealth = Health['telemetry'];
+
+/** Sessions counted as active in `Health.activeSessions`: created and not yet ended, paused or failed. */
+export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['created', 'starting', 'running'];
+
+/** `Health.activeSessions`: the one count, for the relay's health and the stream's fallback alike. */
+export function countActiveSessions(sessions: readonly { status: SessionStatus }[]): number {
+  let n = 0;
+  for (const s of sessions) if (ACTIVE_SESSION_STATUSES.includes(s.status)) n++;
+  return n;
+}
 
 /** Telemetry older than this is shown as stale. */
 export const TELEMETRY_STALE_MS = 10_000;
