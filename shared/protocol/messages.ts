@@ -25,6 +25,8 @@ export const CloseCode = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
+  /** The client's hello names another PROTOCOL_VERSION (a page older or newer than the relay: reload it). */
+  protocolMismatch: 4000,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -55,6 +57,8 @@ export const ActivityEventSchema = z.object({
   sessionUuid: z.string().nullable(),
   /** Progress 0..1 for `progress` events. */
   progress: z.number().min(0).max(1).nullable(),
+  /** Correlation id of the HTTP request that caused this entry (X-Request-Id), when one did. */
+  requestId: z.string().max(128).optional(),
 });
 export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
 
