@@ -16,6 +16,15 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
+/** Resolves once a log line matching `pred` is written (the access line follows the response's end). */
+async function logged(lines: Record<string, unknown>[], pred: (l: Record<string, unknown>) => boolean): Promise<void> {
+  const end = Date.now() + 5_000;
+  while (!lines.some(pred)) {
+    if (Date.now() > end) throw new Error('log line not written');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** A relay HTTP shell logging into memory, with one route that logs through the request's context. */
 async function start() {
   const lines: Record<string, unknown>[] = [];
@@ -48,7 +57,7 @@ describe('X-Request-Id', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe(id);
     expect(seen).toEqual([id]);
-    await new Promise((r) => setTimeout(r, 20));
+    await logged(lines, (l) => l.reqId === id && l.msg === 'http request');
     const mine = lines.filter((l) => l.reqId === id);
     expect(mine.map((l) => l.msg)).toEqual(['plane work', 'http request']);
     expect(mine[1]).toMatchObject({ method: 'GET', path: '/api/work', status: 200 });
@@ -63,7 +72,7 @@ describe('X-Request-Id', () => {
     expect(a).toMatch(UUID);
     expect(b).toMatch(UUID);
     expect(a).not.toBe(b);
-    await new Promise((r) => setTimeout(r, 20));
+    await logged(lines, (l) => l.reqId === a && l.msg === 'http request');
     expect(lines.filter((l) => l.reqId === a)).toHaveLength(2);
   });
 
@@ -94,7 +103,7 @@ describe('X-Request-Id', () => {
     expect(/x-request-id: (.*)\r\n/i.exec(crlf)?.[1]).toBe('abc');
     const bareCr = await raw(Buffer.from('abc\rSet-Cookie: owned=1'));
     expect(bareCr).not.toMatch(/set-cookie/i);
-    await new Promise((r) => setTimeout(r, 20));
+    await logged(lines, (l) => l.reqId === 'abc' && l.msg === 'http request');
     for (const l of lines) expect(String(l.reqId)).toMatch(REQUEST_ID_PATTERN);
   });
 
@@ -103,7 +112,7 @@ describe('X-Request-Id', () => {
     const r = await fetch(`${base}/api/crash`, { headers: { 'X-Request-Id': 'crash-1' } });
     expect(r.status).toBe(500);
     expect(r.headers.get('x-request-id')).toBe('crash-1');
-    await new Promise((r) => setTimeout(r, 20));
+    await logged(lines, (l) => l.reqId === 'crash-1' && l.msg === 'http request');
     expect(lines.filter((l) => l.reqId === 'crash-1').map((l) => [l.level, l.msg])).toEqual([
       [50, 'unhandled error in route'],
       [40, 'http request'],
