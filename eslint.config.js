@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules, plus the boundary rule that keeps Node-only code out of
-// the browser bundle (client/ and shared/ may not import node: modules or relay/container code).
+// Lint: typescript-eslint's recommended rules, plus the boundary rules that keep Node-only code out of
+// the browser bundle (client/ and shared/ may not import node: modules or relay/container code) and the
+// test kit out of product source (testkit/boundary.test.ts checks the same on the import graph).
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -21,10 +22,19 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'client/ and shared/ run in the browser: no Node built-ins.' },
             { group: ['**/relay/**', '**/container/**'], message: 'the browser bundle may not import relay or container code.' },
+            { group: ['**/testkit/**'], message: 'product source may not import the test kit (testkit/ is for tests and benches).' },
           ],
           paths: ['fs', 'path', 'net', 'child_process', 'os', 'dockerode', 'ws', 'express', 'pino'],
         },
       ],
+    },
+  },
+  {
+    // Product source never depends on the test kit; tests, testing/ folders, benches, e2e and scripts may.
+    files: ['relay/**/*.{ts,mjs}', 'container/**/*.{ts,mjs}'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/testkit/**'], message: 'product source may not import the test kit (testkit/ is for tests and benches).' }] }],
     },
   },
   {

@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // as a separate pass after scripts/ensure-system. Browser tests live in e2e/ (Playwright).
 export default defineConfig({
   test: {
-    include: ['{shared,relay,container,client,scripts,bench}/**/*.test.{ts,tsx}'],
+    include: ['{shared,relay,container,client,scripts,bench,testkit}/**/*.test.{ts,tsx}'],
     exclude: ['**/node_modules/**', 'dist/**', '**/*.docker.test.ts', ...(process.env.HIVESCOPE_DOCKER_TESTS ? [] : [])],
     environment: 'node',
     testTimeout: 30_000,

@@ -49,7 +49,8 @@ function touch(stamp) {
 
 export function buildNode({ force = false } = {}) {
   const stamp = 'dist/.stamp';
-  if (!force && !stale(stamp, ['shared', 'relay', 'container', 'bench', 'e2e', 'tsconfig.json', 'tsconfig.node.json', 'package.json'])) return false;
+  // testkit/ is compiled too (the benches import it; vitest runs it from source): its changes count.
+  if (!force && !stale(stamp, ['shared', 'relay', 'container', 'bench', 'e2e', 'testkit', 'tsconfig.json', 'tsconfig.node.json', 'package.json'])) return false;
   run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.node.json']);
   touch(stamp);
   return true;
