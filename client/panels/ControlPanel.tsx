@@ -8,6 +8,7 @@ import { useHive, useHiveStore } from '../state/react.js';
 import { useServices } from '../page/context.js';
 import { RestError } from '../net/rest.js';
 import { isAgentVisible } from '../state/store.js';
+import { TUNABLE_PARAMS, TUNABLE_RANGES, type TunableParam } from '../physics/params.js';
 import { LABEL_MODES, SETTINGS_PRESETS, DEFAULT_SETTINGS, exportSettings, importSettings, type VisualSettings } from '../state/settings.js';
 import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES, type Agent, type Session } from '../../shared/index.js';
 import { formatAge, useNow } from './useNow.js';
@@ -300,19 +301,22 @@ const VISUAL_GROUPS: readonly TabSpec<VisualGroup>[] = [
   { id: 'rendering', label: 'rendering' },
 ];
 
-const NUMBER_FIELDS: Record<Exclude<VisualGroup, 'colors'>, { key: string; label: string; min: number; max: number; step: number }[]> = {
+const PHYSICS_LABELS: Record<TunableParam, string> = {
+  springK: 'Spring stiffness',
+  repelK: 'Repulsion',
+  damping: 'Damping',
+  maxVelocity: 'Max velocity',
+  restLength: 'Rest length',
+  centerGravityK: 'Centre gravity',
+};
+
+/** The numeric fields of each visual group; the physics ranges come from client/physics/params.ts. */
+export const NUMBER_FIELDS: Record<Exclude<VisualGroup, 'colors'>, { key: string; label: string; min: number; max: number; step: number }[]> = {
   animation: [
     { key: 'speed', label: 'Animation speed', min: 0, max: 4, step: 0.1 },
     { key: 'activeEdgeSeconds', label: 'Edge active for (s)', min: 1, max: 60, step: 1 },
   ],
-  physics: [
-    { key: 'springK', label: 'Spring stiffness', min: 0, max: 100, step: 0.5 },
-    { key: 'repelK', label: 'Repulsion', min: 0, max: 2000, step: 10 },
-    { key: 'damping', label: 'Damping', min: 0, max: 1, step: 0.01 },
-    { key: 'maxVelocity', label: 'Max velocity', min: 1, max: 1000, step: 1 },
-    { key: 'restLength', label: 'Rest length', min: 1, max: 300, step: 1 },
-    { key: 'centerGravityK', label: 'Centre gravity', min: 0, max: 1, step: 0.001 },
-  ],
+  physics: TUNABLE_PARAMS.map((key) => ({ key, label: PHYSICS_LABELS[key], ...TUNABLE_RANGES[key] })),
   rendering: [
     { key: 'labelTopN', label: 'Labels for the N busiest', min: 0, max: 50, step: 1 },
     { key: 'edgeOpacity', label: 'Edge opacity', min: 0, max: 1, step: 0.05 },

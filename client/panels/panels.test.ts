@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnFormIssues, DEFAULT_SPAWN_FORM, DEFAULT_PROMPT_TYPES, PROMPT_AGENT_TYPES } from './SpawnPrompt.js';
-import { filterAgents, targetSwarm } from './ControlPanel.js';
+import { filterAgents, targetSwarm, NUMBER_FIELDS } from './ControlPanel.js';
+import { TUNABLE_PARAMS, TUNABLE_RANGES } from '../physics/params.js';
 import { filterEvents } from './ActivityLog.js';
 import { tabKeyTarget, tabIds } from './Tabs.js';
 import { wrapTabIndex } from './focus.js';
@@ -99,5 +100,15 @@ describe('modal focus containment', () => {
     expect(wrapTabIndex(-1, 5, false)).toBe(0);
     expect(wrapTabIndex(-1, 5, true)).toBe(4);
     expect(wrapTabIndex(-1, 0, false)).toBeNull();
+  });
+});
+
+describe('visual physics sliders', () => {
+  it('offer exactly the tunable parameters with the ranges and steps of client/physics/params.ts', () => {
+    expect(NUMBER_FIELDS.physics.map((f) => f.key)).toEqual([...TUNABLE_PARAMS]);
+    for (const f of NUMBER_FIELDS.physics) {
+      const r = TUNABLE_RANGES[f.key as keyof typeof TUNABLE_RANGES];
+      expect({ min: f.min, max: f.max, step: f.step }, f.key).toEqual(r);
+    }
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Spring-system parameters shared by every physics backend: one typed, documented object, validated once
- * when it is set (a live edit from the control panel goes through `resolveParams` too).
+ * when it is set (a live edit from the control panel goes through `resolveParams` too). The one source
+ * of the defaults and of the ranges a person may tune (`TUNABLE_RANGES`): the visual settings
+ * (client/state/settings.ts) and the control panel's sliders read them from here.
  * Model (upstream-contracts.md section 6, improved): see `docs/progress/physics.md` and `reference.ts`.
  */
 
@@ -15,7 +17,7 @@ export interface PhysicsParams {
    * layout needs tens of thousands of steps, so the number now means what its name says.)
    */
   damping: number;
-  /** Integration step in simulation seconds. Default 0.016. */
+  /** Integration step in simulation seconds. Default 0.05 (upstream 0.016; see DEFAULT_PARAMS). */
   dt: number;
   /** Velocity clamp, |v| <= maxVelocity. Default 50. */
   maxVelocity: number;
@@ -33,7 +35,7 @@ export interface PhysicsParams {
    * At 1000 units from the centre this is a force of 1, negligible beside a spring.
    */
   centerGravityK: number;
-  /** Steps over which the velocity limit ramps from 1/warmup to full after a start or a structural change. Default 100. */
+  /** Steps over which the velocity limit ramps from 1/warmup to full after a start or a structural change. Default 30 (upstream 100). */
   warmup: number;
   /** Settled when mean |v|^2 falls below this (after warm-up). Default 0.01. */
   settleThreshold: number;
@@ -76,6 +78,29 @@ const BOUNDS: Record<keyof PhysicsParams, readonly [number, number]> = {
   settleThreshold: [0, 1e12],
   seed: [0, 0xffffffff],
 };
+
+/** The parameters the control panel tunes (Visual > physics); the rest keep their defaults. */
+export const TUNABLE_PARAMS = ['springK', 'repelK', 'damping', 'maxVelocity', 'restLength', 'centerGravityK'] as const;
+export type TunableParam = (typeof TUNABLE_PARAMS)[number];
+
+/**
+ * What a person may set for each tunable parameter: the slider's range and step, and what saved or
+ * imported settings may hold (both read this). Each range lies inside BOUNDS. centerGravityK stops at
+ * 1: beyond it the pull towards the origin outweighs every spring and the swarm collapses to a point.
+ */
+export const TUNABLE_RANGES: Readonly<Record<TunableParam, Readonly<{ min: number; max: number; step: number }>>> = Object.freeze({
+  springK: { min: 0, max: 100, step: 0.5 },
+  repelK: { min: 0, max: 10_000, step: 10 },
+  damping: { min: 0, max: 1, step: 0.01 },
+  maxVelocity: { min: 1, max: 1000, step: 1 },
+  restLength: { min: 1, max: 1000, step: 1 },
+  centerGravityK: { min: 0, max: 1, step: 0.001 },
+});
+
+/** The defaults of the tunable parameters (the visual settings' physics group starts from these). */
+export function tunableDefaults(): Record<TunableParam, number> {
+  return Object.fromEntries(TUNABLE_PARAMS.map((k) => [k, DEFAULT_PARAMS[k]])) as Record<TunableParam, number>;
+}
 
 /** Merges a partial update over `base`; throws RangeError naming the first invalid field. */
 export function resolveParams(update: Partial<PhysicsParams> | undefined, base: Readonly<PhysicsParams> = DEFAULT_PARAMS): PhysicsParams {

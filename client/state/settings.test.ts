@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TUNABLE_PARAMS, TUNABLE_RANGES, tunableDefaults } from '../physics/params.js';
 import { DEFAULT_SETTINGS, SETTINGS_PRESETS, exportSettings, importSettings, loadSettings, saveSettings, parseSettings, SETTINGS_STORAGE_KEY, VisualSettingsSchema } from './settings.js';
 
 class MemoryStorage {
@@ -63,5 +64,16 @@ describe('visual settings', () => {
     expect(importSettings('nope').errors[0]).toMatch(/not JSON/);
     expect(importSettings(' '.repeat(70 * 1024)).errors[0]).toMatch(/64 KiB/);
     expect(parseSettings(null).settings).toBe(DEFAULT_SETTINGS);
+  });
+
+  it('the physics group takes its defaults and ranges from client/physics/params.ts', () => {
+    expect(DEFAULT_SETTINGS.physics).toEqual(tunableDefaults());
+    const physics = VisualSettingsSchema.shape.physics;
+    for (const k of TUNABLE_PARAMS) {
+      const { min, max } = TUNABLE_RANGES[k];
+      const at = (v: number) => physics.safeParse({ ...DEFAULT_SETTINGS.physics, [k]: v }).success;
+      expect([at(min), at(max)], `${k} at its range ends`).toEqual([true, true]);
+      expect([at(min - 1e-9), at(max * 1.001 + 1e-9)], `${k} just outside its range`).toEqual([false, false]);
+    }
   });
 });

@@ -4,8 +4,11 @@
  * field by field and anything invalid falls back to the default, so a bad file can never break the scene.
  */
 import { z } from 'zod';
+import { TUNABLE_RANGES, tunableDefaults, type TunableParam } from '../physics/params.js';
 
 const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/);
+/** A physics parameter as the control panel may set it (range from client/physics/params.ts). */
+const tunable = (k: TunableParam) => z.number().min(TUNABLE_RANGES[k].min).max(TUNABLE_RANGES[k].max);
 
 export const VisualSettingsSchema = z.object({
   version: z.literal(1),
@@ -37,12 +40,12 @@ export const VisualSettingsSchema = z.object({
     activeEdgeSeconds: z.number().min(1).max(60),
   }),
   physics: z.object({
-    springK: z.number().min(0).max(100),
-    repelK: z.number().min(0).max(10000),
-    damping: z.number().min(0).max(1),
-    maxVelocity: z.number().min(1).max(1000),
-    restLength: z.number().min(1).max(1000),
-    centerGravityK: z.number().min(0).max(10),
+    springK: tunable('springK'),
+    repelK: tunable('repelK'),
+    damping: tunable('damping'),
+    maxVelocity: tunable('maxVelocity'),
+    restLength: tunable('restLength'),
+    centerGravityK: tunable('centerGravityK'),
   }),
   rendering: z.object({
     /** What labels say (upstream's label modes; `L` cycles them). */
@@ -78,9 +81,9 @@ export const DEFAULT_SETTINGS: VisualSettings = {
     unknown: '#8a8f98',
   },
   animation: { pulse: true, particles: true, speed: 1, activeEdgeSeconds: 5 },
-  // Upstream's agent-graph defaults (upstream-contracts.md section 6), with a little centring so
-  // several swarms do not drift apart.
-  physics: { springK: 10, repelK: 100, damping: 0.1, maxVelocity: 50, restLength: 50, centerGravityK: 0.01 },
+  // The physics' own defaults (client/physics/params.ts), so the page lays out what the physics was
+  // tuned and benchmarked with.
+  physics: tunableDefaults(),
   rendering: { labelMode: 'overview', labelTopN: 8, edgeOpacity: 0.6, nodeScale: 1, showMock: false, showOverlay: true },
 };
 
