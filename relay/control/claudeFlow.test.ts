@@ -3,7 +3,7 @@ import { routes, InitializeSwarmResponseSchema, SESSION_UUID_PATTERN } from '../
 import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import { ClaudeFlowBackend, objectiveArg, uuidForForeignSession } from './backends/claudeFlow.js';
 import type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
-import type { SessionChange } from './controlPlane.js';
+import type { SessionChange } from './planeEvents.js';
 import type { FakeDriver } from './testing/fakeDriver.js';
 
 const SESSIONS = (objective: string, sid = 'session-1795219881169-cq461upx2', status = 'active') => `══════════════════════════════

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { routes, InitializeSwarmResponseSchema } from '../../shared/api.js';
 import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import { FakeDriver } from './testing/fakeDriver.js';
-import type { SessionChange, ControlActivity, ControlHealth } from './controlPlane.js';
+import type { SessionChange, ControlActivity, ControlHealth } from './planeEvents.js';
 import { renderControlMetrics } from './metrics.js';
 
 let hs: (Harness & { fake: FakeDriver })[] = [];

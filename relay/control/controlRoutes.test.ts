@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { routes, MAX_TASK_BYTES, ErrorBodySchema, SessionsResponseSchema, InitializeSwarmResponseSchema, SessionResponseSchema, HybridPerformanceResponseSchema } from '../../shared/api.js';
 import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import type { FakeDriver } from './testing/fakeDriver.js';
-import type { SessionChange } from './controlPlane.js';
+import type { SessionChange } from './planeEvents.js';
 
 let h: (Harness & { fake: FakeDriver }) | null = null;
 afterEach(async () => {

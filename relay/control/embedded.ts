@@ -128,3 +128,17 @@ export class EmbeddedEngine {
     });
   }
 }
+
+/**
+ * Starts the embedded engine for the local driver, or says why there is none: the kit is not built
+ * until `npm run build`. Its state changes become activity entries through `onState`.
+ */
+export function startEmbeddedEngine(o: Omit<EmbeddedEngineOptions, 'argv'>): EmbeddedEngine | null {
+  if (!EmbeddedEngine.available()) {
+    o.logger.warn('embedded engine not built (dist/container/engine/main.js missing): no live swarm until `npm run build`');
+    return null;
+  }
+  const engine = new EmbeddedEngine(o);
+  engine.start();
+  return engine;
+}

@@ -59,6 +59,11 @@ export function clip(s: string, max = 500): string {
   return s.length <= max ? s : `${s.slice(0, max)}... (${s.length - max} more characters)`;
 }
 
+/** What every command answers when the relay runs with HIVE_DRIVER=none. */
+export function readOnlyError(): ControlError {
+  return new ControlError('read-only', 'the relay runs with HIVE_DRIVER=none (telemetry only): set HIVE_DRIVER=auto, docker or local to control swarms');
+}
+
 export function asControlError(err: unknown): ControlError {
   if (err instanceof ControlError) return err;
   const msg = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@
  * The one exec interface both drivers implement (docker exec through the Engine API, or local child
  * processes). Arguments are always an argv array: nothing here ever goes through a shell.
  */
+import type { ContainerWatch, WatchHost } from './containerWatch.js';
 
 export interface ExecOptions {
   /** Kill (local) or abandon (docker) the command after this long; the call fails with kind `timeout`. */
@@ -32,6 +33,8 @@ export interface ExecDriver {
   readonly container: string | null;
   exec(argv: readonly string[], opts: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;
+  /** Docker drivers only: the watch over the container this driver execs into (containerWatch.ts). */
+  watch?(host: WatchHost): ContainerWatch;
 }
 
 /** Thrown by drivers for argv that must never reach a process (defence in depth behind the validators). */

@@ -5,11 +5,16 @@
  */
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config.js';
-import { ControlPlane, chooseDriver, type ControlPlaneDeps } from './controlPlane.js';
+import { ControlPlane, type ControlPlaneDeps } from './controlPlane.js';
+import { chooseDriver } from './chooseDriver.js';
 
-export { ControlPlane, chooseDriver } from './controlPlane.js';
-export type { ControlHealth, SessionChange, ControlActivity, ControlEvents, McpTools, ControlTiming, ControlPerformance, ControlMetricsSnapshot, ControlPlaneDeps } from './controlPlane.js';
-export { renderControlMetrics } from './metrics.js';
+export { ControlPlane } from './controlPlane.js';
+export { chooseDriver } from './chooseDriver.js';
+export type { ControlPlaneDeps } from './controlPlane.js';
+export type { ControlHealth, SessionChange, ControlActivity, ControlEvents } from './planeEvents.js';
+export type { McpTools } from './commands.js';
+export type { ControlTiming } from './timing.js';
+export { registerControlMetrics, renderControlMetrics, type ControlPerformance, type ControlMetricsSnapshot } from './metrics.js';
 export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
 

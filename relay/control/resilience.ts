@@ -83,6 +83,8 @@ export interface RetryOptions {
   /** First backoff; doubles each time. Default 100 ms. */
   baseMs?: number;
   isTransient: (err: ControlError) => boolean;
+  /** Called before each backoff wait with the failure, the attempt that failed and the wait. */
+  onRetry?: (err: ControlError, attempt: number, delayMs: number) => void;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -97,7 +99,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: Retry
     } catch (err) {
       const ce = err instanceof ControlError ? err : null;
       if (!ce || i >= attempts || !o.isTransient(ce)) throw err;
-      await sleep(base * 2 ** (i - 1));
+      const delayMs = base * 2 ** (i - 1);
+      o.onRetry?.(ce, i, delayMs);
+      await sleep(delayMs);
     }
   }
 }
@@ -122,7 +126,15 @@ export class RateLimiter {
 /** Latency histogram bucket upper bounds (ms). */
 export const EXEC_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000] as const;
 
+/** Where each observation is also recorded as it happens (the Prometheus families: see metrics.ts). */
+export interface ExecObserver {
+  observe(ms: number): void;
+  fail(kind: ControlErrorKind): void;
+}
+
 export class ExecMetrics {
+  constructor(private readonly observer: ExecObserver | null = null) {}
+
   readonly buckets = new Array<number>(EXEC_LATENCY_BUCKETS_MS.length).fill(0);
   count = 0;
   sumMs = 0;
@@ -137,10 +149,12 @@ export class ExecMetrics {
     for (let i = 0; i < EXEC_LATENCY_BUCKETS_MS.length; i++) if (ms <= EXEC_LATENCY_BUCKETS_MS[i]!) this.buckets[i]!++;
     this.recent.push(ms);
     if (this.recent.length > 512) this.recent.shift();
+    this.observer?.observe(ms);
   }
 
   fail(kind: ControlErrorKind): void {
     this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
+    this.observer?.fail(kind);
   }
 
   percentile(p: number): number | null {

@@ -14,6 +14,7 @@ import type { ExecResult } from '../exec.js';
 import { hiveStopNotFound, parseHiveMetrics, parseHiveSessions, type HiveMetrics, parseHiveStatus, parsePids, parseProcStatPgid } from '../parsers.js';
 import type { StateStore, StoredSession } from '../stateStore.js';
 import type { Backend, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { RequestContext } from '../../context.js';
 import type { HiveSwarmInfo } from '../parsers.js';
 
 export const TAG_FLAG = '--hivescope-session';
@@ -98,7 +99,7 @@ export class ClaudeFlowBackend implements Backend {
     return uuid;
   }
 
-  async start(uuid: string, req: SpawnRequest): Promise<void> {
+  async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     const argv = [
       ...(this.o.driverKind === 'docker' ? ['setsid'] : []),
       ...this.cli,
@@ -114,7 +115,7 @@ export class ClaudeFlowBackend implements Backend {
       TAG_FLAG,
       uuid,
     ];
-    const r = await this.o.run(argv, { idempotent: false, detached: true });
+    const r = await this.o.run(argv, { idempotent: false, detached: true, ctx });
     if (r.exitCode !== 0) {
       this.patch(uuid, { status: 'failed' });
       throw failed('hive-mind spawn', r);
@@ -123,8 +124,8 @@ export class ClaudeFlowBackend implements Backend {
   }
 
   /** One exec: `hive-mind sessions`; our records fill in what it does not say. */
-  async list(): Promise<ListResult> {
-    const r = await this.o.run([...this.cli, 'hive-mind', 'sessions'], { idempotent: true });
+  async list(ctx?: RequestContext): Promise<ListResult> {
+    const r = await this.o.run([...this.cli, 'hive-mind', 'sessions'], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('hive-mind sessions', r);
     const listed = parseHiveSessions(r.stdout);
     const bySid = new Map(listed.map((l) => [l.sessionId, l]));
@@ -210,8 +211,8 @@ export class ClaudeFlowBackend implements Backend {
     }
   }
 
-  async metrics(): Promise<HiveMetrics> {
-    const r = await this.o.run([...this.cli, 'hive-mind', 'metrics'], { idempotent: true });
+  async metrics(ctx?: RequestContext): Promise<HiveMetrics> {
+    const r = await this.o.run([...this.cli, 'hive-mind', 'metrics'], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('hive-mind metrics', r);
     return parseHiveMetrics(r.stdout);
   }
@@ -222,48 +223,48 @@ export class ClaudeFlowBackend implements Backend {
   }
 
   /** Process group of the session's spawn, or null when none is alive. */
-  private async group(uuid: string): Promise<number | null> {
+  private async group(uuid: string, ctx: RequestContext | undefined): Promise<number | null> {
     const cf = this.cf(uuid);
     if (this.o.driverKind === 'local') return cf.pid;
-    const r = await this.o.run(['pgrep', '-f', `hivescope-session ${uuid}`], { idempotent: true });
+    const r = await this.o.run(['pgrep', '-f', `hivescope-session ${uuid}`], { idempotent: true, ctx });
     const pids = parsePids(r.stdout).sort((a, b) => a - b);
     if (pids.length === 0) return null;
-    const st = await this.o.run(['cat', `/proc/${pids[0]}/stat`], { idempotent: true });
+    const st = await this.o.run(['cat', `/proc/${pids[0]}/stat`], { idempotent: true, ctx });
     return st.exitCode === 0 ? parseProcStatPgid(st.stdout) : null;
   }
 
-  private async signal(uuid: string, sig: 'TERM' | 'STOP' | 'CONT'): Promise<boolean> {
-    const pgid = await this.group(uuid);
+  private async signal(uuid: string, sig: 'TERM' | 'STOP' | 'CONT', ctx: RequestContext | undefined): Promise<boolean> {
+    const pgid = await this.group(uuid, ctx);
     if (pgid === null) return false;
-    const r = await this.o.run(['kill', `-${sig}`, '--', `-${pgid}`], { idempotent: true });
+    const r = await this.o.run(['kill', `-${sig}`, '--', `-${pgid}`], { idempotent: true, ctx });
     return r.exitCode === 0;
   }
 
-  async stop(uuid: string): Promise<SessionStatus> {
+  async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     const cf = this.cf(uuid);
     if (cf.sessionId) {
-      const r = await this.o.run([...this.cli, 'hive-mind', 'stop', cf.sessionId], { idempotent: true });
+      const r = await this.o.run([...this.cli, 'hive-mind', 'stop', cf.sessionId], { idempotent: true, ctx });
       if (r.exitCode !== 0 && !hiveStopNotFound(r.stdout, r.stderr)) throw failed('hive-mind stop', r);
     }
     // `hive-mind stop` leaves the spawn running: end its process group ourselves (CONT first in case it is paused).
-    await this.signal(uuid, 'CONT').catch(() => false);
-    await this.signal(uuid, 'TERM');
+    await this.signal(uuid, 'CONT', ctx).catch(() => false);
+    await this.signal(uuid, 'TERM', ctx);
     this.patch(uuid, { status: 'stopped' });
     return 'stopped';
   }
 
-  async pause(uuid: string): Promise<SessionStatus> {
+  async pause(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     const cf = this.cf(uuid);
     if (TERMINAL_SESSION_STATUSES.includes(cf.status)) throw new ControlError('command-failed', `session ${uuid} is ${cf.status}`);
-    if (!(await this.signal(uuid, 'STOP'))) throw new ControlError('command-failed', `session ${uuid} has no running process to pause`);
+    if (!(await this.signal(uuid, 'STOP', ctx))) throw new ControlError('command-failed', `session ${uuid} has no running process to pause`);
     this.patch(uuid, { status: 'paused' });
     return 'paused';
   }
 
-  async resume(uuid: string): Promise<SessionStatus> {
+  async resume(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     const cf = this.cf(uuid);
-    if (!(await this.signal(uuid, 'CONT'))) throw new ControlError('command-failed', `session ${uuid} has no process to resume`);
-    if (cf.sessionId) await this.o.run([...this.cli, 'hive-mind', 'resume', cf.sessionId], { idempotent: true });
+    if (!(await this.signal(uuid, 'CONT', ctx))) throw new ControlError('command-failed', `session ${uuid} has no process to resume`);
+    if (cf.sessionId) await this.o.run([...this.cli, 'hive-mind', 'resume', cf.sessionId], { idempotent: true, ctx });
     this.patch(uuid, { status: 'running' });
     return 'running';
   }
@@ -281,10 +282,10 @@ export class ClaudeFlowBackend implements Backend {
   }
 
   /** Sessions that claim to run without a live tagged process -> interrupted (one `ps` exec). */
-  async reap(): Promise<string[]> {
+  async reap(ctx?: RequestContext): Promise<string[]> {
     const live = new Set<string>();
     if (this.o.driverKind === 'docker') {
-      const r = await this.o.run(['ps', '-eo', 'pid,args'], { idempotent: true });
+      const r = await this.o.run(['ps', '-eo', 'pid,args'], { idempotent: true, ctx });
       for (const m of r.stdout.matchAll(/hivescope-session ([0-9a-f-]{36})/g)) live.add(m[1]!);
     }
     const out: string[] = [];

@@ -8,6 +8,7 @@ import { ControlError, clip } from '../errors.js';
 import type { ExecResult } from '../exec.js';
 import { parseCleanupOutput, parseCreateOutput, parseReapOutput, parseRegistry, parseSessionJson } from '../parsers.js';
 import type { Backend, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { RequestContext } from '../../context.js';
 
 /** Where the image keeps it. */
 export const SESSION_MANAGER_PATH = '/app/scripts/hive-session-manager.sh';
@@ -40,8 +41,8 @@ export class SessionManagerBackend implements Backend {
   /** Sessions whose `create --start` already started them: `start` is then a no-op. */
   private readonly startedAtCreate = new Set<string>();
 
-  capabilities(): Promise<{ createStart: boolean }> {
-    this.caps ??= this.run([...this.prefix, 'capabilities'], { idempotent: true }).then(
+  capabilities(ctx?: RequestContext): Promise<{ createStart: boolean }> {
+    this.caps ??= this.run([...this.prefix, 'capabilities'], { idempotent: true, ctx }).then(
       (r) => {
         if (r.exitCode !== 0) return { createStart: false };
         try {
@@ -59,44 +60,44 @@ export class SessionManagerBackend implements Backend {
     return this.caps;
   }
 
-  async create(req: SpawnRequest): Promise<string> {
+  async create(req: SpawnRequest, ctx?: RequestContext): Promise<string> {
     const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
     const meta = { ...req.config, priority, ...(req.replaces ? { replaces: req.replaces } : {}) };
     // One exec per spawn where the kit supports it: create and start in the same process.
-    const { createStart } = await this.capabilities();
+    const { createStart } = await this.capabilities(ctx);
     // Our kit reads options before `--` and positionals after it, so a task that looks like an option
     // stays a task. Upstream's script knows neither, and gets the bare positional form.
     const positional = [req.task, priority, JSON.stringify(meta)];
     const argv = createStart ? [...this.prefix, 'create', '--start', '--', ...positional] : [...this.prefix, 'create', ...positional];
-    const r = await this.run(argv, { idempotent: false });
+    const r = await this.run(argv, { idempotent: false, ctx });
     if (r.exitCode !== 0) throw failed('create', r);
     const uuid = parseCreateOutput(r.stdout);
     if (createStart) this.startedAtCreate.add(uuid);
     return uuid;
   }
 
-  async start(uuid: string): Promise<void> {
+  async start(uuid: string, _req?: SpawnRequest, ctx?: RequestContext): Promise<void> {
     if (this.startedAtCreate.delete(uuid)) return;
-    const r = await this.run([...this.prefix, 'start', uuid], { idempotent: false, detached: true });
+    const r = await this.run([...this.prefix, 'start', uuid], { idempotent: false, detached: true, ctx });
     if (r.exitCode !== 0) throw failed('start', r);
   }
 
-  async list(): Promise<ListResult> {
-    const r = await this.run([...this.prefix, 'list'], { idempotent: true });
+  async list(ctx?: RequestContext): Promise<ListResult> {
+    const r = await this.run([...this.prefix, 'list'], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('list', r);
     return parseRegistry(r.stdout);
   }
 
-  async get(uuid: string) {
-    const r = await this.run([...this.prefix, 'get', uuid], { idempotent: true });
+  async get(uuid: string, ctx?: RequestContext) {
+    const r = await this.run([...this.prefix, 'get', uuid], { idempotent: true, ctx });
     if (r.exitCode !== 0 && !notFound(r)) throw failed('get', r);
     const s = r.exitCode === 0 ? parseSessionJson(r.stdout, uuid) : 'not_found';
     if (s === 'not_found') throw new ControlError('session-not-found', `no session ${uuid}`);
     return s;
   }
 
-  private async action(verb: 'stop' | 'pause' | 'resume', uuid: string, result: SessionStatus): Promise<SessionStatus> {
-    const r = await this.run([...this.prefix, verb, uuid], { idempotent: true });
+  private async action(verb: 'stop' | 'pause' | 'resume', uuid: string, result: SessionStatus, ctx: RequestContext | undefined): Promise<SessionStatus> {
+    const r = await this.run([...this.prefix, verb, uuid], { idempotent: true, ctx });
     if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
     // Exit 1 without "not found" is the kit's "wrong state" (e.g. resume of a session that is not paused).
     if (r.exitCode === 1) throw new ControlError('conflict', `cannot ${verb} session ${uuid}: ${clip(r.stderr.trim().replace(/^error:\s*/, '') || 'wrong state')}`);
@@ -104,24 +105,24 @@ export class SessionManagerBackend implements Backend {
     return result;
   }
 
-  stop(uuid: string) {
-    return this.action('stop', uuid, 'stopped');
+  stop(uuid: string, ctx?: RequestContext) {
+    return this.action('stop', uuid, 'stopped', ctx);
   }
-  pause(uuid: string) {
-    return this.action('pause', uuid, 'paused');
+  pause(uuid: string, ctx?: RequestContext) {
+    return this.action('pause', uuid, 'paused', ctx);
   }
-  resume(uuid: string) {
-    return this.action('resume', uuid, 'running');
+  resume(uuid: string, ctx?: RequestContext) {
+    return this.action('resume', uuid, 'running', ctx);
   }
 
-  async cleanup(maxAgeHours: number): Promise<number | null> {
-    const r = await this.run([...this.prefix, 'cleanup', String(Math.max(0, Math.floor(maxAgeHours)))], { idempotent: true });
+  async cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null> {
+    const r = await this.run([...this.prefix, 'cleanup', String(Math.max(0, Math.floor(maxAgeHours)))], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('cleanup', r);
     return parseCleanupOutput(r.stdout).count;
   }
 
-  async reap(): Promise<string[]> {
-    const r = await this.run([...this.prefix, 'reap'], { idempotent: true });
+  async reap(ctx?: RequestContext): Promise<string[]> {
+    const r = await this.run([...this.prefix, 'reap'], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('reap', r);
     return parseReapOutput(r.stdout).uuids;
   }

@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { ControlError, clip } from '../errors.js';
 import { assertArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
 import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
+import { ContainerWatch, type WatchHost } from '../containerWatch.js';
 
 export interface ContainerState {
   exists: boolean;
@@ -58,6 +59,11 @@ export class DockerDriver implements ExecDriver {
     docker?: Docker,
   ) {
     this.docker = docker ?? new Docker();
+  }
+
+  /** Watches this driver's container for the plane (events, probe, restarts): only a Docker driver has one. */
+  watch(host: WatchHost): ContainerWatch {
+    return new ContainerWatch(this, host);
   }
 
   /** Checks once whether `timeout` exists in the container and enables the wrapper if so. */

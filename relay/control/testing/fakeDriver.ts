@@ -9,6 +9,7 @@ import { SESSION_UUID_PATTERN, TaskTextSchema } from '../../../shared/api.js';
 import { SwarmConfigSchema } from '../../../shared/model/session.js';
 import { ControlError, type ControlErrorKind } from '../errors.js';
 import type { ExecDriver, ExecOptions, ExecResult } from '../exec.js';
+import { ContainerWatch, type WatchHost } from '../containerWatch.js';
 
 export const FAKE_SM = 'hive-session-manager';
 
@@ -94,9 +95,16 @@ export class FakeDriver implements ExecDriver {
   latencyMs = 0;
   closed = false;
 
+  /** Like DockerDriver.watch, for the docker kind only. */
+  readonly watch?: (host: WatchHost) => ContainerWatch;
+
   constructor(kind: 'docker' | 'local' = 'local', container: string | null = null) {
     this.kind = kind;
     this.container = container;
+    if (kind === 'docker') {
+      const api = { container: container ?? '', inspectState: () => this.inspectState(), stats: () => this.stats(), subscribeEvents: (onEvent: (e: { action: string; container: string; time: number }) => void) => this.subscribeEvents(onEvent) };
+      this.watch = (host) => new ContainerWatch(api, host);
+    }
   }
 
   async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
@@ -192,7 +200,7 @@ export class FakeDriver implements ExecDriver {
     this.listsSinceStart.set(uuid, 0);
   }
 
-  // ---- the parts of DockerDriver the control plane uses for health (docker kind only) ----
+  // ---- the parts of DockerDriver the container watch uses (docker kind only) ----
   state = { exists: true, running: true, paused: false, restarting: false, startedAt: '2026-11-21T00:00:00Z' as string | null };
   private eventSink: ((e: { action: string; container: string; time: number }) => void) | null = null;
 
