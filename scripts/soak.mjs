@@ -30,7 +30,7 @@ const SAMPLE_MS = 5000;
 const warmupMs = Math.min(60_000, (minutes * 60_000) / 4);
 
 buildNode();
-const { encodeNodeFrameFrom } = await import(path.join(root, 'dist/shared/protocol/binaryV2.js'));
+const { encodeNodeFrameFrom } = await import(path.join(root, 'dist/shared/protocol/binaryV2Arrays.js'));
 const { PROTOCOL_VERSION } = await import(path.join(root, 'dist/shared/protocol/messages.js'));
 
 const freePort = () => Number(execFileSync(process.execPath, ['-e', "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]).toString().trim());

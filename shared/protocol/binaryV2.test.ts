@@ -6,15 +6,12 @@ import {
   KNOWLEDGE_NODE_FLAG,
   NODE_ID_MASK,
   V2_RECORD_BYTES,
-  allocAlignedFrame,
-  allocNodeFrameBuffers,
   decodeNodeFrame,
-  decodeNodeFrameInto,
   encodeNodeFrame,
-  encodeNodeFrameFrom,
   frameIsFinite,
   type NodeState,
 } from './binaryV2.js';
+import { allocAlignedFrame, allocNodeFrameBuffers, decodeNodeFrameInto, encodeNodeFrameFrom } from './binaryV2Arrays.js';
 
 /** One record: agent id 5 at (1, 2, 3), velocity (0.5, -0.5, 0), sssp +Inf, parent -1. */
 const GOLDEN_AGENT_5 = [
