@@ -5,6 +5,7 @@
  * change of leader restarts nothing, but churn would). When the leader leaves, hides or goes silent,
  * the next best takes over at once and continues from the last positions the relay holds.
  */
+import { V2_HEADER_BYTES, V2_RECORD_BYTES, V2_VECTOR_BYTES, V2_VELOCITY_OFFSET } from '../../shared/protocol/binaryV2.js';
 
 /** A newcomer replaces the current leader only when its score is this many times higher. */
 export const LEADER_HYSTERESIS = 1.25;
@@ -65,12 +66,12 @@ export function electLeader(candidates: Iterable<LayoutCandidate>, current: stri
   return sb > sc * LEADER_HYSTERESIS && sb > sc ? best.id : cur.id;
 }
 
-/** Largest |velocity| component in a V2 frame (records start at byte 1, velocity at +16..+28). */
+/** Largest |velocity| component in a V2 frame. */
 export function maxVelocity(frame: Uint8Array): number {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   let max = 0;
-  for (let o = 1; o + 36 <= frame.byteLength; o += 36) {
-    for (let f = 16; f < 28; f += 4) {
+  for (let o = V2_HEADER_BYTES; o + V2_RECORD_BYTES <= frame.byteLength; o += V2_RECORD_BYTES) {
+    for (let f = V2_VELOCITY_OFFSET; f < V2_VELOCITY_OFFSET + V2_VECTOR_BYTES; f += 4) {
       const v = Math.abs(view.getFloat32(o + f, true));
       if (v > max) max = v;
     }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AgentSchema, EdgeSchema } from '../model/agent.js';
 import { SessionSchema, SwarmSchema, SessionStatusSchema } from '../model/session.js';
 import { HealthSchema } from '../model/health.js';
+import { MAX_NODE_ID } from './binaryV2.js';
 
 /** Bumped on any incompatible change; sent in the server's hello. */
 export const PROTOCOL_VERSION = 1;
@@ -165,13 +166,13 @@ export const ServerErrorSchema = z.object({ type: z.literal('error'), code: z.st
  */
 export const ServerPinSchema = z.object({
   type: z.literal('pin'),
-  nodeId: z.number().int().min(0).max(0x3fffffff),
+  nodeId: z.number().int().min(0).max(MAX_NODE_ID),
   x: z.number().finite(),
   y: z.number().finite(),
   z: z.number().finite(),
 });
 /** A viewer released a pinned node (relay -> layout leader only). */
-export const ServerUnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(0x3fffffff) });
+export const ServerUnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(MAX_NODE_ID) });
 export const PongSchema = z.object({ type: z.literal('pong'), t: z.number(), serverTime: z.number() });
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
@@ -234,12 +235,12 @@ export const VisibilitySchema = z.object({ type: z.literal('visibility'), visibl
 const coord = z.number().finite().min(-1e7).max(1e7);
 export const PinSchema = z.object({
   type: z.literal('pin'),
-  nodeId: z.number().int().min(0).max(0x3fffffff),
+  nodeId: z.number().int().min(0).max(MAX_NODE_ID),
   x: coord,
   y: coord,
   z: coord,
 });
-export const UnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(0x3fffffff) });
+export const UnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(MAX_NODE_ID) });
 export const PingSchema = z.object({ type: z.literal('ping'), t: z.number().finite() });
 
 export const ClientMessageSchema = z.discriminatedUnion('type', [
