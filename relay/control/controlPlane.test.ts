@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routes, InitializeSwarmResponseSchema } from '../../shared/api.js';
-import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
+import { startHarness, validSpawn, type Harness, until, tmpStateDir } from './testing/harness.js';
 import { FakeDriver } from './testing/fakeDriver.js';
 import type { SessionChange, ControlActivity, ControlHealth } from './planeEvents.js';
 import { renderControlMetrics } from './metrics.js';
@@ -191,5 +191,26 @@ describe('events, reaper, metrics, persistence', () => {
     const h2 = await dockerHarness({}, h1.stateDir);
     expect(h2.cp.health().state).toBe('healthy');
     expect(fs.existsSync(`${h1.stateDir}/control/sessions.json.corrupt`)).toBe(true);
+  });
+});
+
+describe('one plane per Docker target', () => {
+  it('two planes over two containers keep their own health, sessions and record (deps.stateDir)', async () => {
+    const fs = await import('node:fs');
+    const shared = tmpStateDir();
+    const [dirA, dirB] = [tmpStateDir(), tmpStateDir()];
+    const a = await startHarness({ driver: new FakeDriver('docker', 'hive-a'), stateDir: shared, deps: { stateDir: dirA } });
+    const b = await startHarness({ driver: new FakeDriver('docker', 'hive-b'), stateDir: shared, deps: { stateDir: dirB } });
+    hs.push(a, b);
+    const changes: SessionChange[] = [];
+    a.cp.on('session', (c) => changes.push(c));
+    const ua = await spawnRunning(a, changes, 'task a');
+    expect(b.cp.sessions().sessions).toEqual([]);
+    a.fake.emitEvent('die');
+    expect(a.cp.health()).toMatchObject({ state: 'unavailable', container: 'hive-a' });
+    expect(b.cp.health()).toMatchObject({ state: 'healthy', container: 'hive-b' });
+    a.cp.store.flush();
+    expect(JSON.parse(fs.readFileSync(`${dirA}/control/sessions.json`, 'utf8')).sessions).toHaveProperty(ua);
+    expect(fs.existsSync(`${shared}/control/sessions.json`)).toBe(false);
   });
 });
