@@ -5,7 +5,12 @@ import {
   FrameError,
   KNOWLEDGE_NODE_FLAG,
   NODE_ID_MASK,
+  V2_HEADER_BYTES,
+  V2_POSITION_OFFSET,
   V2_RECORD_BYTES,
+  V2_SSSP_DISTANCE_OFFSET,
+  V2_VECTOR_BYTES,
+  V2_VELOCITY_OFFSET,
   decodeNodeFrame,
   encodeNodeFrame,
   frameIsFinite,
@@ -47,6 +52,12 @@ describe('binary V2 frame', () => {
     expect(AGENT_NODE_FLAG).toBe(0x80000000);
     expect(KNOWLEDGE_NODE_FLAG).toBe(0x40000000);
     expect(NODE_ID_MASK).toBe(0x3fffffff);
+    // Offsets of the golden record's fields: position 1.0 at byte 1 + 4, velocity 0.5 at 1 + 16, +Inf at 1 + 28.
+    const golden = new DataView(new Uint8Array(GOLDEN_AGENT_5).buffer);
+    expect(golden.getFloat32(V2_HEADER_BYTES + V2_POSITION_OFFSET, true)).toBe(1);
+    expect(golden.getFloat32(V2_HEADER_BYTES + V2_VELOCITY_OFFSET, true)).toBe(0.5);
+    expect(golden.getFloat32(V2_HEADER_BYTES + V2_SSSP_DISTANCE_OFFSET, true)).toBe(Infinity);
+    expect(V2_VECTOR_BYTES).toBe(12);
   });
 
   it('encodes an agent record to the golden bytes', () => {

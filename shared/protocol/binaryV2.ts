@@ -13,12 +13,10 @@ import { bodyWords } from './frameWords.js';
 export const PROTOCOL_V2 = 2;
 export const V2_HEADER_BYTES = 1;
 export const V2_RECORD_BYTES = 36;
-/** Byte offsets of the fields inside a record (add them to the record's start). */
-export const V2_ID_OFFSET = 0;
+/** Byte offsets of fields inside a record (the id is at 0, ssspParent at 32). */
 export const V2_POSITION_OFFSET = 4;
 export const V2_VELOCITY_OFFSET = 16;
 export const V2_SSSP_DISTANCE_OFFSET = 28;
-export const V2_SSSP_PARENT_OFFSET = 32;
 /** Bytes of a position or a velocity: three f32. */
 export const V2_VECTOR_BYTES = 12;
 export const AGENT_NODE_FLAG = 0x80000000;
@@ -224,6 +222,8 @@ export function checkUpload(bytes: Uint8Array, nodes: { knownNodeId(id: number):
   if (body % V2_RECORD_BYTES !== 0) return reject('bad-length', badLengthMessage(bytes.byteLength));
   const count = body / V2_RECORD_BYTES;
   if (!frameIsFinite(bytes)) return reject('not-finite', 'frame holds NaN or infinite values');
+  // Ids through DataView, not the word view: that may be the shared scratch copy, and the callback
+  // below is foreign code. Its cost dominates this loop anyway.
   const view = asView(bytes);
   for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) {
     const raw = view.getUint32(o, true);
