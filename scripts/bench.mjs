@@ -20,8 +20,8 @@ if (args[0] === '--child') {
   const ctx = { ...JSON.parse(ctxJson), log: (m) => console.error(`  ${m}`) };
   const mod = await import(pathToFileURL(file).href);
   const rows = await mod.default(ctx);
-  // State dirs the shared test helpers made for this bench (relay/testing/tempDirs.ts).
-  (await import(pathToFileURL(path.join(root, 'dist/relay/testing/tempDirs.js')).href)).removeTempDirs();
+  // State dirs the shared test helpers made for this bench (testkit/tempDirs.ts).
+  (await import(pathToFileURL(path.join(root, 'dist/testkit/tempDirs.js')).href)).removeTempDirs();
   console.log(`@@ROWS@@${JSON.stringify(rows)}`);
   process.exit(0);
 }
