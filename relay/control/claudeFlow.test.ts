@@ -58,8 +58,6 @@ class ClaudeFlowContainer implements ExecDriver {
     }
     if (j === 'claude-flow hive-mind sessions') return ok(this.spawned && !this.stopped ? SESSIONS(this.spawned.objective) : 'No active or paused sessions found\n');
     if (j === 'claude-flow hive-mind status') return ok(this.spawned && !this.stopped ? STATUS(this.spawned.objective) : 'No active swarms found\n');
-    if (a[0] === 'pgrep') return ok(this.spawned && a[2] === `hivescope-session ${this.spawned.uuid}` && !this.stopped ? '4321\n4325\n' : '');
-    if (a[0] === 'cat' && a[1] === '/proc/4321/stat') return ok('4321 (node) S 1 4321 4321 0 -1\n');
     if (a[0] === 'kill') {
       this.signals.push(`${a[1]} ${a[3]}`);
       if (a[1] === '-TERM') this.stopped = true;
@@ -67,7 +65,12 @@ class ClaudeFlowContainer implements ExecDriver {
     }
     if (a[1] === 'hive-mind' && a[2] === 'stop') return ok('🛑 Stopped Session Summary:\n');
     if (a[1] === 'hive-mind' && a[2] === 'resume') return ok('resumed\n');
-    if (j === 'ps -eo pid,args') return ok(this.spawned && !this.stopped ? `  1 init\n4321 node cli.js hive-mind spawn x --hivescope-session ${this.spawned.uuid}\n` : '  1 init\n');
+    // No pgrep in the container (busybox): the backend lists processes with ps. The spawn leads its group (setsid).
+    if (j === 'ps -eo pid,ppid,pgid,stat,args') {
+      const rows = ['  PID  PPID  PGID STAT COMMAND', '    1     0     1 Ss   init'];
+      if (this.spawned && !this.stopped) rows.push(` 4321     0  4321 Ss   node cli.js hive-mind spawn x --hivescope-session ${this.spawned.uuid}`, ' 4325  4321  4321 S    claude --dangerously-skip-permissions');
+      return ok(rows.join('\n') + '\n');
+    }
     return { exitCode: 127, stdout: '', stderr: 'not found', durationMs: 1, pid: null };
   }
   async close() {}

@@ -11,11 +11,12 @@ import type { Session, SessionStatus } from '../../../shared/model/session.js';
 import { TERMINAL_SESSION_STATUSES } from '../../../shared/model/session.js';
 import { ControlError, clip } from '../errors.js';
 import type { ExecResult } from '../exec.js';
-import { hiveStopNotFound, parseHiveMetrics, parseHiveSessions, type HiveMetrics, parseHiveStatus, parsePids, parseProcStatPgid } from '../parsers.js';
+import { hiveStopNotFound, parseHiveMetrics, parseHiveSessions, type HiveMetrics, parseHiveStatus } from '../parsers.js';
 import type { StateStore, StoredSession } from '../stateStore.js';
-import type { Backend, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
 import type { RequestContext } from '../../context.js';
 import type { HiveSwarmInfo } from '../parsers.js';
+import { PS_ARGV, endProcesses, parsePsTable, scanProcesses, sessionProcesses, type EndOptions } from './processes.js';
 
 export const TAG_FLAG = '--hivescope-session';
 
@@ -42,8 +43,12 @@ export interface ClaudeFlowBackendOptions {
   store: StateStore;
   /** argv that runs claude-flow. Default ['claude-flow']. */
   cli?: readonly string[];
-  /** 'docker': wrap the spawn in setsid and find its group through /proc; 'local': the driver made the group. */
+  /** 'docker': wrap the spawn in setsid and find its group through ps or /proc; 'local': the driver made the group. */
   driverKind: 'docker' | 'local';
+  /** Version `--version` printed (for describe()). */
+  version?: string | null;
+  /** Stop's TERM -> KILL grace and polling (tests shorten them). */
+  stopTiming?: EndOptions;
 }
 
 type Cf = NonNullable<StoredSession['cf']>;
@@ -54,6 +59,15 @@ export class ClaudeFlowBackend implements Backend {
 
   constructor(private readonly o: ClaudeFlowBackendOptions) {
     this.cli = o.cli ?? ['claude-flow'];
+  }
+
+  describe(): BackendDescription {
+    return {
+      kind: 'claude-flow-2',
+      version: this.o.version ?? null,
+      operations: { spawn: true, list: true, stop: true, pause: true, resume: true, cleanup: true, reap: true, metrics: true },
+      limits: ['no per-agent metrics: agents come from `hive-mind status` text', 'its MCP server never sees hive-mind swarms and lists mock agents in a fresh process'],
+    };
   }
 
   private cf(uuid: string): Cf {
@@ -168,7 +182,9 @@ export class ClaudeFlowBackend implements Backend {
   }
 
   /** Agents of the last `hive-mind status`, as exec reported them (session link resolved on read). */
-  private agents: Omit<ExecAgent, 'sessionUuid'>[] = [];
+  private agents: (Omit<ExecAgent, 'sessionUuid' | 'swarmId'> & { swarmId: string })[] = [];
+  /** What refreshAgents last reported as changed: any read (discovery's too) is compared with this. */
+  private emittedKey = '[]';
 
   execAgents(): ExecAgent[] {
     // Linked at read time: the swarm id may be matched to its session after the status was read.
@@ -176,39 +192,55 @@ export class ClaudeFlowBackend implements Backend {
     return this.agents.map((a) => ({ ...a, sessionUuid: sessionOf.get(a.swarmId) ?? null }));
   }
 
-  /** One exec of `hive-mind status`; keeps its agents. */
-  private async readStatus(): Promise<{ swarms: HiveSwarmInfo[]; changed: boolean }> {
+  /**
+   * One exec of `hive-mind status`; keeps its agents and links every session still waiting for its
+   * swarm id (matched by objective), whoever asked for the read: linking then takes at most one
+   * status period (the agents refresh), not the discovery backoff.
+   */
+  private async readStatus(): Promise<HiveSwarmInfo[]> {
     const r = await this.o.run([...this.cli, 'hive-mind', 'status'], { idempotent: true });
     if (r.exitCode !== 0) throw failed('hive-mind status', r);
     const swarms = parseHiveStatus(r.stdout);
-    const next = swarms.flatMap((w) => {
+    this.agents = swarms.flatMap((w) => {
       const queen = w.agents.find((a) => a.role === 'queen');
       const queenId = queen ? `${w.swarmId}/${queen.name}` : null;
       return w.agents.map((a) => ({ id: `${w.swarmId}/${a.name}`, swarmId: w.swarmId, name: a.name, type: a.type, status: a.status, parentQueenId: a.role === 'worker' ? queenId : null }));
     });
-    const changed = JSON.stringify(next) !== JSON.stringify(this.agents);
-    this.agents = next;
-    return { swarms, changed };
+    this.link(swarms);
+    return swarms;
   }
 
+  private link(swarms: HiveSwarmInfo[]): void {
+    const taken = new Set(this.o.store.entries().map(([, s]) => s.swarmId).filter(Boolean));
+    const waiting = this.o.store
+      .entries()
+      .filter(([, s]) => s.backend === 'claude-flow' && s.cf && !s.swarmId && s.cf.config !== null && !TERMINAL_SESSION_STATUSES.includes(s.cf.status))
+      .sort((a, b) => a[1].cf!.createdAt - b[1].cf!.createdAt);
+    for (const [uuid, s] of waiting) {
+      const hit = swarms.find((w) => !taken.has(w.swarmId) && w.objective === s.cf!.task.trim());
+      if (!hit) continue;
+      taken.add(hit.swarmId);
+      this.patch(uuid, { status: s.cf!.status === 'starting' || s.cf!.status === 'created' ? 'running' : s.cf!.status, agentCount: hit.totalAgents }, hit.swarmId);
+    }
+  }
+
+  /**
+   * Re-reads the agents; true when they differ from what was last reported. Compared with the last
+   * report, not the last read: discovery reads the same status, and a swarm it saw first must still
+   * reach the graph.
+   */
   async refreshAgents(): Promise<boolean> {
-    return (await this.readStatus()).changed;
+    await this.readStatus();
+    const key = JSON.stringify(this.execAgents());
+    if (key === this.emittedKey) return false;
+    this.emittedKey = key;
+    return true;
   }
 
-  /** Swarm ids: `hive-mind status`, matched by objective to sessions that have none yet. */
+  /** Swarm ids: `hive-mind status`, matched by objective to sessions that have none yet (readStatus links them). */
   async discover(pending: readonly string[]): Promise<void> {
     if (pending.length === 0) return;
-    const { swarms } = await this.readStatus();
-    const taken = new Set(this.o.store.entries().map(([, s]) => s.swarmId).filter(Boolean));
-    for (const uuid of pending) {
-      const s = this.o.store.get(uuid);
-      if (!s?.cf || s.swarmId) continue;
-      const hit = swarms.find((w) => !taken.has(w.swarmId) && w.objective === s.cf!.task.trim());
-      if (hit) {
-        taken.add(hit.swarmId);
-        this.patch(uuid, { status: s.cf.status === 'starting' || s.cf.status === 'created' ? 'running' : s.cf.status, agentCount: hit.totalAgents }, hit.swarmId);
-      }
-    }
+    await this.readStatus();
   }
 
   async metrics(ctx?: RequestContext): Promise<HiveMetrics> {
@@ -222,33 +254,39 @@ export class ClaudeFlowBackend implements Backend {
     return this.toSession(uuid, this.o.store.get(uuid)!);
   }
 
-  /** Process group of the session's spawn, or null when none is alive. */
-  private async group(uuid: string, ctx: RequestContext | undefined): Promise<number | null> {
+  /** Process groups of the session's spawn (docker: found by its tag with ps or /proc, no pgrep); empty when none is alive. */
+  private async groups(uuid: string, ctx: RequestContext | undefined): Promise<number[]> {
     const cf = this.cf(uuid);
-    if (this.o.driverKind === 'local') return cf.pid;
-    const r = await this.o.run(['pgrep', '-f', `hivescope-session ${uuid}`], { idempotent: true, ctx });
-    const pids = parsePids(r.stdout).sort((a, b) => a - b);
-    if (pids.length === 0) return null;
-    const st = await this.o.run(['cat', `/proc/${pids[0]}/stat`], { idempotent: true, ctx });
-    return st.exitCode === 0 ? parseProcStatPgid(st.stdout) : null;
+    if (this.o.driverKind === 'local') return cf.pid !== null && pidAlive(cf.pid) ? [cf.pid] : [];
+    const run: RunFn = (argv, o) => this.o.run(argv, { ...o, ctx });
+    return sessionProcesses(await scanProcesses(run, uuid)).groups;
   }
 
-  private async signal(uuid: string, sig: 'TERM' | 'STOP' | 'CONT', ctx: RequestContext | undefined): Promise<boolean> {
-    const pgid = await this.group(uuid, ctx);
-    if (pgid === null) return false;
-    const r = await this.o.run(['kill', `-${sig}`, '--', `-${pgid}`], { idempotent: true, ctx });
-    return r.exitCode === 0;
+  private async signal(uuid: string, sig: 'STOP' | 'CONT', ctx: RequestContext | undefined): Promise<boolean> {
+    let ok = false;
+    for (const g of await this.groups(uuid, ctx)) ok = (await this.o.run(['kill', `-${sig}`, '--', `-${g}`], { idempotent: true, ctx })).exitCode === 0 || ok;
+    return ok;
   }
 
+  /**
+   * `hive-mind stop` flips database rows and leaves the spawn running: end its processes ourselves
+   * (CONT, TERM, KILL after the grace period) and verify; processes that survive are an error, never
+   * `stopped`.
+   */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     const cf = this.cf(uuid);
     if (cf.sessionId) {
       const r = await this.o.run([...this.cli, 'hive-mind', 'stop', cf.sessionId], { idempotent: true, ctx });
       if (r.exitCode !== 0 && !hiveStopNotFound(r.stdout, r.stderr)) throw failed('hive-mind stop', r);
     }
-    // `hive-mind stop` leaves the spawn running: end its process group ourselves (CONT first in case it is paused).
-    await this.signal(uuid, 'CONT', ctx).catch(() => false);
-    await this.signal(uuid, 'TERM', ctx);
+    if (this.o.driverKind === 'local') {
+      if (cf.pid !== null) await this.o.run(['kill', '-TERM', '--', `-${cf.pid}`], { idempotent: true, ctx }).catch(() => undefined);
+    } else {
+      const end = await endProcesses((argv, o) => this.o.run(argv, { ...o, ctx }), uuid, this.o.stopTiming);
+      if (end.remaining.length > 0) {
+        throw new ControlError('command-failed', `session ${uuid}: ${end.remaining.length} process(es) still running after TERM and KILL (pids ${end.remaining.map((p) => p.pid).join(', ')}); not marked stopped`);
+      }
+    }
     this.patch(uuid, { status: 'stopped' });
     return 'stopped';
   }
@@ -285,8 +323,11 @@ export class ClaudeFlowBackend implements Backend {
   async reap(ctx?: RequestContext): Promise<string[]> {
     const live = new Set<string>();
     if (this.o.driverKind === 'docker') {
-      const r = await this.o.run(['ps', '-eo', 'pid,args'], { idempotent: true, ctx });
-      for (const m of r.stdout.matchAll(/hivescope-session ([0-9a-f-]{36})/g)) live.add(m[1]!);
+      const r = await this.o.run([...PS_ARGV], { idempotent: true, ctx });
+      const table = r.exitCode === 0 ? parsePsTable(r.stdout) : null;
+      // Without a process list nothing can be judged: marking every session interrupted would be a guess.
+      if (!table) return [];
+      for (const p of table) if (!p.stat.startsWith('Z')) for (const m of p.args.matchAll(/hivescope-session ([0-9a-f-]{36})/g)) live.add(m[1]!);
     }
     const out: string[] = [];
     for (const [uuid, s] of this.o.store.entries()) {

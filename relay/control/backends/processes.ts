@@ -36,9 +36,9 @@ export function parsePsTable(stdout: string): ProcInfo[] | null {
   const out: ProcInfo[] = [];
   for (const line of lines) {
     if (out.length >= MAX_PROCS) break;
-    const m = /^\s*(\d{1,9})\s+(\d{1,9})\s+(\d{1,9})\s+(\S{1,8})\s?(.*)$/.exec(line);
+    const m = /^\s*(\d{1,9})\s+(\d{1,9})\s+(\d{1,9})\s+(\S{1,8})(?:\s+(.*))?$/.exec(line);
     if (!m) continue;
-    out.push({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), stat: m[4]!, args: m[5]!.slice(0, MAX_ARGS) });
+    out.push({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), stat: m[4]!, args: (m[5] ?? '').slice(0, MAX_ARGS) });
   }
   return out;
 }

@@ -80,7 +80,8 @@ export interface BackendDescription {
 export interface ExecAgent {
   /** `<swarmId>/<name>`: claude-flow prints no agent ids. */
   id: string;
-  swarmId: string;
+  /** null for agents in no swarm (3.x MCP agents before swarm_init). */
+  swarmId: string | null;
   sessionUuid: string | null;
   name: string;
   type: string;

@@ -1,0 +1,127 @@
+/** claude-flow 2.7 backend bugs from issue 12: agents read by discovery, stop without pgrep, linking within one status read. */
+import { describe, expect, it } from 'vitest';
+import { StateStore } from '../stateStore.js';
+import { tmpStateDir } from '../testing/harness.js';
+import type { ExecResult } from '../exec.js';
+import { ClaudeFlowBackend } from './claudeFlow.js';
+import type { RunFn, SpawnRequest } from './types.js';
+
+const res = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, durationMs: 1, pid: null });
+const req: SpawnRequest = { task: 'build a REST API', replaces: null, config: { topology: 'mesh', maxAgents: 3, strategy: 'strategic', priority: 'medium', enableNeural: false, agentTypes: ['coder'] } };
+const STATUS = `Swarm: hive-1
+ID: swarm-1795219881166-xfgygyoal
+Objective: build a REST API
+Status: active
+Total Agents: 2
+
+Agents:
+  👑 Queen: Queen Coordinator (active)
+  🐝 Workers:
+    - Coder Worker 1 (coder) idle
+Tasks:
+  Total: 0
+`;
+
+/** 2.7 in a container with busybox: no pgrep, a ps that prints the -o table, a spawn that may ignore TERM. */
+function container() {
+  const st = {
+    calls: [] as string[][],
+    swarm: false,
+    alive: false,
+    ignoreTerm: false,
+    ignoreKill: false,
+    hasPs: true,
+    uuid: '',
+  };
+  const run: RunFn = async (argv) => {
+    const a = [...argv];
+    st.calls.push(a);
+    const j = a.join(' ');
+    if (a[0] === 'setsid') {
+      st.uuid = a[a.length - 1]!;
+      st.alive = true;
+      return res('');
+    }
+    if (j === 'claude-flow hive-mind status') return res(st.swarm ? STATUS : 'No active swarms found\n');
+    if (j === 'claude-flow hive-mind sessions') return res('No active or paused sessions found\n');
+    if (a[0] === 'pgrep') return res('', 127, 'pgrep: not found');
+    if (j === 'ps -eo pid,ppid,pgid,stat,args') {
+      if (!st.hasPs) return res('', 127, 'ps: not found');
+      const rows = ['PID   PPID  PGID  STAT  COMMAND', '    1     0     1 S     node /app/server.js'];
+      if (st.alive) rows.push(`  700     0   700 S     node cli.js hive-mind spawn build --hivescope-session ${st.uuid}`);
+      return res(rows.join('\n') + '\n');
+    }
+    if (a[0] === 'kill') {
+      if (a[1] === '-TERM' && !st.ignoreTerm) st.alive = false;
+      if (a[1] === '-KILL' && !st.ignoreKill) st.alive = false;
+      return res('');
+    }
+    return res('', 127, `${a[0]}: not found`);
+  };
+  return { st, run };
+}
+
+async function setup(o: { ps?: boolean } = {}) {
+  const c = container();
+  c.st.hasPs = o.ps ?? true;
+  const store = new StateStore(tmpStateDir());
+  const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
+  const uuid = await b.create(req);
+  await b.start(uuid, req);
+  return { ...c, store, b, uuid };
+}
+
+describe('claude-flow 2.7 backend (issue 12)', () => {
+  it('agents that discovery read first still reach the graph (compared with what was reported, not what was read)', async () => {
+    const { st, b, uuid } = await setup();
+    st.swarm = true;
+    await b.discover([uuid]);
+    expect(b.execAgents()).toHaveLength(2);
+    expect(await b.refreshAgents()).toBe(true);
+    expect(await b.refreshAgents()).toBe(false);
+    st.swarm = false;
+    expect(await b.refreshAgents()).toBe(true);
+  });
+
+  it('one status read links the session to its swarm (no discovery round needed)', async () => {
+    const { st, b, uuid, store } = await setup();
+    st.swarm = true;
+    await b.refreshAgents();
+    expect(store.get(uuid)!.swarmId).toBe('swarm-1795219881166-xfgygyoal');
+    expect(b.execAgents().every((a) => a.sessionUuid === uuid)).toBe(true);
+    expect((await b.get(uuid)).status).toBe('running');
+  });
+
+  it('stop finds the spawn without pgrep, TERMs its group and verifies it is gone', async () => {
+    const { st, b, uuid } = await setup();
+    expect(await b.stop(uuid)).toBe('stopped');
+    expect(st.alive).toBe(false);
+    expect(st.calls.some((c) => c[0] === 'pgrep')).toBe(false);
+    expect(st.calls.map((c) => c.join(' '))).toContain('kill -TERM -- -700');
+  });
+
+  it('stop escalates to KILL when TERM is ignored', async () => {
+    const { st, b, uuid } = await setup();
+    st.ignoreTerm = true;
+    expect(await b.stop(uuid)).toBe('stopped');
+    expect(st.calls.map((c) => c.join(' '))).toContain('kill -KILL -- -700');
+  });
+
+  it('stop reports an error, not stopped, when the process survives KILL', async () => {
+    const { st, b, uuid } = await setup();
+    st.ignoreTerm = true;
+    st.ignoreKill = true;
+    await expect(b.stop(uuid)).rejects.toThrow(/1 process\(es\) still running after TERM and KILL \(pids 700\)/);
+    expect((await b.get(uuid)).status).not.toBe('stopped');
+  });
+
+  it('reap judges nothing when no process list can be read (never marks everything interrupted)', async () => {
+    const { b } = await setup({ ps: false });
+    expect(await b.reap()).toEqual([]);
+  });
+
+  it('describes itself: kind, version, what it supports', () => {
+    const b = new ClaudeFlowBackend({ run: async () => res(''), store: new StateStore(tmpStateDir()), driverKind: 'docker', version: '2.7.47' });
+    expect(b.describe()).toMatchObject({ kind: 'claude-flow-2', version: '2.7.47', operations: { pause: true, stop: true } });
+  });
+});

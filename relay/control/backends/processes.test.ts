@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecResult } from '../exec.js';
+import { PROC_STAT_ARGV, PS_ARGV, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
+import type { RunFn } from './types.js';
+
+const U = '3f1c2a9e-1111-4222-8333-444455556666';
+const res = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, durationMs: 1, pid: null });
+
+/** A container's process table that reacts to kill like the real thing (TERM can be ignored). */
+class Procs {
+  calls: string[][] = [];
+  procs: ProcInfo[];
+  ignoreTerm = new Set<number>();
+  ignoreKill = new Set<number>();
+  hasPs = true;
+  constructor(procs: ProcInfo[]) {
+    this.procs = procs;
+  }
+  run: RunFn = async (argv) => {
+    const a = [...argv];
+    this.calls.push(a);
+    if (a.join(' ') === PS_ARGV.join(' ')) {
+      if (!this.hasPs) return res('', 127, 'ps: not found');
+      return res(['  PID  PPID  PGID STAT COMMAND', ...this.procs.map((p) => `${p.pid} ${p.ppid} ${p.pgid} ${p.stat} ${p.args}`)].join('\n') + '\n');
+    }
+    if (a.join(' ') === PROC_STAT_ARGV.join(' ')) return res(this.procs.map((p) => `${p.pid} (${p.args.split(' ')[0]!.slice(0, 15)}) ${p.stat[0]} ${p.ppid} ${p.pgid} ${p.pgid} 0 -1`).join('\n') + '\n');
+    if (a[0] === 'find' && a.includes('grep')) {
+      const needle = a[a.indexOf('-e') + 1]!;
+      return res(this.procs.filter((p) => p.args.includes(needle)).map((p) => `/proc/${p.pid}/cmdline\n`).join(''));
+    }
+    if (a[0] === 'kill') {
+      const sig = a[1]!.slice(1);
+      const targets = a[2] === '--' ? this.procs.filter((p) => p.pgid === -Number(a[3])) : this.procs.filter((p) => a.slice(2).includes(String(p.pid)));
+      for (const p of targets) {
+        if (sig === 'TERM' && !this.ignoreTerm.has(p.pid)) this.procs = this.procs.filter((q) => q !== p);
+        if (sig === 'KILL' && !this.ignoreKill.has(p.pid)) this.procs = this.procs.filter((q) => q !== p);
+      }
+      return res('');
+    }
+    return res('', 127, 'not found');
+  };
+}
+
+const table = (): ProcInfo[] => [
+  { pid: 1, ppid: 0, pgid: 1, stat: 'Ss', args: 'node /app/server.js' },
+  { pid: 40, ppid: 0, pgid: 40, stat: 'Ss', args: `node cli.js hive-mind spawn x --claude --hivescope-session ${U}` },
+  { pid: 41, ppid: 40, pgid: 40, stat: 'S', args: 'claude --dangerously-skip-permissions prompt' },
+  { pid: 42, ppid: 41, pgid: 42, stat: 'S', args: 'node mcp-server.js' },
+  { pid: 50, ppid: 0, pgid: 50, stat: 'Ss', args: 'node cli.js hive-mind spawn y --hivescope-session 11111111-1111-4111-8111-111111111111' },
+  { pid: 60, ppid: 1, pgid: 1, stat: 'Z', args: '[timeout]' },
+];
+const noSleep = { sleep: async () => undefined, graceMs: 1000, pollMs: 250 };
+
+describe('process tables without pgrep', () => {
+  it('reads busybox and procps ps -o tables; anything else is not a table', () => {
+    const busybox = 'PID   PPID  PGID  STAT  COMMAND\n    1     0     1 S     node server.js\n   77     1     1 Z     [timeout]\n';
+    expect(parsePsTable(busybox)).toEqual([
+      { pid: 1, ppid: 0, pgid: 1, stat: 'S', args: 'node server.js' },
+      { pid: 77, ppid: 1, pgid: 1, stat: 'Z', args: '[timeout]' },
+    ]);
+    expect(parsePsTable('    PID    PPID    PGID STAT COMMAND\n 123 1 123 Ssl+ node a b\n')).toEqual([{ pid: 123, ppid: 1, pgid: 123, stat: 'Ssl+', args: 'node a b' }]);
+    expect(parsePsTable('ps: unrecognized option: o\nBusyBox v1.36 multi-call binary.\n')).toBeNull();
+  });
+
+  it('reads /proc/<pid>/stat lines whose comm holds spaces and parentheses', () => {
+    expect(parseProcStats('12 (a) b) (c) S 1 12 12 0\n13 (node) Z 12 12 12\nnot a stat line\n')).toEqual([
+      { pid: 12, ppid: 1, pgid: 12, stat: 'S', args: '' },
+      { pid: 13, ppid: 12, pgid: 12, stat: 'Z', args: '' },
+    ]);
+    expect([...parseProcPaths('/proc/12/cmdline\n/proc/self/cmdline\n/proc/13/cmdline\n')]).toEqual([12, 13]);
+  });
+
+  it("a session's processes: the tagged one, its descendants and its group, never PID 1 or another session", () => {
+    const s = sessionProcesses({ procs: table(), matched: new Set([40]), method: 'ps' });
+    expect(s.procs.map((p) => p.pid)).toEqual([40, 41, 42]);
+    expect(s.groups).toEqual([40]);
+    // A tagged process inside PID 1's group: its group is not signalled.
+    expect(sessionProcesses({ procs: [{ pid: 1, ppid: 0, pgid: 1, stat: 'S', args: '' }, { pid: 9, ppid: 1, pgid: 1, stat: 'S', args: U }], matched: new Set([1, 9]), method: 'ps' })).toEqual({
+      procs: [{ pid: 9, ppid: 1, pgid: 1, stat: 'S', args: U }],
+      groups: [],
+    });
+  });
+
+  it('falls back to a /proc scan when ps is missing, and does not count its own find/grep', async () => {
+    const c = new Procs(table());
+    c.hasPs = false;
+    const scan = await scanProcesses(c.run, U);
+    expect(scan.method).toBe('proc');
+    expect([...scan.matched]).toEqual([40]);
+    expect(c.calls.map((x) => x[0])).toEqual(['ps', 'find', 'find']);
+    expect(procGrepArgv(U)).toContain(U);
+  });
+});
+
+describe('endProcesses: TERM, grace, KILL, verify', () => {
+  it('TERM is enough: the group is signalled once, the rest untouched', async () => {
+    const c = new Procs(table());
+    const r = await endProcesses(c.run, U, noSleep);
+    expect(r).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
+    expect(c.procs.map((p) => p.pid)).toEqual([1, 50, 60]);
+    expect(c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '))).toEqual(['kill -CONT -- -40', 'kill -CONT 42', 'kill -TERM -- -40', 'kill -TERM 42']);
+  });
+
+  it('escalates to KILL after the grace period when TERM is ignored', async () => {
+    const c = new Procs(table());
+    c.ignoreTerm.add(41);
+    const r = await endProcesses(c.run, U, noSleep);
+    expect(r).toMatchObject({ found: 3, escalated: true, remaining: [] });
+    expect(c.calls.some((x) => x.join(' ') === 'kill -KILL -- -40')).toBe(true);
+  });
+
+  it('reports what survives KILL (never a silent success)', async () => {
+    const c = new Procs(table());
+    c.ignoreTerm.add(41);
+    c.ignoreKill.add(41);
+    const r = await endProcesses(c.run, U, noSleep);
+    expect(r.remaining.map((p) => p.pid)).toEqual([41]);
+  });
+
+  it('nothing to end: no signal sent', async () => {
+    const c = new Procs(table().filter((p) => p.pid !== 40));
+    expect(await endProcesses(c.run, U, noSleep)).toMatchObject({ found: 0, remaining: [] });
+    expect(c.calls.some((x) => x[0] === 'kill')).toBe(false);
+  });
+});
