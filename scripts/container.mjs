@@ -72,7 +72,8 @@ export function kitHash() {
   const files = [
     ...listFiles(path.join(root, 'dist/container')),
     ...listFiles(path.join(root, 'dist/shared')),
-    ...listFiles(path.join(root, 'container/image')),
+    // container/image/claude-flow/ holds the real-claude-flow images (scripts/claude-flow-images.mjs), not the kit's.
+    ...listFiles(path.join(root, 'container/image')).filter((f) => !f.startsWith(path.join(root, 'container/image/claude-flow') + path.sep)),
   ].sort();
   for (const f of files) {
     h.update(path.relative(root, f));
@@ -84,10 +85,10 @@ export function kitHash() {
   return h.digest('hex').slice(0, 32);
 }
 
-/** { exists, hash, sizeBytes } of the image, or exists:false. */
-export async function imageStatus(image = IMAGE) {
+/** { exists, hash, sizeBytes } of the image (hash: the value of its `label`), or exists:false. */
+export async function imageStatus(image = IMAGE, label = KIT_HASH_LABEL) {
   try {
-    const out = await docker(['image', 'inspect', '--format', `{{ index .Config.Labels "${KIT_HASH_LABEL}" }} {{ .Size }}`, image]);
+    const out = await docker(['image', 'inspect', '--format', `{{ index .Config.Labels "${label}" }} {{ .Size }}`, image]);
     const [hash, size] = out.trim().split(' ');
     return { exists: true, hash: hash || null, sizeBytes: Number(size) };
   } catch {
@@ -95,7 +96,8 @@ export async function imageStatus(image = IMAGE) {
   }
 }
 
-function lddLibraries(binary) {
+/** The shared libraries `ldd` lists for a binary or a native addon (absolute paths, loader included). */
+export function lddLibraries(binary) {
   return run('ldd', [binary]).then((out) => {
     const libs = [];
     for (const line of out.split('\n')) {
@@ -106,8 +108,22 @@ function lddLibraries(binary) {
   });
 }
 
-async function makeRootfs(dir, log) {
-  for (const d of ['bin', 'usr/bin', 'usr/local/bin', 'etc', 'tmp', 'root', 'workspace', 'var/log/multi-agent', 'app/scripts', 'proc', 'sys', 'dev']) {
+/** Copies the libraries `ldd` lists for `binary` into the rootfs at the same paths (symlinks resolved). */
+export async function copyLddLibraries(dir, binary) {
+  for (const lib of await lddLibraries(binary)) {
+    const dst = path.join(dir, lib);
+    if (fs.existsSync(dst)) continue;
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(lib), dst);
+  }
+}
+
+/**
+ * The rootfs every local image starts from (no hivescope code): busybox and its applets, this machine's
+ * node and the libraries it links, /etc basics, plus `dirs`.
+ */
+export async function makeBaseRootfs(dir, dirs = []) {
+  for (const d of ['bin', 'usr/bin', 'usr/local/bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev', ...dirs]) {
     fs.mkdirSync(path.join(dir, d), { recursive: true });
   }
   fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
@@ -125,14 +141,15 @@ async function makeRootfs(dir, log) {
   // node and the libraries it links
   fs.copyFileSync(process.execPath, path.join(dir, 'usr/local/bin/node'));
   fs.chmodSync(path.join(dir, 'usr/local/bin/node'), 0o755);
-  for (const lib of await lddLibraries(process.execPath)) {
-    const dst = path.join(dir, lib);
-    fs.mkdirSync(path.dirname(dst), { recursive: true });
-    fs.copyFileSync(fs.realpathSync(lib), dst);
-  }
+  await copyLddLibraries(dir, process.execPath);
   fs.writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
   fs.writeFileSync(path.join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   fs.writeFileSync(path.join(dir, 'etc/hosts'), '127.0.0.1 localhost\n');
+  return applets.length;
+}
+
+async function makeRootfs(dir, log) {
+  const applets = await makeBaseRootfs(dir, ['workspace', 'var/log/multi-agent', 'app/scripts']);
   // the kit
   const app = path.join(dir, 'app');
   fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ name: 'hivescope-container-kit', private: true, type: 'module' }, null, 2)}\n`);
@@ -143,13 +160,14 @@ async function makeRootfs(dir, log) {
   fs.copyFileSync(path.join(root, 'container/image/hive-session-manager.sh'), path.join(app, 'scripts/hive-session-manager.sh'));
   fs.chmodSync(path.join(app, 'entrypoint.sh'), 0o755);
   fs.chmodSync(path.join(app, 'scripts/hive-session-manager.sh'), 0o755);
-  log(`rootfs ready (${applets.length} busybox applets)`);
+  log(`rootfs ready (${applets} busybox applets)`);
 }
 
-function importRootfs(dir, tag) {
+/** `tar | docker import` of a rootfs folder as `tag`; `changes` are Dockerfile instructions (`-c`). */
+export function importRootfs(dir, tag, changes = ['ENV PATH=/usr/local/bin:/usr/bin:/bin']) {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const imp = spawn('docker', ['import', '-c', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '-', tag], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const imp = spawn('docker', ['import', ...changes.flatMap((c) => ['-c', c]), '-', tag], { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
     tar.stderr.on('data', (d) => (err += d));
     imp.stderr.on('data', (d) => (err += d));
