@@ -4,7 +4,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';
-import { BUFFERED_HIGH_WATER } from './server.js';
+import { BUFFERED_HIGH_WATER } from './outbound.js';
 import { connectClient, startHarness, type Harness, type TestClient } from './testing/harness.js';
 import { waitFor } from '../telemetry/testing/helpers.js';
 

@@ -1,74 +1,9 @@
 /**
- * Delta merging and per-client filtering. Deltas are merged by id (the newest object wins, a removal
- * cancels an upsert and vice versa), never queued, so a slow client's backlog is bounded by the size of
- * the graph, not by how long it has been slow.
+ * Per-client filtering of deltas (a client may subscribe to some swarms, and hide mock agents), and the
+ * encoded tail every client of one filter shares. Merging is the graph's ChangeSetAccumulator.
  */
-import type { Agent, Edge, Session, Swarm } from '../../shared/model/index.js';
-import type { GraphDelta } from '../telemetry/graph.js';
-
-export class DeltaAccumulator {
-  agents = new Map<string, Agent>();
-  edges = new Map<string, Edge>();
-  sessions = new Map<string, Session>();
-  swarms = new Map<string, Swarm>();
-  rmAgents = new Set<string>();
-  rmEdges = new Set<string>();
-  rmSessions = new Set<string>();
-  rmSwarms = new Set<string>();
-
-  add(d: GraphDelta): void {
-    merge(d.upserts.agents, d.removals.agents, this.agents, this.rmAgents);
-    merge(d.upserts.edges, d.removals.edges, this.edges, this.rmEdges);
-    merge(d.upserts.sessions, d.removals.sessions, this.sessions, this.rmSessions, (s) => s.uuid);
-    merge(d.upserts.swarms, d.removals.swarms, this.swarms, this.rmSwarms);
-  }
-
-  addAll(other: DeltaAccumulator): void {
-    this.add(other.toDelta());
-  }
-
-  get size(): number {
-    return (
-      this.agents.size + this.edges.size + this.sessions.size + this.swarms.size +
-      this.rmAgents.size + this.rmEdges.size + this.rmSessions.size + this.rmSwarms.size
-    );
-  }
-
-  get empty(): boolean {
-    return this.size === 0;
-  }
-
-  toDelta(): GraphDelta {
-    const d: GraphDelta = { upserts: {}, removals: {} };
-    if (this.agents.size) d.upserts.agents = [...this.agents.values()];
-    if (this.edges.size) d.upserts.edges = [...this.edges.values()];
-    if (this.sessions.size) d.upserts.sessions = [...this.sessions.values()];
-    if (this.swarms.size) d.upserts.swarms = [...this.swarms.values()];
-    if (this.rmAgents.size) d.removals.agents = [...this.rmAgents];
-    if (this.rmEdges.size) d.removals.edges = [...this.rmEdges];
-    if (this.rmSessions.size) d.removals.sessions = [...this.rmSessions];
-    if (this.rmSwarms.size) d.removals.swarms = [...this.rmSwarms];
-    return d;
-  }
-}
-
-function merge<T>(
-  ups: T[] | undefined,
-  rms: string[] | undefined,
-  map: Map<string, T>,
-  rm: Set<string>,
-  key: (x: T) => string = (x) => (x as { id: string }).id,
-): void {
-  for (const id of rms ?? []) {
-    map.delete(id);
-    rm.add(id);
-  }
-  for (const x of ups ?? []) {
-    const k = key(x);
-    map.set(k, x);
-    rm.delete(k);
-  }
-}
+import type { Agent } from '../../shared/model/index.js';
+import type { GraphDelta } from '../graph/changeSet.js';
 
 /** What a client subscribed to. */
 export interface StreamFilter {
@@ -85,6 +20,14 @@ export function agentVisible(a: Pick<Agent, 'mock' | 'swarmId'>, f: StreamFilter
   if (a.mock && !f.includeMock) return false;
   if (f.swarmIds !== null && (a.swarmId === null || !f.swarmIds.has(a.swarmId))) return false;
   return true;
+}
+
+/** Whether an agent id is in the graph now and visible under `f` (edges need both ends visible). */
+export function visibleUnder(graph: { agent(id: string): Pick<Agent, 'mock' | 'swarmId'> | undefined }, f: StreamFilter): (agentId: string) => boolean {
+  return (id) => {
+    const a = graph.agent(id);
+    return a !== undefined && agentVisible(a, f);
+  };
 }
 
 /**
@@ -119,4 +62,10 @@ export function filterDelta(d: GraphDelta, f: StreamFilter, visible: (agentId: s
 
 export function deltaEmpty(d: GraphDelta): boolean {
   return Object.keys(d.upserts).length === 0 && Object.values(d.removals).every((x) => !x || x.length === 0);
+}
+
+/** `"upserts":{...},"removals":{...}}`: a delta message's tail, shared by every client of one filter; null when empty. */
+export function encodeDeltaBody(d: GraphDelta): string | null {
+  if (deltaEmpty(d)) return null;
+  return `"upserts":${JSON.stringify(d.upserts)},"removals":${JSON.stringify(d.removals)}}`;
 }

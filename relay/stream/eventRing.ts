@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ActivityEventSchema, EVENT_RING_SIZE, type ActivityEvent } from '../../shared/protocol/messages.js';
-import type { GraphEvent } from '../telemetry/graph.js';
+import type { GraphEvent } from '../graph/graph.js';
 
 /** Events sent to a client that connects without a cursor (a fresh page): the recent past. */
 export const FRESH_CLIENT_EVENTS = 100;

@@ -1,14 +1,7 @@
 /** The `/wss` stream server: public surface for relay/app.ts (the telemetry HTTP routes live in relay/http). */
-export {
-  createStreamServer,
-  BUFFERED_HIGH_WATER,
-  HEALTH_INTERVAL_MS,
-  PING_INTERVAL_MS,
-  METRIC_DELTA_HZ,
-  PIN_RATE_PER_SEC,
-  MAX_PINS,
-  type StreamServer,
-  type StreamServerOptions,
-  type StreamMetrics,
-  type StreamControlView,
-} from './server.js';
+export { createStreamServer, PING_INTERVAL_MS, type StreamServer, type StreamServerOptions } from './server.js';
+export { BUFFERED_HIGH_WATER } from './outbound.js';
+export { HEALTH_INTERVAL_MS, type StreamControlView } from './healthFeed.js';
+export { METRIC_DELTA_HZ, TOPOLOGY_GAP_MS } from './scheduler.js';
+export { PIN_RATE_PER_SEC, MAX_PINS } from './pins.js';
+export { registerStreamMetrics, type StreamMetrics } from './metrics.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';
 import { CloseCode, EVENT_RING_SIZE, WS_MAX_PAYLOAD, type DeltaMessage } from '../../shared/protocol/messages.js';
-import { METRIC_DELTA_HZ } from './server.js';
+import { METRIC_DELTA_HZ } from './scheduler.js';
 import { connectClient, startHarness, TestClient, type Harness } from './testing/harness.js';
 
 let h: Harness;

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventRing } from './eventRing.js';
 import { electLeader, LEADER_SILENCE_MS, type LayoutCandidate } from './layout.js';
-import { DeltaAccumulator, filterDelta } from './deltas.js';
+import { filterDelta } from './deltas.js';
+import { ChangeSetAccumulator } from '../graph/changeSet.js';
 import { unknownAgent } from '../../shared/model/index.js';
 
 const ev = (message: string) => ({ time: 0, kind: 'log' as const, level: 'info' as const, message, agentId: null, swarmId: null, sessionUuid: null, progress: null });
@@ -42,9 +43,9 @@ describe('electLeader', () => {
   });
 });
 
-describe('DeltaAccumulator', () => {
+describe('ChangeSetAccumulator', () => {
   it('merges by id: newest wins, removal cancels upsert and vice versa', () => {
-    const acc = new DeltaAccumulator();
+    const acc = new ChangeSetAccumulator();
     const a1 = unknownAgent('a', 1, 0);
     const a2 = { ...a1, tokens: 5 };
     acc.add({ upserts: { agents: [a1] }, removals: {} });

@@ -13,30 +13,15 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LatencyWindow, type LatencyStats } from './latency.js';
+import { reconnectDelay } from './reconnect.js';
+import { errorMessage, isObject, McpBusyError, McpRpcError, McpTimeoutError, McpUnavailableError, replyToServerRequest, toRpcError, unwrapToolResult } from './rpc.js';
 import { LineError, type Transport, type TransportFactory } from './transport.js';
 
-export type McpClientState = 'idle' | 'connecting' | 'authenticating' | 'initializing' | 'ready' | 'backoff' | 'closed';
+export { RECONNECT } from './reconnect.js';
+export { McpBusyError, McpRpcError, McpTimeoutError, McpUnavailableError, unwrapToolResult } from './rpc.js';
 
-/** Reconnect timing. Delays grow BASE_MS * FACTOR^attempt up to MAX_MS, +-JITTER of themselves. */
-export const RECONNECT = {
-  /** First retry after a connection that never became ready. */
-  BASE_MS: 250,
-  /**
-   * Cap of the exponential backoff: a down server is retried at least this often. Kept low because the
-   * relay must be back within 5 s of the server returning (issue 7): jitter only shortens it, so the wait is
-   * at most 2 s, and a connect attempt to a closed local port costs next to nothing.
-   */
-  MAX_MS: 2_000,
-  FACTOR: 2,
-  /** Fraction of the delay randomised, so many relays do not reconnect in lockstep. */
-  JITTER: 0.2,
-  /**
-   * Retry delay after a connection that had been ready drops: the upstream server closes every
-   * connection 5 minutes after it opened, which is routine, not a failure.
-   */
-  AFTER_READY_MS: 50,
-} as const;
+export type McpClientState = 'idle' | 'connecting' | 'authenticating' | 'initializing' | 'ready' | 'backoff' | 'closed';
 
 /** Requests allowed in flight at once; more are refused (McpBusyError) rather than queued without bound. */
 export const MAX_IN_FLIGHT = 32;
@@ -50,26 +35,6 @@ export const TIMEOUTS_BEFORE_RECONNECT = 2;
 /** Latency samples kept for p50/p95. */
 const LATENCY_SAMPLES = 256;
 export const MCP_PROTOCOL_VERSION = '2024-11-05';
-
-export class McpRpcError extends Error {
-  override name = 'McpRpcError';
-  constructor(
-    readonly code: number | null,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-export class McpTimeoutError extends Error {
-  override name = 'McpTimeoutError';
-}
-export class McpUnavailableError extends Error {
-  override name = 'McpUnavailableError';
-}
-export class McpBusyError extends Error {
-  override name = 'McpBusyError';
-}
 
 interface Pending {
   method: string;
@@ -108,14 +73,6 @@ type Events = {
   ready: [];
 };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 export class McpClient extends EventEmitter<Events> {
   private _state: McpClientState = 'idle';
   private transport: Transport | null = null;
@@ -127,7 +84,7 @@ export class McpClient extends EventEmitter<Events> {
   private authWaiter: Pending | null = null;
   private backoffTimer: ReturnType<typeof setTimeout> | null = null;
   private consecutiveTimeouts = 0;
-  private latencies: number[] = [];
+  private readonly latencies = new LatencyWindow(LATENCY_SAMPLES);
   private readonly random: () => number;
   readonly stats: McpClientStats = {
     connects: 0,
@@ -160,12 +117,13 @@ export class McpClient extends EventEmitter<Events> {
     return this.pending.size;
   }
 
-  latency(): { last: number | null; p50: number | null; p95: number | null; count: number } {
-    const xs = this.latencies;
-    if (xs.length === 0) return { last: null, p50: null, p95: null, count: 0 };
-    const s = [...xs].sort((a, b) => a - b);
-    const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-    return { last: xs[xs.length - 1]!, p50: at(0.5), p95: at(0.95), count: xs.length };
+  latency(): LatencyStats {
+    return this.latencies.stats();
+  }
+
+  /** The latency window's raw samples (ms), oldest first. */
+  latencySamples(): readonly number[] {
+    return this.latencies.samples();
   }
 
   start(): void {
@@ -341,13 +299,8 @@ export class McpClient extends EventEmitter<Events> {
 
   private scheduleReconnect(afterReady: boolean): void {
     if (this._state === 'closed') return;
-    let delay: number;
-    if (afterReady) delay = RECONNECT.AFTER_READY_MS;
-    else {
-      const base = Math.min(RECONNECT.MAX_MS, RECONNECT.BASE_MS * RECONNECT.FACTOR ** this.attempt);
-      delay = Math.round(Math.min(RECONNECT.MAX_MS, base * (1 + RECONNECT.JITTER * (this.random() * 2 - 1))));
-      this.attempt++;
-    }
+    const delay = reconnectDelay(afterReady, this.attempt, this.random);
+    if (!afterReady) this.attempt++;
     this.lastBackoffMs = delay;
     this.setState('backoff');
     this.backoffTimer = setTimeout(() => {
@@ -402,8 +355,7 @@ export class McpClient extends EventEmitter<Events> {
     if (this.authWaiter === p) this.authWaiter = null;
     this.consecutiveTimeouts = 0;
     const ms = performance.now() - p.startedAt;
-    this.latencies.push(ms);
-    if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
+    this.latencies.add(ms);
     if ('error' in msg && msg.error !== undefined && msg.error !== null) {
       this.stats.failures++;
       const err = toRpcError(msg.error);
@@ -426,12 +378,7 @@ export class McpClient extends EventEmitter<Events> {
     const id = m.id;
     if (typeof m.method === 'string') {
       if (id !== undefined && id !== null) {
-        // A request from the server: we offer no client features.
-        const reply =
-          m.method === 'ping'
-            ? { jsonrpc: '2.0', id, result: {} }
-            : { jsonrpc: '2.0', id, error: { code: -32601, message: `method not found: ${m.method.slice(0, 100)}` } };
-        this.transport?.send(reply).catch(() => undefined);
+        this.transport?.send(replyToServerRequest(id, m.method)).catch(() => undefined);
         return;
       }
       this.stats.notifications++;
@@ -464,30 +411,3 @@ export class McpClient extends EventEmitter<Events> {
   }
 }
 
-function toRpcError(e: unknown): McpRpcError {
-  if (isObject(e)) {
-    const code = typeof e.code === 'number' ? e.code : null;
-    const message = typeof e.message === 'string' ? e.message.slice(0, 1000) : 'MCP error';
-    return new McpRpcError(code, message, e.data);
-  }
-  return new McpRpcError(null, typeof e === 'string' ? e.slice(0, 1000) : 'MCP error');
-}
-
-/** Extracts a tool's payload (see McpClient.callTool). Throws McpRpcError for `isError` results. */
-export function unwrapToolResult(result: unknown): unknown {
-  const parsed = CallToolResultSchema.safeParse(result);
-  if (!parsed.success || !Array.isArray(parsed.data.content) || parsed.data.content.length === 0) return result;
-  const first = parsed.data.content[0];
-  const text = first && first.type === 'text' ? first.text : null;
-  if (parsed.data.isError) throw new McpRpcError(null, text?.slice(0, 1000) ?? 'tool failed');
-  if (text === null) return result;
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return JSON.parse(trimmed);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTelemetry } from './index.js';
-import type { GraphEvent } from './graph.js';
+import type { GraphEvent } from '../graph/graph.js';
 import { startReplayServer } from './testing/replayServer.js';
 import { CLAUDE_FLOW, KIT_ENGINE, SESSION_UUID, SWARM_ID, UPSTREAM_FRONT } from './testing/recordings.js';
 import { testConfig, waitFor } from './testing/helpers.js';

@@ -3,7 +3,7 @@
  * socket's buffer stays bounded and another browser keeps its frame rate.
  */
 import net from 'node:net';
-import { BUFFERED_HIGH_WATER } from '../../relay/stream/server.js';
+import { BUFFERED_HIGH_WATER } from '../../relay/stream/outbound.js';
 import { startReplayServer } from '../../relay/telemetry/testing/replayServer.js';
 import { KIT_ENGINE, type Recording } from '../../relay/telemetry/testing/recordings.js';
 import { encodeNodeFrame, type NodeState } from '../../shared/protocol/binaryV2.js';

@@ -8,10 +8,10 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import type { Health } from '../../../shared/model/index.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../../../shared/protocol/messages.js';
-import { AgentGraph } from '../../telemetry/graph.js';
-import { NodeIdStore } from '../../telemetry/nodeIds.js';
+import { AgentGraph } from '../../graph/graph.js';
+import { NodeIdStore } from '../../graph/nodeIds.js';
+import { normalizeAgent } from '../../graph/normalize.js';
 import type { PerformanceSample, Telemetry, TelemetryHealth, TelemetryMetrics } from '../../telemetry/index.js';
-import { normalizeAgent } from '../../telemetry/normalize.js';
 import { createStreamServer, type StreamServer } from '../server.js';
 import { testConfig, waitFor } from '../../telemetry/testing/helpers.js';
 
@@ -23,10 +23,10 @@ export class FakeTelemetry extends EventEmitter implements Telemetry {
   h: TelemetryHealth = { state: 'connected', host: '127.0.0.1', port: 9500, latencyMs: 1, reconnects: 0, ageMs: 0, push: true, lastError: null };
   constructor() {
     super();
-    this.graph.on('delta', (d) => this.emit('delta', d));
+    this.graph.on('change', (cs) => this.emit('change', cs));
     this.graph.on('event', (e) => this.emit('event', e));
-    this.graph.on('session', (s) => this.emit('session', s));
-    this.graph.initialSynced = true;
+    this.graph.on('session', (s, cause) => this.emit('session', s, cause));
+    this.graph.markInitialSynced();
   }
   /** Adds or updates agents from raw MCP-style objects. */
   agents(...raw: Record<string, unknown>[]): void {
@@ -53,8 +53,14 @@ export class FakeTelemetry extends EventEmitter implements Telemetry {
   metrics(): TelemetryMetrics {
     throw new Error('not used');
   }
+  latencySamples(): readonly number[] {
+    return [];
+  }
   prometheus(): string {
     return '';
+  }
+  agent(id: string) {
+    return this.graph.agents.get(id);
   }
   callTool(): Promise<unknown> {
     return Promise.reject(new Error('not used'));

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { AgentGraph, type GraphDelta, type GraphEvent } from './graph.js';
 import { NodeIdStore, NODE_IDS_FILE } from './nodeIds.js';
 import { normalizeAgent, type AgentPatch } from './normalize.js';
-import { tempDir } from './testing/helpers.js';
+import { tempDir } from '../telemetry/testing/helpers.js';
 
 function setup() {
   const g = new AgentGraph(new NodeIdStore(null));
   const deltas: GraphDelta[] = [];
   const events: GraphEvent[] = [];
-  g.on('delta', (d) => deltas.push(d));
+  g.on('change', ({ delta }) => deltas.push(delta));
   g.on('event', (e) => events.push(e));
   return { g, deltas, events };
 }
@@ -46,7 +46,7 @@ describe('AgentGraph', () => {
     const { g, events } = setup();
     g.applyAgent(P({ id: 'a', name: 'A', status: 'idle' }), 'mcp');
     expect(events).toEqual([]);
-    g.initialSynced = true;
+    g.markInitialSynced();
     g.applyAgent(P({ id: 'b', name: 'B', status: 'idle' }), 'mcp');
     g.applyAgent(P({ id: 'b', status: 'busy', currentTask: 'build' }), 'mcp');
     g.applyAgent(P({ id: 'b', status: 'error', currentTask: null }), 'mcp');

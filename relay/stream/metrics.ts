@@ -1,0 +1,93 @@
+/**
+ * The stream's counters (kept by the parts that count them) and its Prometheus families, registered on
+ * a prom-client Registry with collect() callbacks so every value is read when /metrics is scraped.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface StreamMetrics {
+  clients: number;
+  leaders: number;
+  bytesSent: number;
+  messagesSent: number;
+  framesSent: number;
+  /** Position frames not sent to a client because its socket was backed up (it got a newer one later). */
+  framesDropped: number;
+  framesReceived: number;
+  /** Deltas held and merged for a backed-up or over-budget client. */
+  deltasMerged: number;
+  resyncSnapshots: number;
+  closedMalformed: number;
+  leaderChanges: number;
+  /** Largest bufferedAmount seen on any client at a tick. */
+  maxBufferedAmount: number;
+  /** Pin/unpin changes applied (stored and forwarded to the leader). */
+  pinsApplied: number;
+  /** Pin/unpin messages held back by the per-client rate limit (coalesced per node, applied later). */
+  pinsThrottled: number;
+  /** Pin/unpin messages refused (pin store or per-client backlog full). */
+  pinsRefused: number;
+}
+
+export function newStreamMetrics(): StreamMetrics {
+  return {
+    clients: 0,
+    leaders: 0,
+    bytesSent: 0,
+    messagesSent: 0,
+    framesSent: 0,
+    framesDropped: 0,
+    framesReceived: 0,
+    deltasMerged: 0,
+    resyncSnapshots: 0,
+    closedMalformed: 0,
+    leaderChanges: 0,
+    maxBufferedAmount: 0,
+    pinsApplied: 0,
+    pinsThrottled: 0,
+    pinsRefused: 0,
+  };
+}
+
+type CounterKey = Exclude<keyof StreamMetrics, 'clients' | 'leaders' | 'maxBufferedAmount'>;
+
+const COUNTERS: [name: string, help: string, key: CounterKey][] = [
+  ['hivescope_ws_bytes_sent_total', 'Bytes sent to WebSocket clients.', 'bytesSent'],
+  ['hivescope_ws_messages_sent_total', 'Messages (JSON and binary) sent to WebSocket clients.', 'messagesSent'],
+  ['hivescope_ws_frames_sent_total', 'Position frames sent to followers.', 'framesSent'],
+  ['hivescope_ws_frames_dropped_total', 'Position frames skipped for a backed-up client (it got a newer one later).', 'framesDropped'],
+  ['hivescope_ws_deltas_merged_total', 'Deltas held and merged for a backed-up or over-budget client.', 'deltasMerged'],
+  ['hivescope_ws_closed_malformed_total', 'WebSockets closed for malformed input.', 'closedMalformed'],
+  ['hivescope_ws_leader_changes_total', 'Layout leader changes.', 'leaderChanges'],
+];
+
+/** Registers the stream's families on `registry`; values are read from `stream.metrics()` at each scrape. */
+export function registerStreamMetrics(registry: Registry, stream: { metrics(): StreamMetrics }): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'hivescope_ws_clients',
+    help: 'Connected WebSocket clients.',
+    registers,
+    collect() {
+      this.set(stream.metrics().clients);
+    },
+  });
+  for (const [name, help, key] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        // The stream keeps the running total; the counter mirrors it.
+        this.reset();
+        this.inc(stream.metrics()[key]);
+      },
+    });
+  }
+}
+
+/** Prometheus text of the same families (no trailing newline); kept until /metrics uses registerStreamMetrics. */
+export function streamPrometheusText(m: StreamMetrics): string {
+  const lines = ['# TYPE hivescope_ws_clients gauge', `hivescope_ws_clients ${m.clients}`];
+  for (const [name, , key] of COUNTERS) lines.push(`# TYPE ${name} counter`, `${name} ${m[key]}`);
+  return lines.join('\n');
+}
