@@ -237,6 +237,37 @@ function encodeWords(count: number, w: Int32Array, ids: Uint32Array, kinds: Uint
   }
 }
 
+/**
+ * encodeWords for a frame that starts on a word boundary (a fresh Uint8Array), whose body is therefore
+ * one byte off: each aligned word of the frame is the top byte of the previous body word and the low
+ * three bytes of the current one. With constant shifts this costs about what the aligned loop does,
+ * and saves the scratch copy (a full memcpy). Word 0 carries the version byte. Returns the last body
+ * word: its top byte is the frame's last byte, which no whole word covers.
+ */
+function encodeWordsAfterByte(count: number, t: Int32Array, ids: Uint32Array, kinds: Uint8Array, pos: Int32Array, vel: Int32Array, flags: Int32Array): number {
+  let prev = PROTOCOL_V2 << 24;
+  for (let i = 0, o = 0, p = 0; i < count; i++, o += W, p += 3) {
+    let cur = ids[i]! | flags[kinds[i]!]!;
+    t[o] = (prev >>> 24) | (cur << 8);
+    prev = pos[p]!;
+    t[o + 1] = (cur >>> 24) | (prev << 8);
+    cur = pos[p + 1]!;
+    t[o + 2] = (prev >>> 24) | (cur << 8);
+    prev = pos[p + 2]!;
+    t[o + 3] = (cur >>> 24) | (prev << 8);
+    cur = vel[p]!;
+    t[o + 4] = (prev >>> 24) | (cur << 8);
+    prev = vel[p + 1]!;
+    t[o + 5] = (cur >>> 24) | (prev << 8);
+    cur = vel[p + 2]!;
+    t[o + 6] = (prev >>> 24) | (cur << 8);
+    t[o + 7] = (cur >>> 24) | (F32_INFINITY_BITS << 8);
+    t[o + 8] = (F32_INFINITY_BITS >>> 24) | (-1 << 8);
+    prev = -1;
+  }
+  return prev;
+}
+
 function encodeDataView(view: DataView, count: number, ids: ArrayLike<number>, kinds: ArrayLike<number>, positions: ArrayLike<number>, velocities: ArrayLike<number>): void {
   for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) {
     const k = kinds[i];
@@ -270,8 +301,9 @@ function firstBadId(count: number, ids: ArrayLike<number>): number {
 /**
  * Encodes from typed arrays (the physics engine's layout) without building NodeState objects.
  * `target` may be passed to reuse a buffer of exactly the right size; pass back the frame this
- * function returned (allocAlignedFrame) and the words are written in place, otherwise they are
- * written to scratch and copied in once. Ids are checked before anything is written.
+ * function returned (allocAlignedFrame) and the words are written in place. A target at a word
+ * boundary is written with shifted words; at any other offset, to scratch and copied in once.
+ * Ids are checked before anything is written.
  */
 export function encodeNodeFrameFrom(
   count: number,
@@ -291,10 +323,18 @@ export function encodeNodeFrameFrom(
   const typed =
     ids instanceof Uint32Array && kinds instanceof Uint8Array && positions instanceof Float32Array && velocities instanceof Float32Array;
   if (path === 'auto' && HOST_LITTLE_ENDIAN && typed) {
-    const inPlace = (bytes.byteOffset + 1) % 4 === 0;
-    const w = inPlace ? new Int32Array(bytes.buffer, bytes.byteOffset + 1, count * W) : scratchWords(count * W);
-    encodeWords(count, w, ids, kinds, floatBits(positions), floatBits(velocities), FLAG_OF_KIND);
-    if (!inPlace) bytes.set(new Uint8Array(w.buffer, 0, count * V2_RECORD_BYTES), V2_HEADER_BYTES);
+    const pos = floatBits(positions);
+    const vel = floatBits(velocities);
+    if ((bytes.byteOffset + 1) % 4 === 0) {
+      encodeWords(count, new Int32Array(bytes.buffer, bytes.byteOffset + 1, count * W), ids, kinds, pos, vel, FLAG_OF_KIND);
+    } else if (bytes.byteOffset % 4 === 0) {
+      const last = encodeWordsAfterByte(count, new Int32Array(bytes.buffer, bytes.byteOffset, count * W), ids, kinds, pos, vel, FLAG_OF_KIND);
+      bytes[size - 1] = last >>> 24;
+    } else {
+      const w = scratchWords(count * W);
+      encodeWords(count, w, ids, kinds, pos, vel, FLAG_OF_KIND);
+      bytes.set(new Uint8Array(w.buffer, 0, count * V2_RECORD_BYTES), V2_HEADER_BYTES);
+    }
     return bytes;
   }
   encodeDataView(viewOf(bytes), count, ids, kinds, positions, velocities);
