@@ -5,9 +5,12 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { RequestContext } from '../context.js';
+import { routes } from '../../shared/api.js';
 import { startHarness, validSpawn, type Harness, until } from './testing/harness.js';
 import type { FakeDriver } from './testing/fakeDriver.js';
 import type { ControlActivity, SessionChange } from './planeEvents.js';
+
+const spawnBody = routes.initializeSwarm.body.parse(validSpawn);
 
 let h: (Harness & { fake: FakeDriver }) | null = null;
 afterEach(async () => {
@@ -41,7 +44,7 @@ describe('a request context travels with the command', () => {
     const { ctx, lines } = memoryContext('req-7f3a');
     // The create exec fails once with a transient error: the pipeline retries it.
     h.fake.failures.push('docker-unavailable');
-    const { uuid } = await h.cp.spawnSwarm(validSpawn, {}, ctx);
+    const { uuid } = await h.cp.spawnSwarm(spawnBody, {}, ctx);
 
     const retry = lines.find((l) => l.msg === 'exec retry');
     expect(retry).toMatchObject({ reqId: 'req-7f3a', kind: 'docker-unavailable', attempt: 1 });
@@ -62,7 +65,7 @@ describe('a request context travels with the command', () => {
     h = await startHarness();
     const changes: SessionChange[] = [];
     h.cp.on('session', (c) => changes.push(c));
-    const { uuid } = await h.cp.spawnSwarm(validSpawn);
+    const { uuid } = await h.cp.spawnSwarm(spawnBody);
     await until(() => changes.some((c) => c.uuid === uuid && c.swarmId !== null), 5000, 'swarm id');
     expect(changes.every((c) => c.requestId === undefined)).toBe(true);
     const { ctx, lines } = memoryContext('req-pause');
