@@ -10,7 +10,7 @@ import express from 'express';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
-import { createControlPlane, renderControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
+import { createControlPlane, registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
 import { createTelemetry, type ControlView, type Telemetry } from './telemetry/index.js';
 import { createStreamServer, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
@@ -37,7 +37,7 @@ export interface RelayHandle {
 /** The narrow view telemetry needs of the control plane: sessions, and a plain Session per change. */
 function controlView(control: ControlPlane): ControlView & { dispose(): void } {
   const bus = new EventEmitter();
-  const offSession = control.on('session', (c: { session: Session }) => bus.emit('session', c.session));
+  const offSession = control.on('session', (c: { session: Session; requestId?: string }) => bus.emit('session', c.session, { requestId: c.requestId }));
   const offAgents = control.on('agents', () => bus.emit('agents'));
   const unsubscribe = () => {
     offSession();
@@ -79,6 +79,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
 
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);
+  registerControlMetrics(registry, control);
   const health = (): Health => {
     const c = control.health();
     return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, countActiveSessions(control.sessions().sessions));
@@ -107,7 +108,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
     ],
     // The planes still rendering their own text are joined after the registry's families.
     metrics: async () =>
-      [await registry.metrics(), renderControlMetrics(control), telemetry.prometheus(), stream?.prometheus() ?? '']
+      [await registry.metrics(), telemetry.prometheus(), stream?.prometheus() ?? '']
         .map((s) => s.trimEnd())
         .filter(Boolean)
         .join('\n') + '\n',

@@ -1,7 +1,8 @@
 /**
  * The control plane's HTTP routes from the shared route table: every param and body validated with its
  * schema before anything reaches the control plane (and so an argv). Mounted by the lead's server, which
- * also parses JSON (64 KB cap); the router re-applies the same parser so it works on its own.
+ * also parses JSON (64 KB cap); the router re-applies the same parser so it works on its own. Each
+ * command gets the request's context (correlation id + child logger) so its execs log under that id.
  */
 import express, { type Request, type Response } from 'express';
 import type { z } from 'zod';
@@ -9,6 +10,7 @@ import { routes, MAX_BODY_BYTES } from '../../shared/api.js';
 import type { ControlPlane } from '../control/controlPlane.js';
 import { ControlError } from '../control/errors.js';
 import { errorHandler, zodMessage } from './errors.js';
+import { contextOf } from './requestId.js';
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const r = schema.safeParse(value ?? {});
@@ -37,43 +39,43 @@ export function controlRoutes(control: ControlPlane, opts: ControlRoutesOptions 
 
   r.post(routes.initializeSwarm.path, writable, json, async (req, res) => {
     const body = parse(routes.initializeSwarm.body, req.body);
-    const out = await control.spawnSwarm(body);
+    const out = await control.spawnSwarm(body, {}, contextOf(req));
     res.status(routes.initializeSwarm.status).json(out);
   });
 
   r.post(routes.spawnAgentHybrid.path, writable, json, async (req, res) => {
     const body = parse(routes.spawnAgentHybrid.body, req.body);
-    res.status(routes.spawnAgentHybrid.status).json(await control.spawnAgent(body));
+    res.status(routes.spawnAgentHybrid.status).json(await control.spawnAgent(body, contextOf(req)));
   });
 
   r.delete(routes.removeTask.path, writable, async (req, res) => {
     const { id } = parse(routes.removeTask.params, req.params);
-    res.status(routes.removeTask.status).json(await control.stopSession(id));
+    res.status(routes.removeTask.status).json(await control.stopSession(id, contextOf(req)));
   });
 
   r.post(routes.pauseTask.path, writable, async (req, res) => {
     const { id } = parse(routes.pauseTask.params, req.params);
-    res.status(routes.pauseTask.status).json(await control.pauseSession(id));
+    res.status(routes.pauseTask.status).json(await control.pauseSession(id, contextOf(req)));
   });
 
   r.post(routes.resumeTask.path, writable, async (req, res) => {
     const { id } = parse(routes.resumeTask.params, req.params);
-    res.status(routes.resumeTask.status).json(await control.resumeSession(id));
+    res.status(routes.resumeTask.status).json(await control.resumeSession(id, contextOf(req)));
   });
 
   r.post(routes.submitTask.path, writable, json, async (req, res) => {
     const { uuid } = parse(routes.submitTask.params, req.params);
     const body = parse(routes.submitTask.body, req.body);
-    res.status(routes.submitTask.status).json(await control.submitTask(uuid, body));
+    res.status(routes.submitTask.status).json(await control.submitTask(uuid, body, contextOf(req)));
   });
 
-  r.get(routes.sessions.path, async (_req, res) => {
-    res.status(routes.sessions.status).json(await control.listSessions());
+  r.get(routes.sessions.path, async (req, res) => {
+    res.status(routes.sessions.status).json(await control.listSessions(contextOf(req)));
   });
 
   r.get(routes.session.path, async (req, res) => {
     const { uuid } = parse(routes.session.params, req.params);
-    res.status(routes.session.status).json({ session: await control.getSession(uuid) });
+    res.status(routes.session.status).json({ session: await control.getSession(uuid, contextOf(req)) });
   });
 
   r.get(routes.hybridPerformance.path, (_req, res) => {

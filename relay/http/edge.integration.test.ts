@@ -80,6 +80,8 @@ describe('relay HTTP edge', () => {
     const end = Date.now() + 5_000;
     while (!lines.some((l) => l.reqId === id && l.msg === 'http request') && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
     expect(lines.find((l) => l.reqId === id && l.msg === 'http request')).toMatchObject({ method: 'POST', path: routes.initializeSwarm.path, status: 202 });
+    // The control plane got the request's context: the spawn's exec is logged under the same id.
+    expect(lines.find((l) => l.reqId === id && l.msg === 'exec')).toMatchObject({ cmd: expect.stringContaining('create') });
     // A refusal is logged with its id too, and a fresh id is made when the caller sent none.
     const bad = await fetch(relay.url + routes.pauseTask.path.replace(':id', 'not-a-uuid'), { method: 'POST' });
     expect(bad.status).toBe(400);
