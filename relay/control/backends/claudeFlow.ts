@@ -31,7 +31,7 @@ export function objectiveArg(task: string): string {
   return task.startsWith('-') ? ` ${task}` : task;
 }
 
-function failed(what: string, r: ExecResult): ControlError {
+export function failed(what: string, r: ExecResult): ControlError {
   return new ControlError('command-failed', `claude-flow ${what} exited with ${r.exitCode}: ${clip(r.stderr.trim() || r.stdout.trim() || '(no output)')}`, {
     exitCode: r.exitCode,
     stderr: clip(r.stderr, 2000),

@@ -11,6 +11,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** The request this exec serves: the exec and its retries are logged with its logger (its reqId). */
   ctx?: RequestContext | undefined;
+  /**
+   * Working directory in the container (claude-flow 3.x keeps one hive per directory). The control
+   * plane's run does not pass it on yet: the 3.x backend also sets CLAUDE_FLOW_CWD, which 3.x reads.
+   */
+  cwd?: string;
 }
 export type RunFn = (argv: readonly string[], o: RunOptions) => Promise<ExecResult>;
 

@@ -1,0 +1,239 @@
+/** claude-flow 3.x backend against a recording fake container that answers in 3.43.0's recorded formats. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { InitializeSwarmResponseSchema, routes } from '../../../shared/api.js';
+import type { ExecDriver, ExecOptions, ExecResult } from '../exec.js';
+import { StateStore } from '../stateStore.js';
+import { startHarness, tmpStateDir, until, validSpawn, type Harness } from '../testing/harness.js';
+import * as S from './claudeFlow3.samples.js';
+import { AGENT_ID_PATTERN } from './claudeFlow3Parse.js';
+import { ClaudeFlow3Backend, SESSIONS_ROOT, workerPlan } from './claudeFlow3.js';
+import type { RunFn, RunOptions, SpawnRequest } from './types.js';
+
+const res = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, durationMs: 1, pid: null });
+const STATUS_TEMPLATE = JSON.parse(S.STATUS_JSON_STDOUT) as Record<string, unknown>;
+const SPAWN_LINE = S.SPAWN_JSON_STDOUT.split('\n')[0]!; // "[INFO] Spawning 2 worker agent(s)..."
+const INIT_TEXT = S.INIT_JSON_STDOUT.slice(0, S.INIT_JSON_STDOUT.indexOf('{'));
+
+interface Hive {
+  initialized: boolean;
+  ms: number;
+  workers: { id: string; type: string }[];
+}
+interface Proc {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  args: string;
+}
+
+/** One container with claude-flow 3.43.0: a hive per CLAUDE_FLOW_CWD, processes for `--claude` spawns. */
+class Cf3Container {
+  calls: { argv: string[]; env: Record<string, string>; detached: boolean }[] = [];
+  violations: string[] = [];
+  hives = new Map<string, Hive>();
+  procs: Proc[] = [{ pid: 1, ppid: 0, pgid: 1, args: 'node /app/front.js' }];
+  claude = false;
+  shutdownDoesNothing = false;
+  private clock = 1796422040399;
+  private nextPid = 100;
+
+  exec = async (argv: readonly string[], o: { env?: Record<string, string>; detached?: boolean }): Promise<ExecResult> => {
+    const a = [...argv];
+    const env = o.env ?? {};
+    this.calls.push({ argv: a, env, detached: !!o.detached });
+    if (env.CLAUDE_FLOW_AUTO_UPDATE !== 'false') this.violations.push(`no CLAUDE_FLOW_AUTO_UPDATE=false: ${a.join(' ')}`);
+    if (a.some((x) => x === 'sh' || x === '-c' || x === 'pgrep')) this.violations.push(`shell or pgrep: ${a.join(' ')}`);
+    const cf = a[0] === 'setsid' ? a.slice(1) : a;
+    if (cf[0] === 'claude-flow') return this.cf(cf.slice(1), env, !!o.detached, a[0] === 'setsid');
+    const j = a.join(' ');
+    if (a[0] === 'mkdir') return res('');
+    if (j === 'which claude') return this.claude ? res('/usr/local/bin/claude\n') : res('', 1);
+    if (j === 'ps -eo pid,ppid,pgid,stat,args') return res(['  PID  PPID  PGID STAT COMMAND', ...this.procs.map((p) => `${p.pid} ${p.ppid} ${p.pgid} S ${p.args}`)].join('\n') + '\n');
+    if (a[0] === 'kill') {
+      const gone = a[2] === '--' ? (p: Proc) => p.pgid === -Number(a[3]) : (p: Proc) => a.slice(2).includes(String(p.pid));
+      if (a[1] !== '-CONT') this.procs = this.procs.filter((p) => !gone(p) || p.pid === 1);
+      return res('');
+    }
+    if (a[0] === 'rm') return res('');
+    return res('', 127, `${a[0]}: not found`);
+  };
+
+  private cf(a: string[], env: Record<string, string>, detached: boolean, setsid: boolean): ExecResult {
+    if (a[0] !== 'hive-mind') return res('', 1, `[ERROR] Unknown command: ${a[0]}`);
+    const dir = env.CLAUDE_FLOW_CWD;
+    if (!dir?.startsWith(`${SESSIONS_ROOT}/`)) this.violations.push(`claude-flow outside a session directory: ${a.join(' ')}`);
+    const hive = this.hives.get(dir ?? '');
+    const flag = (f: string) => (a.includes(f) ? a[a.indexOf(f) + 1]! : null);
+    for (const bad of ['--queen-type', '--max-workers', '--workerTypes']) if (a.includes(bad) && !a.includes('--claude')) this.violations.push(`2.7 flag ${bad} on 3.x`);
+    switch (a[1]) {
+      case 'init': {
+        const ms = (this.clock += 1000);
+        this.hives.set(dir!, { initialized: true, ms, workers: [] });
+        return res(INIT_TEXT + S.INIT_JSON_STDOUT.slice(INIT_TEXT.length).replaceAll('1796422609767', String(ms)));
+      }
+      case 'spawn': {
+        if (!hive?.initialized) return res('[INFO] Spawning 1 worker agent(s)...\n', 1, '[ERROR] Hive-mind not initialized. Run hive-mind/init first.');
+        const n = Math.min(20, Math.max(1, Number(flag('-n') ?? 1)));
+        const made = Array.from({ length: n }, (_, i) => ({ id: `hive-worker-${(this.clock += 7)}-${i.toString(36)}x`, type: flag('-t') ?? 'worker' }));
+        hive.workers.push(...made);
+        if (a.includes('--claude') && this.claude) {
+          if (!detached || !setsid) this.violations.push('--claude spawn not detached under setsid');
+          const pid = this.nextPid++;
+          this.procs.push({ pid, ppid: 0, pgid: pid, args: `node /usr/local/bin/claude-flow ${a.join(' ')}` }, { pid: this.nextPid++, ppid: pid, pgid: pid, args: 'claude --dangerously-skip-permissions prompt' });
+          return res('');
+        }
+        const out = { success: true, spawned: n, workers: made.map((w) => ({ agentId: w.id, role: 'worker', joinedAt: new Date(this.clock).toISOString() })), totalWorkers: hive.workers.length, hiveStatus: 'active', message: `Spawned ${n} worker(s) and joined them to the hive-mind` };
+        return res(`${SPAWN_LINE.replace('2', String(n))}\n${JSON.stringify(out, null, 2)}\n`);
+      }
+      case 'status': {
+        const h = hive ?? { initialized: false, ms: Date.now(), workers: [] };
+        const doc = {
+          ...STATUS_TEMPLATE,
+          hiveId: `hive-${h.ms}`,
+          id: `hive-${h.ms}`,
+          status: h.initialized ? 'active' : 'offline',
+          initialized: h.initialized,
+          queen: h.initialized ? { ...(STATUS_TEMPLATE.queen as object), id: `queen-${h.ms}`, agentId: `queen-${h.ms}` } : null,
+          workers: h.workers.map((w) => ({ id: w.id, type: w.type, status: 'idle', currentTask: null, tasksCompleted: 0 })),
+          workerCount: h.workers.length,
+        };
+        return res(JSON.stringify(doc, null, 2) + '\n');
+      }
+      case 'shutdown':
+        if (hive && !this.shutdownDoesNothing) Object.assign(hive, { initialized: false, workers: [] });
+        return res('[INFO] Shutting down hive mind...\n\nHive mind shutdown complete\n\n  - Agents terminated: undefined\n');
+      default:
+        this.violations.push(`3.x has no hive-mind ${a[1]}`);
+        return res(S.HIVE_USAGE_STDOUT);
+    }
+  }
+}
+
+const req = (types = ['coordinator', 'coder'], maxAgents = 8): SpawnRequest => ({ task: 'build a REST API', replaces: null, config: { topology: 'mesh', maxAgents, strategy: 'tactical', priority: 'medium', enableNeural: true, agentTypes: types } });
+
+function backend(c = new Cf3Container()) {
+  const run: RunFn = (argv, o: RunOptions) => c.exec(argv, o);
+  const store = new StateStore(tmpStateDir());
+  const b = new ClaudeFlow3Backend({ run, store, driverKind: 'docker', version: '3.43.0', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
+  return { c, b, store };
+}
+
+describe('ClaudeFlow3Backend', () => {
+  it('spreads the requested workers over the agent types, at most 20 per call', () => {
+    expect(workerPlan(['coordinator', 'coder'], 8)).toEqual([{ type: 'coordinator', count: 4 }, { type: 'coder', count: 4 }]);
+    expect(workerPlan(['a_', 'b_', 'c_'], 2)).toEqual([{ type: 'a_', count: 1 }, { type: 'b_', count: 1 }, { type: 'c_', count: 1 }]);
+    expect(workerPlan([], 100)).toEqual([{ type: null, count: 20 }]);
+  });
+
+  it('spawns in its own directory with the flags 3.x reads, reads state as JSON, links agents to the session', async () => {
+    const { c, b, store } = backend();
+    const uuid = await b.create(req());
+    await b.start(uuid, req());
+    const dir = `${SESSIONS_ROOT}/${uuid}`;
+    expect(c.calls.map((x) => x.argv.join(' '))).toEqual([
+      `mkdir -p ${dir}`,
+      'claude-flow hive-mind init -t mesh --format json',
+      'which claude',
+      'claude-flow hive-mind spawn -n 4 -t coordinator --format json',
+      'claude-flow hive-mind spawn -n 4 -t coder --format json',
+    ]);
+    expect(c.calls.filter((x) => x.argv[0] === 'claude-flow').every((x) => x.env.CLAUDE_FLOW_CWD === dir)).toBe(true);
+    const s = await b.get(uuid);
+    expect(s).toMatchObject({ status: 'running', swarmId: 'hive-1796422041399', agentCount: 9, backend: 'claude-flow' });
+    expect(store.get(uuid)!.swarmId).toBe('hive-1796422041399');
+    expect(b.sessionNotes(uuid)).toEqual([expect.stringMatching(/No `claude` binary/)]);
+    expect(await b.refreshAgents()).toBe(true);
+    const agents = b.execAgents();
+    expect(agents).toHaveLength(9);
+    expect(agents.every((a) => a.sessionUuid === uuid && a.swarmId === 'hive-1796422041399' && AGENT_ID_PATTERN.test(a.id))).toBe(true);
+    expect(agents.filter((a) => a.type === 'coder')).toHaveLength(4);
+    expect(agents[1]).toMatchObject({ parentQueenId: 'queen-1796422041399', statusObserved: false, health: null, cpuUsage: null });
+    expect(await b.refreshAgents()).toBe(false);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('with claude present, the last spawn launches Claude Code detached under setsid, tagged; reap keeps it while it lives', async () => {
+    const { c, b } = backend();
+    c.claude = true;
+    const uuid = await b.create(req(['coder'], 3));
+    await b.start(uuid, req(['coder'], 3));
+    const spawn = c.calls.find((x) => x.argv[0] === 'setsid')!;
+    expect(spawn.detached).toBe(true);
+    expect(spawn.argv).toEqual(['setsid', 'claude-flow', 'hive-mind', 'spawn', '-n', '3', '-t', 'coder', '--claude', '--queen-type', 'tactical', '-o', 'build a REST API', '--hivescope-session', uuid]);
+    expect(b.sessionNotes(uuid)).toEqual([]);
+    expect(await b.reap()).toEqual([]);
+    c.procs = c.procs.filter((p) => p.pid === 1); // Claude Code exited (or was killed) by itself
+    expect(await b.reap()).toEqual([uuid]);
+    expect((await b.get(uuid)).status).toBe('interrupted');
+    expect(c.violations).toEqual([]);
+  });
+
+  it('two sessions keep separate hives; stop ends exactly its own processes and hive and drops its agents', async () => {
+    const { c, b } = backend();
+    c.claude = true;
+    const one = await b.create(req(['coder'], 2));
+    await b.start(one, req(['coder'], 2));
+    const two = await b.create(req(['tester'], 2));
+    await b.start(two, req(['tester'], 2));
+    await b.refreshAgents();
+    expect(new Set(b.execAgents().map((a) => a.sessionUuid))).toEqual(new Set([one, two]));
+    expect(c.procs.filter((p) => p.args.includes(one) || p.args.startsWith('claude'))).toHaveLength(3);
+    expect(await b.stop(one)).toBe('stopped');
+    expect(c.procs.some((p) => p.args.includes(one))).toBe(false);
+    expect(c.procs.some((p) => p.args.includes(two))).toBe(true);
+    expect(c.hives.get(`${SESSIONS_ROOT}/${one}`)).toMatchObject({ initialized: false, workers: [] });
+    expect(c.hives.get(`${SESSIONS_ROOT}/${two}`)!.workers).toHaveLength(2);
+    expect(c.calls.find((x) => x.argv.includes('shutdown'))!.env.CLAUDE_FLOW_CWD).toBe(`${SESSIONS_ROOT}/${one}`);
+    expect(new Set(b.execAgents().map((a) => a.sessionUuid))).toEqual(new Set([two]));
+    expect(await b.refreshAgents()).toBe(true);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('stop believes the status, not shutdown\'s "complete": a hive left behind is an error', async () => {
+    const { c, b } = backend();
+    const uuid = await b.create(req());
+    await b.start(uuid, req());
+    c.shutdownDoesNothing = true;
+    await expect(b.stop(uuid)).rejects.toThrow(/left the hive initialised with 8 worker\(s\); not marked stopped/);
+    expect((await b.get(uuid)).status).toBe('running');
+  });
+
+  it('a hive that vanished (shutdown elsewhere, container lost it) interrupts its session', async () => {
+    const { c, b } = backend();
+    const uuid = await b.create(req());
+    await b.start(uuid, req());
+    c.hives.get(`${SESSIONS_ROOT}/${uuid}`)!.initialized = false;
+    await b.refreshAgents();
+    expect((await b.get(uuid)).status).toBe('interrupted');
+    expect(b.execAgents()).toEqual([]);
+  });
+
+  it('states what it supports; pause and resume are refused, never faked', async () => {
+    const { b } = backend();
+    expect(b.describe()).toMatchObject({ kind: 'claude-flow-3', version: '3.43.0', operations: { pause: false, resume: false, stop: true, metrics: false } });
+    await expect(b.pause()).rejects.toMatchObject({ kind: 'conflict', message: expect.stringMatching(/cannot pause/) });
+    await expect(b.resume()).rejects.toMatchObject({ kind: 'conflict' });
+  });
+});
+
+describe('ClaudeFlow3Backend behind the control plane', () => {
+  let h: Harness | null = null;
+  afterEach(async () => {
+    await h?.close();
+    h = null;
+  });
+
+  it('spawn answers at once with the uuid; the session gets its hive id; pause answers 409 saying why', async () => {
+    const c = new Cf3Container();
+    const driver: ExecDriver = { kind: 'docker', container: 'cf3', exec: (argv: readonly string[], o: ExecOptions) => c.exec(argv, o), close: async () => {} };
+    h = await startHarness({ driver, env: { HIVE_CONTAINER: 'cf3' }, deps: { backend: (run, store) => new ClaudeFlow3Backend({ run, store, driverKind: 'docker' }), timing: { probeMs: 3_600_000, reapMs: 3_600_000, cleanupMs: 3_600_000, listTtlMs: -1, agentsMs: 3_600_000 } } });
+    const r = await h.call('POST', routes.initializeSwarm.path, validSpawn);
+    expect(r.status).toBe(202);
+    const { uuid } = InitializeSwarmResponseSchema.parse(r.body);
+    await until(async () => (await h!.cp.getSession(uuid)).swarmId !== null);
+    const p = await h.call('POST', `/api/bots/pause-task/${uuid}`);
+    expect(p.status).toBe(409);
+    expect(JSON.stringify(p.body)).toMatch(/claude-flow 3.x cannot pause/);
+    expect(c.violations).toEqual([]);
+  });
+});

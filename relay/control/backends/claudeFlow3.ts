@@ -1,0 +1,311 @@
+/**
+ * Backend over a bare claude-flow 3.x CLI (ruflo; shared/reference/claude-flow-3.md). 3.x is a
+ * per-directory registry of worker records: `hive-mind spawn` adds records and exits unless `--claude`
+ * starts Claude Code in the foreground, and there is no sessions/stop/pause/resume. So each session
+ * gets its own directory (and with it its own hive): `<root>/<uuid>`, passed as CLAUDE_FLOW_CWD (and
+ * as the exec's cwd where the driver honours it). State is read with `--format json`; stop ends the
+ * processes the session started (found by its uuid, no pgrep) and clears its hive with
+ * `shutdown --force`, then verifies both. Every exec carries CLAUDE_FLOW_AUTO_UPDATE=false (3.x would
+ * otherwise check the npm registry and may install updates).
+ */
+import crypto from 'node:crypto';
+import type { Session, SessionStatus } from '../../../shared/model/session.js';
+import { TERMINAL_SESSION_STATUSES } from '../../../shared/model/session.js';
+import { SESSION_UUID_PATTERN } from '../../../shared/api.js';
+import type { RequestContext } from '../../context.js';
+import { ControlError } from '../errors.js';
+import type { StateStore, StoredSession } from '../stateStore.js';
+import { TAG_FLAG, failed, objectiveArg } from './claudeFlow.js';
+import { agentsFromHiveStatus, sessionFigures } from './claudeFlow3Normalise.js';
+import { HIVE_ID_PATTERN, parseHiveStatus3, parseInit3, parseSpawn3, type HiveStatus3 } from './claudeFlow3Parse.js';
+import { PS_ARGV, endProcesses, parsePsTable, type EndOptions } from './processes.js';
+import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, RunOptions, SpawnRequest } from './types.js';
+
+export const SESSIONS_ROOT = '/workspace/.hivescope/sessions';
+/** 3.x caps `-n` at 20 per call. */
+const MAX_PER_CALL = 20;
+const CLAUDE_CHECK_TTL_MS = 60_000;
+const NO_CLAUDE_NOTE = 'No `claude` binary in the container: the hive holds worker records only and nothing runs them. Install Claude Code in the container to have `hive-mind spawn --claude` work on the task.';
+
+export interface ClaudeFlow3Options {
+  run: RunFn;
+  store: StateStore;
+  /** argv that runs claude-flow. Default ['claude-flow']. */
+  cli?: readonly string[];
+  /** As `--version` printed it. */
+  version?: string | null;
+  /** Parent of the per-session directories. */
+  sessionsRoot?: string;
+  /** 'docker': the `--claude` spawn runs under setsid so its group can be ended; 'local': the driver makes the group. */
+  driverKind: 'docker' | 'local';
+  stopTiming?: EndOptions;
+  /** Status reads in flight at once during a refresh. Default 4. */
+  readConcurrency?: number;
+}
+
+/** What the relay keeps for a 3.x session beyond the shared `cf` record (persisted with it). */
+type Cf3 = NonNullable<StoredSession['cf']> & { claude?: boolean };
+
+/** Workers per agent type: `total` spread over the types, at least one each, at most 20 per call. */
+export function workerPlan(types: readonly string[], total: number): { type: string | null; count: number }[] {
+  if (types.length === 0) return [{ type: null, count: Math.max(1, Math.min(MAX_PER_CALL, total)) }];
+  const n = Math.max(types.length, Math.min(total, MAX_PER_CALL * types.length));
+  return types.map((type, i) => ({ type, count: Math.min(MAX_PER_CALL, Math.floor(n / types.length) + (i < n % types.length ? 1 : 0)) }));
+}
+
+export function unsupported(op: string, why: string): ControlError {
+  return new ControlError('conflict', `claude-flow 3.x cannot ${op} a session: ${why}`);
+}
+
+export class ClaudeFlow3Backend implements Backend {
+  readonly name = 'claude-flow' as const;
+  private readonly cli: readonly string[];
+  private readonly root: string;
+  /** Last status read per session (agents, figures); dropped when the session stops. */
+  private readonly reads = new Map<string, HiveStatus3>();
+  private emittedKey = '[]';
+  private claudeChecked: { at: number; present: boolean } | null = null;
+
+  constructor(private readonly o: ClaudeFlow3Options) {
+    this.cli = o.cli ?? ['claude-flow'];
+    this.root = o.sessionsRoot ?? SESSIONS_ROOT;
+  }
+
+  describe(): BackendDescription {
+    return {
+      kind: 'claude-flow-3',
+      version: this.o.version ?? null,
+      operations: { spawn: true, list: true, stop: true, pause: false, resume: false, cleanup: true, reap: true, metrics: false },
+      limits: [
+        'no pause or resume (3.x has neither)',
+        'no per-agent CPU or memory (shown as unknown)',
+        'hive workers are records that 3.x never updates: their idle status and health are shown as unknown',
+        ...(this.claudeChecked && !this.claudeChecked.present ? [NO_CLAUDE_NOTE] : []),
+      ],
+    };
+  }
+
+  sessionNotes(uuid: string): string[] {
+    const cf = this.o.store.get(uuid)?.cf as Cf3 | undefined;
+    return cf?.claude === false ? [NO_CLAUDE_NOTE] : [];
+  }
+
+  dir(uuid: string): string {
+    if (!SESSION_UUID_PATTERN.test(uuid)) throw new ControlError('bad-request', 'not a session uuid');
+    return `${this.root}/${uuid}`;
+  }
+
+  /** Every exec: auto-update off; claude-flow commands in the session's directory. */
+  private exec(argv: readonly string[], o: RunOptions & { uuid?: string }): Promise<import('../exec.js').ExecResult> {
+    const { uuid, ...rest } = o;
+    const dir = uuid ? this.dir(uuid) : undefined;
+    const env = { ...rest.env, CLAUDE_FLOW_AUTO_UPDATE: 'false', ...(dir ? { CLAUDE_FLOW_CWD: dir } : {}) };
+    return this.o.run(argv, { ...rest, env, ...(dir ? { cwd: dir } : {}) });
+  }
+
+  private cf(uuid: string): Cf3 {
+    const s = this.o.store.get(uuid);
+    if (!s?.cf) throw new ControlError('session-not-found', `no session ${uuid}`);
+    return s.cf as Cf3;
+  }
+
+  private patch(uuid: string, p: Partial<Cf3>, swarmId?: string | null): void {
+    const s = this.o.store.get(uuid);
+    if (!s?.cf) return;
+    this.o.store.update(uuid, { cf: { ...s.cf, ...p }, ...(swarmId !== undefined ? { swarmId } : {}) }, 'claude-flow');
+  }
+
+  /** Sessions this backend made: their claude-flow id is the hive id init gave them. */
+  private ours(): [string, StoredSession & { cf: Cf3 }][] {
+    return this.o.store.entries().filter((e): e is [string, StoredSession & { cf: Cf3 }] => e[1].backend === 'claude-flow' && !!e[1].cf && HIVE_ID_PATTERN.test(e[1].cf.sessionId ?? ''));
+  }
+
+  private toSession(uuid: string, s: StoredSession): Session {
+    const cf = s.cf!;
+    return { uuid, swarmId: s.swarmId, task: cf.task, priority: cf.priority, status: cf.status, createdAt: cf.createdAt, updatedAt: s.updatedAt, lastActivity: s.updatedAt, config: cf.config, backend: 'claude-flow', progress: cf.progress, agentCount: cf.agentCount, replaces: cf.replaces };
+  }
+
+  /** `claude` on PATH in the container (asked at most once a minute). */
+  async claudePresent(ctx?: RequestContext): Promise<boolean> {
+    if (this.claudeChecked && Date.now() - this.claudeChecked.at < CLAUDE_CHECK_TTL_MS) return this.claudeChecked.present;
+    const w = await this.exec(['which', 'claude'], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
+    let present = w !== null && w.exitCode === 0 && w.stdout.trim().length > 0;
+    // No `which` (exit 126/127): ask claude itself.
+    if (w === null || w.exitCode > 1) present = (await this.exec(['claude', '--version'], { idempotent: true, ctx, timeoutMs: 10_000 }).catch(() => null))?.exitCode === 0;
+    this.claudeChecked = { at: Date.now(), present };
+    return present;
+  }
+
+  async create(req: SpawnRequest): Promise<string> {
+    const uuid = crypto.randomUUID();
+    const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
+    this.o.store.set(uuid, {
+      swarmId: null,
+      backend: 'claude-flow',
+      updatedAt: Date.now(),
+      cf: { sessionId: null, task: req.task, priority, config: req.config, status: 'created', createdAt: Date.now(), pid: null, replaces: req.replaces, progress: null, agentCount: null },
+    });
+    return uuid;
+  }
+
+  /**
+   * mkdir, `hive-mind init -t <topology>`, then one `spawn -n <count> -t <type>` per agent type (the
+   * flags 3.x reads; 2.7's --queen-type/--max-workers/--workerTypes are ignored by it). With `claude`
+   * present the last spawn carries `--claude` and the objective and stays in the foreground, detached.
+   */
+  async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    const fail = (e: ControlError): never => {
+      this.patch(uuid, { status: 'failed' });
+      throw e;
+    };
+    const mk = await this.exec(['mkdir', '-p', this.dir(uuid)], { idempotent: true, ctx });
+    if (mk.exitCode !== 0) fail(failed('mkdir of the session directory', mk));
+    const init = await this.exec([...this.cli, 'hive-mind', 'init', '-t', req.config.topology, '--format', 'json'], { idempotent: false, ctx, uuid });
+    if (init.exitCode !== 0) fail(failed('hive-mind init', init));
+    const hive = parseInit3(init.stdout);
+    const claude = await this.claudePresent(ctx);
+    this.patch(uuid, { sessionId: hive.hiveId, status: 'starting', claude }, hive.hiveId);
+    const types = req.config.agentTypes.filter((t) => t !== 'queen');
+    const plan = workerPlan(types, req.config.maxAgents - (types.length < req.config.agentTypes.length ? 1 : 0));
+    let workers: number | null = null;
+    for (const [i, step] of plan.entries()) {
+      const typeArgs = step.type ? ['-t', step.type] : [];
+      if (claude && i === plan.length - 1) {
+        const argv = [...(this.o.driverKind === 'docker' ? ['setsid'] : []), ...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--claude', '--queen-type', req.config.strategy, '-o', objectiveArg(req.task), TAG_FLAG, uuid];
+        const r = await this.exec(argv, { idempotent: false, detached: true, ctx, uuid });
+        if (r.exitCode !== 0) fail(failed('hive-mind spawn --claude', r));
+        this.patch(uuid, { pid: r.pid });
+        continue;
+      }
+      const r = await this.exec([...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--format', 'json'], { idempotent: false, ctx, uuid });
+      if (r.exitCode !== 0) fail(failed('hive-mind spawn', r));
+      workers = parseSpawn3(r.stdout).totalWorkers ?? workers;
+    }
+    this.patch(uuid, { status: 'running', agentCount: workers === null ? null : workers + 1 });
+  }
+
+  /** From the relay's records and the last status reads: 3.x has no session list of its own. */
+  async list(): Promise<ListResult> {
+    return { sessions: this.ours().map(([uuid, s]) => this.toSession(uuid, s)), skipped: 0 };
+  }
+
+  async get(uuid: string): Promise<Session> {
+    this.cf(uuid);
+    return this.toSession(uuid, this.o.store.get(uuid)!);
+  }
+
+  /** One `hive-mind status --format json` in the session's directory. */
+  private async read(uuid: string, ctx?: RequestContext): Promise<HiveStatus3> {
+    const r = await this.exec([...this.cli, 'hive-mind', 'status', '--format', 'json'], { idempotent: true, ctx, uuid });
+    if (r.exitCode !== 0) throw failed('hive-mind status', r);
+    return parseHiveStatus3(r.stdout);
+  }
+
+  private live(): string[] {
+    return this.ours()
+      .filter(([, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status))
+      .map(([uuid]) => uuid);
+  }
+
+  /** Reads every live session's hive (a few at a time); a hive that vanished (shutdown elsewhere, container lost it) interrupts its session. */
+  private async readAll(uuids: readonly string[]): Promise<void> {
+    const queue = [...uuids];
+    const worker = async () => {
+      for (let uuid = queue.shift(); uuid !== undefined; uuid = queue.shift()) {
+        const s = await this.read(uuid).catch(() => null);
+        if (!s) continue;
+        this.reads.set(uuid, s);
+        const cf = this.o.store.get(uuid)?.cf;
+        if (!cf) continue;
+        if (!s.initialized && cf.status === 'running') this.patch(uuid, { status: 'interrupted', agentCount: 0 });
+        else if (s.initialized) this.patch(uuid, sessionFigures(s));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(queue.length, this.o.readConcurrency ?? 4) }, worker));
+  }
+
+  execAgents(): ExecAgent[] {
+    const live = new Set(this.live());
+    return [...this.reads.entries()].filter(([uuid]) => live.has(uuid)).flatMap(([uuid, s]) => agentsFromHiveStatus(s, uuid));
+  }
+
+  /** True when the agents differ from what was last reported (discovery's reads count too). */
+  async refreshAgents(): Promise<boolean> {
+    await this.readAll(this.live());
+    const key = JSON.stringify(this.execAgents());
+    if (key === this.emittedKey) return false;
+    this.emittedKey = key;
+    return true;
+  }
+
+  /** The hive id is known from init; a read fills agents and figures for the page at once. */
+  async discover(pending: readonly string[]): Promise<void> {
+    const mine = new Set(this.live());
+    await this.readAll(pending.filter((u) => mine.has(u)));
+  }
+
+  /**
+   * Ends the processes the session started (its tagged `--claude` spawn and Claude Code under it,
+   * TERM then KILL), clears its hive (`shutdown --force`: workers deleted, initialized false) and
+   * verifies both; anything left is an error, never `stopped`. Other sessions' hives are other
+   * directories and are not touched.
+   */
+  async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
+    const cf = this.cf(uuid);
+    if (!HIVE_ID_PATTERN.test(cf.sessionId ?? '')) {
+      this.patch(uuid, { status: 'stopped' });
+      return 'stopped';
+    }
+    const end = await endProcesses((argv, o) => this.exec(argv, { ...o, ctx }), uuid, this.o.stopTiming);
+    if (end.remaining.length > 0) throw new ControlError('command-failed', `session ${uuid}: ${end.remaining.length} process(es) still running after TERM and KILL (pids ${end.remaining.map((p) => p.pid).join(', ')}); not marked stopped`);
+    const r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
+    if (r.exitCode !== 0) throw failed('hive-mind shutdown --force', r);
+    // shutdown prints "complete" even when it did nothing: believe the status, not the summary.
+    const after = await this.read(uuid, ctx);
+    if (after.initialized || after.workers.length > 0) throw new ControlError('command-failed', `session ${uuid}: hive-mind shutdown --force left the hive ${after.initialized ? 'initialised' : ''} with ${after.workers.length} worker(s); not marked stopped`);
+    this.reads.delete(uuid);
+    this.patch(uuid, { status: 'stopped', agentCount: 0 });
+    return 'stopped';
+  }
+
+  async pause(): Promise<SessionStatus> {
+    throw unsupported('pause', '3.x has no pause (its hive is a set of records; nothing runs to hold still)');
+  }
+
+  async resume(): Promise<SessionStatus> {
+    throw unsupported('resume', '3.x has no resume');
+  }
+
+  /** Forgets finished sessions older than the age and removes their directories. */
+  async cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null> {
+    const cutoff = Date.now() - maxAgeHours * 3_600_000;
+    let n = 0;
+    for (const [uuid, s] of this.ours()) {
+      if (!TERMINAL_SESSION_STATUSES.includes(s.cf.status) || s.updatedAt >= cutoff) continue;
+      const r = await this.exec(['rm', '-rf', '--', this.dir(uuid)], { idempotent: true, ctx });
+      if (r.exitCode !== 0) continue;
+      this.o.store.delete(uuid);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Only sessions that started Claude Code had a process to lose: those whose tagged spawn is gone
+   * are interrupted. A hive without `--claude` never had one and stays as its directory says.
+   */
+  async reap(ctx?: RequestContext): Promise<string[]> {
+    const running = this.ours().filter(([, s]) => s.cf.claude === true && s.cf.status === 'running');
+    if (running.length === 0) return [];
+    const r = await this.exec([...PS_ARGV], { idempotent: true, ctx });
+    const table = r.exitCode === 0 ? parsePsTable(r.stdout) : null;
+    if (!table) return [];
+    const out: string[] = [];
+    for (const [uuid] of running) {
+      if (table.some((p) => !p.stat.startsWith('Z') && p.args.includes(`${TAG_FLAG} ${uuid}`))) continue;
+      this.patch(uuid, { status: 'interrupted' });
+      out.push(uuid);
+    }
+    return out;
+  }
+}
