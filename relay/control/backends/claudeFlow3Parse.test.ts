@@ -202,3 +202,23 @@ describe('3.x normalisers', () => {
     expect(sessionFigures(parseHiveStatus3(S.STATUS_JSON_STDOUT))).toEqual({ agentCount: 10, progress: null });
   });
 });
+
+describe('detection picks the backend by what the container says', () => {
+  it('3.x and 2.x get their own backend; no claude-flow is null', async () => {
+    const { detectClaudeFlow, claudeFlowBackend } = await import('./detect.js');
+    const { StateStore } = await import('../stateStore.js');
+    const { tmpStateDir } = await import('../testing/harness.js');
+    const envs: (Record<string, string> | undefined)[] = [];
+    const runWith = (stdout: string, exitCode = 0) => async (_argv: readonly string[], o: { env?: Record<string, string> }) => {
+      envs.push(o.env);
+      return { exitCode, stdout, stderr: '', durationMs: 1, pid: null };
+    };
+    const d3 = await detectClaudeFlow(runWith(S.VERSION_STDOUT));
+    expect(d3).toEqual({ kind: 'claude-flow-3', version: '3.43.0' });
+    expect(envs[0]).toEqual({ CLAUDE_FLOW_AUTO_UPDATE: 'false' });
+    expect(await detectClaudeFlow(runWith('', 127))).toBeNull();
+    const store = new StateStore(tmpStateDir());
+    expect(claudeFlowBackend(d3!, { run: runWith(''), store, driverKind: 'docker' }).describe!()).toMatchObject({ kind: 'claude-flow-3', version: '3.43.0' });
+    expect(claudeFlowBackend({ kind: 'claude-flow-2', version: '2.7.47' }, { run: runWith(''), store, driverKind: 'docker' }).describe!()).toMatchObject({ kind: 'claude-flow-2', version: '2.7.47' });
+  });
+});
