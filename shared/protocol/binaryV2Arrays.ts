@@ -80,6 +80,11 @@ function firstBothFlags(w: Int32Array, count: number): number {
   return -1;
 }
 
+function firstBothFlagsDataView(view: DataView, count: number): number {
+  for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) if (view.getUint32(o, true) >>> 30 === 3) return i;
+  return -1;
+}
+
 /**
  * Every field, one pass, two records per turn (fewer loop checks; about 5% faster). The id word is read
  * as int32 so V8 stays in small-integer arithmetic; the kind is computed without a branch (1 agent from
@@ -208,11 +213,6 @@ export function decodeNodeFrameInto(frame: ArrayBuffer | Uint8Array, out: NodeFr
     if (ssspParent) decodeColumn(count, w, 8, ssspParent);
   }
   return count;
-}
-
-function firstBothFlagsDataView(view: DataView, count: number): number {
-  for (let i = 0, o = V2_HEADER_BYTES; i < count; i++, o += V2_RECORD_BYTES) if (view.getUint32(o, true) >>> 30 === 3) return i;
-  return -1;
 }
 
 // ---- encode ----
