@@ -3,7 +3,8 @@ import { routes, InitializeSwarmResponseSchema } from '../../shared/api.js';
 import { startHarness, validSpawn, type Harness, until, tmpStateDir } from './testing/harness.js';
 import { FakeDriver } from './testing/fakeDriver.js';
 import type { SessionChange, ControlActivity, ControlHealth } from './planeEvents.js';
-import { renderControlMetrics } from './metrics.js';
+import { Registry } from 'prom-client';
+import { registerControlMetrics } from './metrics.js';
 
 let hs: (Harness & { fake: FakeDriver })[] = [];
 afterEach(async () => {
@@ -156,13 +157,16 @@ describe('events, reaper, metrics, persistence', () => {
     await spawnRunning(h, changes, 'task a');
     h.fake.failures.push('parse-error');
     await h.cp.listSessions().catch(() => undefined);
-    const text = renderControlMetrics(h.cp);
+    const registry = new Registry();
+    registerControlMetrics(registry, h.cp);
+    const text = await registry.metrics();
     expect(text).toMatch(/^# TYPE hivescope_exec_duration_seconds histogram$/m);
     expect(text).toMatch(/^hivescope_exec_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
     expect(text).toMatch(/^hivescope_exec_failures_total\{kind="parse-error"\} 1$/m);
     expect(text).toMatch(/^hivescope_control_breaker_state\{state="closed"\} 1$/m);
     expect(text).toMatch(/^hivescope_sessions\{status="running"\} 1$/m);
-    for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.e+]+)$/);
+    // prom-client separates families with an empty line (valid exposition format); every other line is checked.
+    for (const line of text.trim().split('\n').filter((l) => l !== '')) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.e+]+)$/);
   });
 
   it('the uuid -> swarm id map survives a relay restart', async () => {

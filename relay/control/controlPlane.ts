@@ -15,11 +15,10 @@ import type { RelayConfig } from '../config.js';
 import type { RequestContext } from '../context.js';
 import type { InitializeSwarmBody } from '../../shared/api.js';
 import type { Session, SessionStatus, Priority } from '../../shared/model/session.js';
-import { SESSION_STATUSES } from '../../shared/model/session.js';
 import type { DegradedMode } from '../../shared/model/health.js';
-import { asControlError, CONTROL_ERROR_KINDS, type ControlErrorKind } from './errors.js';
+import { asControlError } from './errors.js';
 import type { ExecDriver } from './exec.js';
-import { CircuitBreaker, ExecMetrics, RateLimiter, EXEC_LATENCY_BUCKETS_MS } from './resilience.js';
+import { CircuitBreaker, ExecMetrics, RateLimiter } from './resilience.js';
 import { StateStore } from './stateStore.js';
 import type { Backend, ExecAgent, RunFn } from './backends/types.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
@@ -34,7 +33,7 @@ import { SessionCache } from './sessionCache.js';
 import { ControlCommands, type McpTools, type SpawnAgentBody, type SpawnOptions } from './commands.js';
 import { Restorer } from './restore.js';
 import type { ContainerWatch, WatchHost } from './containerWatch.js';
-import { ExecFamilies, type ControlMetricsSnapshot, type ControlPerformance } from './metrics.js';
+import { ExecFamilies, type ControlPerformance } from './metrics.js';
 
 export interface ControlPlaneDeps {
   config: RelayConfig;
@@ -170,21 +169,6 @@ export class ControlPlane {
     return {
       execLatencyMs: { p50: this.metrics.percentile(0.5), p95: this.metrics.percentile(0.95), count: this.metrics.count },
       execFailures: Object.fromEntries(this.metrics.failures),
-    };
-  }
-
-  metricsSnapshot(): ControlMetricsSnapshot {
-    const byStatus = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as Record<SessionStatus, number>;
-    for (const s of this.cache.all()) byStatus[s.status]++;
-    const failures = Object.fromEntries(CONTROL_ERROR_KINDS.map((k) => [k, this.metrics.failures.get(k) ?? 0])) as Record<ControlErrorKind, number>;
-    return {
-      execLatencyBucketsMs: EXEC_LATENCY_BUCKETS_MS.map((le, i) => ({ le, count: this.metrics.buckets[i]! })),
-      execLatencyCount: this.metrics.count,
-      execLatencySumMs: this.metrics.sumMs,
-      failuresByKind: failures,
-      breaker: this.breaker.state,
-      sessionsByStatus: byStatus,
-      state: this.status.state(),
     };
   }
 

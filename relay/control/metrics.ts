@@ -19,17 +19,6 @@ export interface ControlPerformance {
   execFailures: Record<string, number>;
 }
 
-export interface ControlMetricsSnapshot {
-  /** Cumulative counts per upper bound (ms), Prometheus-style. */
-  execLatencyBucketsMs: { le: number; count: number }[];
-  execLatencyCount: number;
-  execLatencySumMs: number;
-  failuresByKind: Record<ControlErrorKind, number>;
-  breaker: BreakerState;
-  sessionsByStatus: Record<SessionStatus, number>;
-  state: PlaneHealth;
-}
-
 /** The two families observed per exec; ExecMetrics feeds them (ExecObserver). */
 export class ExecFamilies implements ExecObserver {
   readonly duration = new Histogram({
@@ -97,32 +86,4 @@ export function registerControlMetrics(registry: Registry, control: ControlMetri
       for (const status of SESSION_STATUSES) this.set({ status }, by[status]);
     },
   });
-}
-
-/**
- * The same families as text without a registry, from a snapshot. Kept only while relay/app.ts still
- * joins plane texts by hand; it goes once /metrics serves one prom-client Registry.
- */
-export function renderControlMetrics(control: { metricsSnapshot(): ControlMetricsSnapshot }): string {
-  const m = control.metricsSnapshot();
-  const L: string[] = [];
-  L.push('# HELP hivescope_exec_duration_seconds Latency of execs into the container (or local processes).');
-  L.push('# TYPE hivescope_exec_duration_seconds histogram');
-  for (const b of m.execLatencyBucketsMs) L.push(`hivescope_exec_duration_seconds_bucket{le="${b.le / 1000}"} ${b.count}`);
-  L.push(`hivescope_exec_duration_seconds_bucket{le="+Inf"} ${m.execLatencyCount}`);
-  L.push(`hivescope_exec_duration_seconds_sum ${m.execLatencySumMs / 1000}`);
-  L.push(`hivescope_exec_duration_seconds_count ${m.execLatencyCount}`);
-  L.push('# HELP hivescope_exec_failures_total Failed execs by error kind.');
-  L.push('# TYPE hivescope_exec_failures_total counter');
-  for (const [k, v] of Object.entries(m.failuresByKind)) L.push(`hivescope_exec_failures_total{kind="${k}"} ${v}`);
-  L.push('# HELP hivescope_control_breaker_state Circuit breaker state (1 for the current one).');
-  L.push('# TYPE hivescope_control_breaker_state gauge');
-  for (const s of BreakerStateSchema.options) L.push(`hivescope_control_breaker_state{state="${s}"} ${m.breaker === s ? 1 : 0}`);
-  L.push('# HELP hivescope_control_health Control plane health (1 for the current state).');
-  L.push('# TYPE hivescope_control_health gauge');
-  for (const s of PlaneHealthSchema.options) L.push(`hivescope_control_health{state="${s}"} ${m.state === s ? 1 : 0}`);
-  L.push('# HELP hivescope_sessions Sessions by status (from the cached registry).');
-  L.push('# TYPE hivescope_sessions gauge');
-  for (const [s, n] of Object.entries(m.sessionsByStatus)) L.push(`hivescope_sessions{status="${s}"} ${n}`);
-  return L.join('\n') + '\n';
 }
