@@ -2,9 +2,10 @@
  * Activity log: the relay's events only (spawn, status, tasks, errors, logs, progress, sessions, messages,
  * health), never synthesised from polling; filterable by kind, level and text; the store caps it at 1000.
  */
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useHive, useHiveStore } from '../state/react.js';
 import { EVENT_KINDS, type ActivityEvent } from '../../shared/index.js';
+import { KeepFocus } from './focus.js';
 
 export function filterEvents(events: readonly ActivityEvent[], f: { kind: string; level: string; text: string }): ActivityEvent[] {
   const q = f.text.trim().toLowerCase();
@@ -26,6 +27,7 @@ export function ActivityLog() {
   const [kind, setKind] = useState('');
   const [level, setLevel] = useState('');
   const [text, setText] = useState('');
+  const listRef = useRef<HTMLUListElement>(null);
   const shown = useMemo(() => filterEvents(events, { kind, level, text }).slice(-200).reverse(), [events, kind, level, text]);
   return (
     <section className={`panel activity ${open ? '' : 'collapsed'}`} aria-label="Activity log">
@@ -67,20 +69,23 @@ export function ActivityLog() {
               Some events were missed while disconnected (the relay keeps the last 1000).
             </p>
           )}
-          <ul className="log" data-testid="activity-log" aria-live="off">
-            {shown.length === 0 && <li className="muted">No events yet.</li>}
-            {shown.map((e) => (
-              <li key={e.seq} className={`level-${e.level}`}>
-                <time dateTime={new Date(e.time).toISOString()}>{new Date(e.time).toLocaleTimeString()}</time> <span className="kind">{e.kind}</span>{' '}
-                {e.agentId ? (
-                  <button type="button" className="link" onClick={() => store.getState().select(e.agentId)}>
-                    {e.agentId}
-                  </button>
-                ) : null}{' '}
-                {e.message}
-              </li>
-            ))}
-          </ul>
+          {/* Only the newest 200 lines show: an agent link that scrolls out hands focus to its neighbour. */}
+          <KeepFocus list={listRef}>
+            <ul ref={listRef} className="log" data-testid="activity-log" aria-live="off" tabIndex={-1} aria-label="Activity events">
+              {shown.length === 0 && <li className="muted">No events yet.</li>}
+              {shown.map((e) => (
+                <li key={e.seq} className={`level-${e.level}`}>
+                  <time dateTime={new Date(e.time).toISOString()}>{new Date(e.time).toLocaleTimeString()}</time> <span className="kind">{e.kind}</span>{' '}
+                  {e.agentId ? (
+                    <button type="button" className="link" onClick={() => store.getState().select(e.agentId)}>
+                      {e.agentId}
+                    </button>
+                  ) : null}{' '}
+                  {e.message}
+                </li>
+              ))}
+            </ul>
+          </KeepFocus>
         </>
       )}
     </section>

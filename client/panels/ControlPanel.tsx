@@ -14,6 +14,7 @@ import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES,
 import { formatAge, useNow } from './useNow.js';
 import { isWorking, formatMetric } from '../scene/encodings.js';
 import { TabList, TabPanel, type TabSpec } from './Tabs.js';
+import { KeepFocus } from './focus.js';
 
 type Tab = 'agents' | 'sessions' | 'visual';
 
@@ -100,6 +101,7 @@ function AgentsTab() {
   const showMock = useHive((s) => s.settings.rendering.showMock);
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const [busy, setBusy] = useState<string | null>(null);
+  const listRef = useRef<HTMLUListElement>(null);
 
   const list = useMemo(
     () => filterAgents(agents.values(), { search, type: filterType, status: filterStatus, swarm: filterSwarm, showMock }),
@@ -179,25 +181,28 @@ function AgentsTab() {
       <p className="muted" aria-live="polite">
         {list.length} agent{list.length === 1 ? '' : 's'}
       </p>
-      <ul className="agent-list" data-testid="agent-list">
-        {list.slice(0, 500).map((a) => (
-          <li key={a.id}>
-            <button
-              type="button"
-              className={a.id === selectedAgent ? 'selected' : ''}
-              aria-pressed={a.id === selectedAgent}
-              onClick={() => store.getState().select(a.id)}
-              data-agent-id={a.id}
-            >
-              <span className={`status status-${a.status}`} aria-hidden="true" />
-              <span className="name">{a.name}</span>
-              <span className="muted">
-                {a.type} · {isWorking(a) ? 'working' : a.status} · cpu {formatMetric(a.cpuUsage, '%')}
-              </span>
-            </button>
-          </li>
-        ))}
-      </ul>
+      {/* Agents come and go with their swarms: KeepFocus moves focus from a row that left to its neighbour. */}
+      <KeepFocus list={listRef}>
+        <ul ref={listRef} className="agent-list" data-testid="agent-list" tabIndex={-1} aria-label="Agents">
+          {list.slice(0, 500).map((a) => (
+            <li key={a.id}>
+              <button
+                type="button"
+                className={a.id === selectedAgent ? 'selected' : ''}
+                aria-pressed={a.id === selectedAgent}
+                onClick={() => store.getState().select(a.id)}
+                data-agent-id={a.id}
+              >
+                <span className={`status status-${a.status}`} aria-hidden="true" />
+                <span className="name">{a.name}</span>
+                <span className="muted">
+                  {a.type} · {isWorking(a) ? 'working' : a.status} · cpu {formatMetric(a.cpuUsage, '%')}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </KeepFocus>
     </div>
   );
 }
@@ -209,6 +214,7 @@ function SessionsTab() {
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const now = useNow(1000);
   const [busy, setBusy] = useState<string | null>(null);
+  const listRef = useRef<HTMLUListElement>(null);
   const list = useMemo(() => [...sessions.values()].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)), [sessions]);
 
   const act = async (uuid: string, action: SessionAction) => {
@@ -226,40 +232,44 @@ function SessionsTab() {
 
   if (list.length === 0) return <p className="muted">No sessions yet. Spawn a swarm to start one.</p>;
   return (
-    <ul className="session-list" data-testid="session-list">
-      {list.map((s) => {
-        const ui = sessionUiState(s.status);
-        const terminal = TERMINAL_SESSION_STATUSES.includes(s.status);
-        return (
-          // tabIndex -1: the row can take focus when its actions go away (SessionActions).
-          <li key={s.uuid} data-session={s.uuid} data-status={s.status} tabIndex={-1} aria-label={`Session ${s.task || s.uuid}: ${s.status}`}>
-            <div className="session-head">
-              <span className={`badge badge-${ui}`}>{s.status}</span>
-              <span className="task" title={s.task}>
-                {s.task || '(no task text)'}
-              </span>
-            </div>
-            <div className="muted">
-              {s.swarmId ?? 'swarm pending'} · age {formatAge(s.createdAt !== null ? now - s.createdAt : null)} · {s.agentCount ?? 'unknown'} agents
-            </div>
-            <div className="progress-row">
-              {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
-            </div>
-            {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy !== null} readOnly={readOnly} act={act} />}
-          </li>
-        );
-      })}
-    </ul>
+    // Sessions start, end and reorder while a row's controls have focus: KeepFocus keeps it in the list.
+    <KeepFocus list={listRef}>
+      <ul ref={listRef} className="session-list" data-testid="session-list" tabIndex={-1} aria-label="Sessions">
+        {list.map((s) => {
+          const ui = sessionUiState(s.status);
+          const terminal = TERMINAL_SESSION_STATUSES.includes(s.status);
+          return (
+            // tabIndex -1: the row can take focus when its actions go away (SessionActions).
+            <li key={s.uuid} data-session={s.uuid} data-status={s.status} tabIndex={-1} aria-label={`Session ${s.task || s.uuid}: ${s.status}`}>
+              <div className="session-head">
+                <span className={`badge badge-${ui}`}>{s.status}</span>
+                <span className="task" title={s.task}>
+                  {s.task || '(no task text)'}
+                </span>
+              </div>
+              <div className="muted">
+                {s.swarmId ?? 'swarm pending'} · age {formatAge(s.createdAt !== null ? now - s.createdAt : null)} · {s.agentCount ?? 'unknown'} agents
+              </div>
+              <div className="progress-row">
+                {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
+              </div>
+              {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy !== null} readOnly={readOnly} act={act} />}
+            </li>
+          );
+        })}
+      </ul>
+    </KeepFocus>
   );
 }
 
 type SessionAction = 'removeTask' | 'pauseTask' | 'resumeTask';
 
 /**
- * A session's Pause/Resume and Stop. While a request is in flight the buttons are aria-disabled, not
- * disabled: Chromium drops focus from a button that becomes disabled, so a keyboard user pressing
- * Pause would land on <body>. When the session ends the actions go away; focus that was on them moves
- * to the session's row instead of falling back to the top of the page.
+ * A session's Pause/Resume and Stop. While a request is in flight, or (Pause) while the session is not
+ * running, the buttons are aria-disabled, not disabled: Chromium drops focus from a button that becomes
+ * disabled, so a keyboard user pressing Pause would land on <body> when a live update arrives. When
+ * the session ends the actions go away; focus that was on them moves to the session's row instead of
+ * falling back to the top of the page.
  */
 function SessionActions(props: { session: Session; active: boolean; busy: boolean; readOnly: boolean; act: (uuid: string, action: SessionAction) => Promise<void> }) {
   const { session: s, busy, readOnly, act } = props;
@@ -281,7 +291,8 @@ function SessionActions(props: { session: Session; active: boolean; busy: boolea
           Resume
         </button>
       ) : (
-        <button type="button" disabled={readOnly || !props.active} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'pauseTask')}>
+        // aria-disabled, not disabled, until the session runs: a live status change must not drop focus.
+        <button type="button" disabled={readOnly} aria-disabled={busy || !props.active || undefined} onClick={() => props.active && void act(s.uuid, 'pauseTask')}>
           Pause
         </button>
       )}

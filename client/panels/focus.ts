@@ -1,9 +1,10 @@
 /**
  * Keyboard focus for panels that appear and disappear: a modal keeps Tab inside itself (WAI-ARIA dialog
- * pattern), and a panel that closes hands focus back to whatever opened it, so a keyboard user is not
- * dropped at the top of the page each time a dialog or the agent detail closes.
+ * pattern), a panel that closes hands focus back to whatever opened it, and a live list keeps focus
+ * when an update removes or reorders the focused item (KeepFocus), so a keyboard user is not dropped
+ * at the top of the page each time a dialog closes or a swarm finishes.
  */
-import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { Component, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 
 const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])';
 
@@ -49,4 +50,61 @@ export function useReturnFocus(open: boolean): void {
       if (el && lost && el.isConnected) el.focus();
     };
   }, [open]);
+}
+
+/** Focus inside a live list as it was just before an update: the element and the list's other stops. */
+export interface FocusSnapshot<T = HTMLElement> {
+  active: T;
+  /** The list's focusable elements after `active` in document order, nearest first. */
+  after: T[];
+  /** Those before it, nearest first. */
+  before: T[];
+}
+
+/** Where focus should go once `snap.active` lost it: itself if still there (moved), the next stop, the previous one, then the list. */
+export function focusCandidates<T>(snap: FocusSnapshot<T>, list: T | null): T[] {
+  return [snap.active, ...snap.after, ...snap.before, ...(list ? [list] : [])];
+}
+
+function focusLost(): boolean {
+  return document.activeElement === null || document.activeElement === document.body;
+}
+
+/**
+ * Wraps a list that live updates change under the user (agents come and go, sessions reorder, the
+ * activity log rolls over). React removes a row's elements, or moves them with insertBefore, and either
+ * drops browser focus to <body>: Tab then starts again from the top of the page. Before each update
+ * this notes the focused element inside `list` (getSnapshotBeforeUpdate sees the DOM before React
+ * changes it); after it, if focus fell to <body>, focus goes back to that element when it was only
+ * moved, else to the next item, the previous one, or the list itself (give it tabIndex -1 and a name).
+ * Focus the user moved elsewhere is left alone.
+ */
+export class KeepFocus extends Component<{ list: RefObject<HTMLElement | null>; children: ReactNode }> {
+  override getSnapshotBeforeUpdate(): FocusSnapshot | null {
+    const list = this.props.list.current;
+    const active = document.activeElement;
+    if (!list || !(active instanceof HTMLElement) || !list.contains(active) || active === list) return null;
+    const after: HTMLElement[] = [];
+    const before: HTMLElement[] = [];
+    // The focused element may be a stop or a row that took focus (tabIndex -1): place the stops by document order.
+    for (const el of list.querySelectorAll<HTMLElement>(FOCUSABLE)) {
+      if (el === active || active.contains(el)) continue;
+      if (active.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) after.push(el);
+      else before.push(el);
+    }
+    return { active, after, before: before.reverse() };
+  }
+
+  override componentDidUpdate(_props: unknown, _state: unknown, snap: FocusSnapshot | null): void {
+    if (!snap || !focusLost()) return;
+    for (const el of focusCandidates(snap, this.props.list.current)) {
+      if (!el.isConnected) continue;
+      el.focus();
+      if (document.activeElement === el) return;
+    }
+  }
+
+  override render(): ReactNode {
+    return this.props.children;
+  }
 }

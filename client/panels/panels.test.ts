@@ -4,7 +4,7 @@ import { filterAgents, targetSwarm, NUMBER_FIELDS } from './ControlPanel.js';
 import { TUNABLE_PARAMS, TUNABLE_RANGES } from '../physics/params.js';
 import { filterEvents } from './ActivityLog.js';
 import { tabKeyTarget, tabIds } from './Tabs.js';
-import { wrapTabIndex } from './focus.js';
+import { wrapTabIndex, focusCandidates } from './focus.js';
 import { unknownAgent, type Agent, type ActivityEvent, type Session } from '../../shared/index.js';
 
 describe('spawn prompt', () => {
@@ -110,5 +110,12 @@ describe('visual physics sliders', () => {
       const r = TUNABLE_RANGES[f.key as keyof typeof TUNABLE_RANGES];
       expect({ min: f.min, max: f.max, step: f.step }, f.key).toEqual(r);
     }
+  });
+});
+
+describe('focus kept in a live list', () => {
+  it('tries the element itself first (a row React moved), then the stops after it, then those before, then the list', () => {
+    expect(focusCandidates({ active: 'b', after: ['c', 'd'], before: ['a'] }, 'list')).toEqual(['b', 'c', 'd', 'a', 'list']);
+    expect(focusCandidates({ active: 'a', after: [], before: [] }, null)).toEqual(['a']);
   });
 });
