@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { openApp, agentCount, expectFocusUsable, focusInfo, screenshot, startNode, tabUntil, type FocusInfo } from './helpers.js';
+import { agentCount, expectFocusUsable, focusInfo, screenshot, startNode, tabUntil, type FocusInfo, type Proc } from './helpers.js';
 import { freePort } from '../testkit/ports.js';
 
 const isStatusBarSpawn = (f: FocusInfo) => f.tag === 'button' && f.text === 'Spawn swarm' && !f.inDialog;
@@ -118,143 +118,178 @@ test('spawning from the keyboard: the prompt opens with Enter, keeps Tab inside,
   }
 });
 
-test('the agent list is reachable by Tab; Enter selects an agent, its detail shows, and closing it returns focus', async ({ page }) => {
-  await openApp(page);
-  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
-  const picked = await tabUntil(page, (f) => f.agentId !== null, { max: 80, what: 'an agent in the control panel list' });
-  const id = picked.agentId!;
-  await page.keyboard.press('Enter');
-  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id);
-  const panel = page.getByTestId('agent-detail');
-  await expect(panel).toHaveAttribute('data-agent-id', id);
-  await expect(panel.locator('tr[data-field="id"] td').first()).toHaveText(id);
-  await expect(page.locator(`button[data-agent-id="${id}"]`)).toHaveAttribute('aria-pressed', 'true');
-  await screenshot(page, 'keyboard-select');
+/**
+ * The other journeys run on a quiet relay of their own: its demo swarm at a fifth of the simulation's
+ * speed, so no swarm finishes under them. On the shared relay the swarms of earlier specs (and the demo)
+ * finish while a journey walks the page; the page must keep focus through that (client/panels/focus.ts
+ * KeepFocus, covered by these journeys under load), but a journey should not depend on which other
+ * spec ran before it. Live updates (metrics, statuses, activity) still arrive throughout.
+ */
+test.describe('on a quiet relay', () => {
+  let quiet: { url: string; relay: Proc; stateDir: string } | null = null;
 
-  // On to the detail panel's close button, past the rest of the list.
-  await tabUntil(page, (f) => f.label === 'Close agent detail', { max: 600, what: 'the agent detail close button' });
-  await page.keyboard.press('Enter');
-  await expect(panel).toBeHidden();
-  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', '');
-  // The close button went with the panel: focus is back on the agent that opened it, not on <body>.
-  await expect(page.locator(`button[data-agent-id="${id}"]`)).toBeFocused();
+  test.beforeAll(async () => {
+    const port = await freePort();
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-e2e-keyboard-quiet-'));
+    const relay = await startNode(
+      'dist/relay/main.js',
+      { PORT: String(port), HOST: '127.0.0.1', HIVE_DRIVER: 'local', HIVE_DEMO: '1', HIVE_STATE_DIR: stateDir, MCP_PORT: String(await freePort()), HIVE_SIM_SEED: '42', HIVE_SIM_SPEED: '0.2', LOG_LEVEL: 'warn' },
+      /listening on/,
+    );
+    quiet = { url: `http://127.0.0.1:${port}/`, relay, stateDir };
+  });
 
-  // Space selects too; Escape clears the selection and leaves focus where it was.
-  await page.keyboard.press('Space');
-  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id);
-  await page.keyboard.press('Escape');
-  await expect(page.locator('body')).toHaveAttribute('data-selected-agent', '');
-  await expect(page.locator(`button[data-agent-id="${id}"]`)).toBeFocused();
-});
+  test.afterAll(async () => {
+    if (!quiet) return;
+    await quiet.relay.stop();
+    fs.rmSync(quiet.stateDir, { recursive: true, force: true });
+    quiet = null;
+  });
 
-test('control panel and visual tabs follow the tabs pattern: arrows wrap, Home/End, one Tab stop, panels follow', async ({ page }) => {
-  await openApp(page);
-  const sections = page.getByRole('tablist', { name: 'Control panel sections' });
-  await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
-  await expectTabSelected(page, sections, 'Agents');
+  /** Opens the page on the quiet relay and waits for its readiness signal. */
+  async function openQuiet(page: Page): Promise<void> {
+    await page.goto(quiet!.url);
+    await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+  }
 
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, sections, 'Sessions');
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, sections, 'Visual');
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, sections, 'Agents');
-  await page.keyboard.press('ArrowLeft');
-  await expectTabSelected(page, sections, 'Visual');
-  await page.keyboard.press('Home');
-  await expectTabSelected(page, sections, 'Agents');
-  await page.keyboard.press('End');
-  await expectTabSelected(page, sections, 'Visual');
+  test('the agent list is reachable by Tab; Enter selects an agent, its detail shows, and closing it returns focus', async ({ page }) => {
+    await openQuiet(page);
+    await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
+    const picked = await tabUntil(page, (f) => f.agentId !== null, { max: 80, what: 'an agent in the control panel list' });
+    const id = picked.agentId!;
+    await page.keyboard.press('Enter');
+    await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id);
+    const panel = page.getByTestId('agent-detail');
+    await expect(panel).toHaveAttribute('data-agent-id', id);
+    await expect(panel.locator('tr[data-field="id"] td').first()).toHaveText(id);
+    await expect(page.locator(`button[data-agent-id="${id}"]`)).toHaveAttribute('aria-pressed', 'true');
+    await screenshot(page, 'keyboard-select');
 
-  // Tab leaves the list at once (the other tabs are not Tab stops) and goes on into the Visual panel,
-  // where every control is reachable, the settings import included.
-  await page.keyboard.press('Tab');
-  expect((await expectFocusUsable(page)).role).not.toBe('tab');
-  await tabUntil(page, (f) => f.tag === 'button' && f.text === 'Import JSON', { max: 10, what: 'the Import JSON button' });
+    // On to the detail panel's close button, past the rest of the list.
+    await tabUntil(page, (f) => f.label === 'Close agent detail', { max: 600, what: 'the agent detail close button' });
+    await page.keyboard.press('Enter');
+    await expect(panel).toBeHidden();
+    await expect(page.locator('body')).toHaveAttribute('data-selected-agent', '');
+    // The close button went with the panel: focus is back on the agent that opened it, not on <body>.
+    await expect(page.locator(`button[data-agent-id="${id}"]`)).toBeFocused();
 
-  const groups = page.getByRole('tablist', { name: 'Visual settings groups' });
-  const first = await tabUntil(page, (f) => f.role === 'tab' || f.tag === 'input', { max: 5, what: 'the visual settings tabs' });
-  expect(first.role).toBe('tab');
-  await expectTabSelected(page, groups, 'colors');
-  await expect((await panelOf(page, groups, 'colors')).locator('input[type="color"]').first()).toBeVisible();
+    // Space selects too; Escape clears the selection and leaves focus where it was.
+    await page.keyboard.press('Space');
+    await expect(page.locator('body')).toHaveAttribute('data-selected-agent', id);
+    await page.keyboard.press('Escape');
+    await expect(page.locator('body')).toHaveAttribute('data-selected-agent', '');
+    await expect(page.locator(`button[data-agent-id="${id}"]`)).toBeFocused();
+  });
 
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, groups, 'animation');
-  await expect((await panelOf(page, groups, 'animation')).getByRole('slider', { name: /Animation speed/ })).toBeVisible();
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, groups, 'physics');
-  await expect((await panelOf(page, groups, 'physics')).getByRole('slider', { name: /Spring stiffness/ })).toBeVisible();
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, groups, 'rendering');
-  await expect((await panelOf(page, groups, 'rendering')).getByRole('checkbox', { name: 'Show stats overlay' })).toBeVisible();
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, groups, 'colors');
-  await page.keyboard.press('ArrowLeft');
-  await expectTabSelected(page, groups, 'rendering');
-  await page.keyboard.press('Home');
-  await expectTabSelected(page, groups, 'colors');
-  await page.keyboard.press('End');
-  await expectTabSelected(page, groups, 'rendering');
-  await screenshot(page, 'keyboard-visual-tabs');
+  test('control panel and visual tabs follow the tabs pattern: arrows wrap, Home/End, one Tab stop, panels follow', async ({ page }) => {
+    await openQuiet(page);
+    const sections = page.getByRole('tablist', { name: 'Control panel sections' });
+    await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
+    await expectTabSelected(page, sections, 'Agents');
 
-  // Out of the list into the rendering panel and its controls; Space toggles a checkbox there.
-  await page.keyboard.press('Tab');
-  const into = await expectFocusUsable(page);
-  expect(into.role).toBe('tabpanel');
-  const overlay = (await panelOf(page, groups, 'rendering')).getByRole('checkbox', { name: 'Show stats overlay' });
-  const wasChecked = await overlay.isChecked();
-  await tabUntil(page, (f) => f.type === 'checkbox' && f.label === 'Show stats overlay', { max: 10, what: 'the stats overlay checkbox' });
-  await page.keyboard.press('Space');
-  await expect(overlay).toBeChecked({ checked: !wasChecked });
-  // Shift+Tab back out of the panel lands on the selected tab, not on the list's last tab.
-  await tabUntil(page, (f) => f.role === 'tab', { backwards: true, max: 15, what: 'the selected visual tab' });
-  await expectTabSelected(page, groups, 'rendering');
-});
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, sections, 'Sessions');
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, sections, 'Visual');
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, sections, 'Agents');
+    await page.keyboard.press('ArrowLeft');
+    await expectTabSelected(page, sections, 'Visual');
+    await page.keyboard.press('Home');
+    await expectTabSelected(page, sections, 'Agents');
+    await page.keyboard.press('End');
+    await expectTabSelected(page, sections, 'Visual');
 
-test('pausing, resuming and stopping a session from the keyboard', async ({ page }) => {
-  await openApp(page);
-  const uuid = await spawnWithKeyboard(page, 'Keyboard journey: a swarm to pause and stop');
-  const row = page.locator(`li[data-session="${uuid}"]`);
+    // Tab leaves the list at once (the other tabs are not Tab stops) and goes on into the Visual panel,
+    // where every control is reachable, the settings import included.
+    await page.keyboard.press('Tab');
+    expect((await expectFocusUsable(page)).role).not.toBe('tab');
+    await tabUntil(page, (f) => f.tag === 'button' && f.text === 'Import JSON', { max: 10, what: 'the Import JSON button' });
 
-  const sections = page.getByRole('tablist', { name: 'Control panel sections' });
-  await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
-  await page.keyboard.press('ArrowRight');
-  await expectTabSelected(page, sections, 'Sessions');
-  // Pause is offered (and is a Tab stop) once the session runs.
-  await expect(row.getByRole('button', { name: 'Pause' })).toBeEnabled({ timeout: 60_000 });
-  await tabUntil(page, (f) => f.session === uuid && f.text === 'Pause', { max: 100, what: 'Pause on the new session' });
-  await page.keyboard.press('Enter');
-  await expect(row).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
-  // The same control now offers Resume and still has focus.
-  const resume = row.getByRole('button', { name: 'Resume' });
-  await expect(resume).toBeFocused();
-  await expect(resume).toBeEnabled();
-  await screenshot(page, 'keyboard-paused');
-  await page.keyboard.press('Space');
-  await expect(row).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+    const groups = page.getByRole('tablist', { name: 'Visual settings groups' });
+    const first = await tabUntil(page, (f) => f.role === 'tab' || f.tag === 'input', { max: 5, what: 'the visual settings tabs' });
+    expect(first.role).toBe('tab');
+    await expectTabSelected(page, groups, 'colors');
+    await expect((await panelOf(page, groups, 'colors')).locator('input[type="color"]').first()).toBeVisible();
 
-  await tabUntil(page, (f) => f.session === uuid && f.text === 'Stop', { max: 3, what: 'Stop on the new session' });
-  await page.keyboard.press('Enter');
-  await expect(row).toHaveAttribute('data-status', 'stopped', { timeout: 60_000 });
-  // The row's actions are gone with the session; focus moves to its row, not back to <body>.
-  await expect(row).toBeFocused();
-  await expectFocusUsable(page);
-  await screenshot(page, 'keyboard-stopped');
-});
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, groups, 'animation');
+    await expect((await panelOf(page, groups, 'animation')).getByRole('slider', { name: /Animation speed/ })).toBeVisible();
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, groups, 'physics');
+    await expect((await panelOf(page, groups, 'physics')).getByRole('slider', { name: /Spring stiffness/ })).toBeVisible();
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, groups, 'rendering');
+    await expect((await panelOf(page, groups, 'rendering')).getByRole('checkbox', { name: 'Show stats overlay' })).toBeVisible();
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, groups, 'colors');
+    await page.keyboard.press('ArrowLeft');
+    await expectTabSelected(page, groups, 'rendering');
+    await page.keyboard.press('Home');
+    await expectTabSelected(page, groups, 'colors');
+    await page.keyboard.press('End');
+    await expectTabSelected(page, groups, 'rendering');
+    await screenshot(page, 'keyboard-visual-tabs');
 
-test('one Tab cycle through the whole page comes back to the start, every stop named and visibly focused', async ({ page }) => {
-  test.setTimeout(180_000);
-  await openApp(page);
-  await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
-  await tabUntil(page, isStatusBarSpawn, { what: 'the first control' });
-  const seen: FocusInfo[] = [];
-  // Around the page and back to the start: tabUntil fails on a trap (focus never coming back) and
-  // checks every stop on the way; the cap allows for the activity log's agent links (at most 200).
-  await tabUntil(page, (f) => (seen.push(f), isStatusBarSpawn(f)), { max: 400, what: 'the first control again' });
-  // On the way: the control panel's selected tab only, its panel, the agent list and the activity log.
-  expect(seen.filter((f) => f.role === 'tab').map((f) => f.text)).toEqual(['Agents']);
-  expect(seen.filter((f) => f.role === 'tabpanel')).toHaveLength(1);
-  expect(seen.some((f) => f.label === 'Search agents')).toBe(true);
-  expect(seen.some((f) => f.agentId !== null)).toBe(true);
-  expect(seen.some((f) => f.text.startsWith('Activity ('))).toBe(true);
+    // Out of the list into the rendering panel and its controls; Space toggles a checkbox there.
+    await page.keyboard.press('Tab');
+    const into = await expectFocusUsable(page);
+    expect(into.role).toBe('tabpanel');
+    const overlay = (await panelOf(page, groups, 'rendering')).getByRole('checkbox', { name: 'Show stats overlay' });
+    const wasChecked = await overlay.isChecked();
+    await tabUntil(page, (f) => f.type === 'checkbox' && f.label === 'Show stats overlay', { max: 10, what: 'the stats overlay checkbox' });
+    await page.keyboard.press('Space');
+    await expect(overlay).toBeChecked({ checked: !wasChecked });
+    // Shift+Tab back out of the panel lands on the selected tab, not on the list's last tab.
+    await tabUntil(page, (f) => f.role === 'tab', { backwards: true, max: 15, what: 'the selected visual tab' });
+    await expectTabSelected(page, groups, 'rendering');
+  });
+
+  test('pausing, resuming and stopping a session from the keyboard', async ({ page }) => {
+    await openQuiet(page);
+    const uuid = await spawnWithKeyboard(page, 'Keyboard journey: a swarm to pause and stop');
+    const row = page.locator(`li[data-session="${uuid}"]`);
+
+    const sections = page.getByRole('tablist', { name: 'Control panel sections' });
+    await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, sections, 'Sessions');
+    // Pause is offered (and is a Tab stop) once the session runs.
+    await expect(row.getByRole('button', { name: 'Pause' })).toBeEnabled({ timeout: 60_000 });
+    await tabUntil(page, (f) => f.session === uuid && f.text === 'Pause', { max: 100, what: 'Pause on the new session' });
+    await page.keyboard.press('Enter');
+    await expect(row).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
+    // The same control now offers Resume and still has focus.
+    const resume = row.getByRole('button', { name: 'Resume' });
+    await expect(resume).toBeFocused();
+    await expect(resume).toBeEnabled();
+    await screenshot(page, 'keyboard-paused');
+    await page.keyboard.press('Space');
+    await expect(row).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+
+    await tabUntil(page, (f) => f.session === uuid && f.text === 'Stop', { max: 3, what: 'Stop on the new session' });
+    await page.keyboard.press('Enter');
+    await expect(row).toHaveAttribute('data-status', 'stopped', { timeout: 60_000 });
+    // The row's actions are gone with the session; focus moves to its row, not back to <body>.
+    await expect(row).toBeFocused();
+    await expectFocusUsable(page);
+    await screenshot(page, 'keyboard-stopped');
+  });
+
+  test('one Tab cycle through the whole page comes back to the start, every stop named and visibly focused', async ({ page }) => {
+    test.setTimeout(180_000);
+    await openQuiet(page);
+    await expect.poll(() => agentCount(page), { timeout: 60_000 }).toBeGreaterThan(0);
+    await tabUntil(page, isStatusBarSpawn, { what: 'the first control' });
+    const seen: FocusInfo[] = [];
+    // Around the page and back to the start: tabUntil fails on a trap (focus never coming back) and
+    // checks every stop on the way; the cap allows for the activity log's agent links (at most 200).
+    await tabUntil(page, (f) => (seen.push(f), isStatusBarSpawn(f)), { max: 400, what: 'the first control again' });
+    // On the way: the control panel's selected tab only, its panel, the agent list and the activity log.
+    expect(seen.filter((f) => f.role === 'tab').map((f) => f.text)).toEqual(['Agents']);
+    expect(seen.filter((f) => f.role === 'tabpanel')).toHaveLength(1);
+    expect(seen.some((f) => f.label === 'Search agents')).toBe(true);
+    expect(seen.some((f) => f.agentId !== null)).toBe(true);
+    expect(seen.some((f) => f.text.startsWith('Activity ('))).toBe(true);
+  });
 });
