@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentGraph, type GraphDelta, type GraphEvent } from './graph.js';
+import { AgentGraph, type ChangeSet, type GraphDelta, type GraphEvent } from './graph.js';
 import { NodeIdStore, NODE_IDS_FILE } from './nodeIds.js';
 import { normalizeAgent, type AgentPatch } from './normalize.js';
 import { tempDir } from '../telemetry/testing/helpers.js';
@@ -138,5 +138,47 @@ describe('AgentGraph swarms', () => {
     g.applyAgent(P({ id: 'a', swarmId: 's-used' }), 'mcp');
     g.reconcileSwarms(new Set(['s-kept']));
     expect([...g.swarms.keys()].sort()).toEqual(['s-kept', 's-used']);
+  });
+});
+
+describe('AgentGraph change sets', () => {
+  it('says how urgent each batch is: topology for what appears or goes, structural for a status, else metric', () => {
+    const g = new AgentGraph(new NodeIdStore(null));
+    const sets: ChangeSet[] = [];
+    g.on('change', (cs) => sets.push(cs));
+    const weight = () => {
+      const cs = sets.at(-1)!;
+      return cs.topology ? 'topology' : cs.structural ? 'structural' : 'metric';
+    };
+    g.applyAgent(P({ id: 'a', type: 'coder', status: 'idle', swarmId: 's-1' }), 'mcp');
+    expect(weight()).toBe('topology');
+    g.applyAgent(P({ id: 'a', tokens: 5 }), 'mcp');
+    expect(weight()).toBe('metric');
+    g.applyAgent(P({ id: 'a', status: 'busy' }), 'mcp');
+    expect(weight()).toBe('structural');
+    g.applySwarm({ id: 's-1', status: 'running' });
+    expect(weight()).toBe('structural');
+    g.applySwarm({ id: 's-1', agentCount: 1 });
+    expect(weight()).toBe('metric');
+    g.applyAgent(P({ id: 'b', type: 'coder', swarmId: 's-1' }), 'mcp');
+    g.recordMessage({ seq: 1, from: 'a', to: 'b', swarmId: 's-1', bytes: 1, kind: null, timestamp: 1 });
+    expect(weight()).toBe('topology');
+    g.recordMessage({ seq: 2, from: 'a', to: 'b', swarmId: 's-1', bytes: 1, kind: null, timestamp: 2 });
+    expect(weight()).toBe('metric');
+    g.removeAgent('b');
+    expect(weight()).toBe('topology');
+    expect(sets.every((cs) => !cs.topology || cs.structural)).toBe(true);
+  });
+
+  it('carries the requestId of the request that changed a session into its activity entry', () => {
+    const { g, events } = setup();
+    const s = { uuid: 'u-2', swarmId: null, task: 't', priority: 'low', status: 'running', createdAt: null, updatedAt: null, lastActivity: null, config: null, backend: 'session-manager', progress: null, agentCount: null, replaces: null } as const;
+    const causes: (string | undefined)[] = [];
+    g.on('session', (_s, cause) => causes.push(cause.requestId));
+    g.upsertSession(s, { requestId: 'req-1' });
+    g.upsertSession({ ...s, status: 'paused' });
+    expect(events.map((e) => e.requestId)).toEqual(['req-1', undefined]);
+    expect(causes).toEqual(['req-1', undefined]);
+    expect('requestId' in events[1]!).toBe(false);
   });
 });

@@ -18,12 +18,14 @@ export interface Refusal {
   code: number;
   reason: string;
   malformed: boolean;
+  /** Sent first as an `error` message with this code (the reason in words a page can show). */
+  notify?: string;
 }
 
 export type Inbound = { kind: 'frame'; buf: Buffer } | { kind: 'message'; msg: ClientMessage } | Refusal;
 
-function refusal(code: number, reason: string, malformed = true): Refusal {
-  return { kind: 'refuse', code, reason, malformed };
+function refusal(code: number, reason: string, malformed = true, notify?: string): Refusal {
+  return { kind: 'refuse', code, reason, malformed, ...(notify ? { notify } : {}) };
 }
 
 export function parseInbound(data: RawData, isBinary: boolean): Inbound {
@@ -46,7 +48,8 @@ export function parseInbound(data: RawData, isBinary: boolean): Inbound {
   }
   if (msg.data.type === 'hello' && msg.data.protocolVersion !== PROTOCOL_VERSION) {
     // Well-formed, from a page built for another relay: not malformed, but nothing it says can be read.
-    return refusal(CloseCode.protocolMismatch, `protocol version ${msg.data.protocolVersion} is not ${PROTOCOL_VERSION}: reload the page`, false);
+    const reason = `protocol version ${msg.data.protocolVersion} is not ${PROTOCOL_VERSION}: reload the page`;
+    return refusal(CloseCode.protocolMismatch, reason, false, 'protocol-mismatch');
   }
   return { kind: 'message', msg: msg.data };
 }

@@ -268,8 +268,8 @@ class StreamServerImpl implements StreamServer {
   }
 
   private refuse(c: StreamClient, r: Refusal): void {
-    // A page for another protocol version is told in words it can show, before the close.
-    if (r.code === CloseCode.protocolMismatch) this.out.json(c, { type: 'error', code: 'protocol-mismatch', message: r.reason });
+    // E.g. a page for another protocol version is told in words it can show, before the close.
+    if (r.notify) this.out.json(c, { type: 'error', code: r.notify, message: r.reason });
     refuse(c, r, this.m, this.log);
   }
 

@@ -26,8 +26,12 @@ export const CloseCode = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
-  /** The client's hello names another PROTOCOL_VERSION (a page older or newer than the relay: reload it). */
-  protocolMismatch: 4000,
+  /**
+   * The client's hello names another PROTOCOL_VERSION (a page older or newer than the relay: reload it).
+   * A policy violation (1008) on the wire, so every peer knows the code; an `error` message with code
+   * `protocol-mismatch` says it in words first.
+   */
+  protocolMismatch: 1008,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

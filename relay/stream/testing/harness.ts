@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import { EventEmitter } from 'node:events';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Health } from '../../../shared/model/index.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../../../shared/protocol/messages.js';
@@ -86,7 +86,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { env?: Record<string, string>; authorize?: (req: http.IncomingMessage) => boolean | number; health?: () => Health; pingIntervalMs?: number } = {},
+  opts: { env?: Record<string, string>; authorize?: (req: http.IncomingMessage) => boolean | number; health?: () => Health; pingIntervalMs?: number; logger?: Logger } = {},
 ): Promise<Harness> {
   const telemetry = new FakeTelemetry();
   const server = http.createServer((_req, res) => res.writeHead(404).end());
@@ -94,7 +94,7 @@ export async function startHarness(
   const config = testConfig(opts.env ?? {});
   const stream = createStreamServer({
     config,
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     telemetry,
     server,
     authorize: opts.authorize,

@@ -1,0 +1,38 @@
+// The telemetry plane's Prometheus families on a prom-client Registry: names, types and labels as
+// before, values read from the plane at scrape time.
+import { expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { registerTelemetryMetrics, type TelemetryMetrics } from './metrics.js';
+
+it('registers the MCP and graph families, read when scraped', async () => {
+  const m: TelemetryMetrics = {
+    state: 'ready', connects: 1, reconnects: 2, requests: 30, requestFailures: 3, requestTimeouts: 1, inFlight: 0, linesRejected: 4, notifications: 9,
+    latencyP50Ms: 2, latencyP95Ms: 9, latencyCount: 3, agents: 5, edges: 6, rejectedAgents: 0, rejectedFields: 0, ageMs: null,
+  };
+  const samples = [1, 2, 9];
+  const registry = new Registry();
+  registerTelemetryMetrics(registry, { metrics: () => m, latencySamples: () => samples });
+  let text = await registry.metrics();
+  for (const [name, type] of [
+    ['hivescope_mcp_connected', 'gauge'],
+    ['hivescope_mcp_reconnects_total', 'counter'],
+    ['hivescope_mcp_requests_total', 'counter'],
+    ['hivescope_mcp_request_failures_total', 'counter'],
+    ['hivescope_mcp_lines_rejected_total', 'counter'],
+    ['hivescope_mcp_latency_ms', 'summary'],
+    ['hivescope_graph_agents', 'gauge'],
+    ['hivescope_graph_edges', 'gauge'],
+    ['hivescope_telemetry_age_ms', 'gauge'],
+  ]) expect(text).toMatch(new RegExp(`^# TYPE ${name} ${type}$`, 'm'));
+  expect(text).toMatch(/^hivescope_mcp_connected 1$/m);
+  expect(text).toMatch(/^hivescope_mcp_requests_total 30$/m);
+  expect(text).toMatch(/^hivescope_mcp_latency_ms\{quantile="0.5"\} 2$/m);
+  expect(text).toMatch(/^hivescope_mcp_latency_ms\{quantile="0.95"\} 9$/m);
+  expect(text).toMatch(/^hivescope_graph_edges 6$/m);
+  expect(text).toMatch(/^hivescope_telemetry_age_ms nan$/im);
+  m.state = 'backoff';
+  m.requests = 31;
+  text = await registry.metrics();
+  expect(text).toMatch(/^hivescope_mcp_connected 0$/m);
+  expect(text).toMatch(/^hivescope_mcp_requests_total 31$/m);
+});
