@@ -67,12 +67,12 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   // The control plane's MCP side (spawn-agent-hybrid method mcp, task submission) goes through the
   // telemetry connection, so there is one MCP connection per relay.
   control.setMcpTools({
-    agentSpawn: async (a) => {
-      const r = (await telemetry.callTool('agent_spawn', a)) as { agentId?: string; agent?: { id?: string }; message?: string } | null;
+    agentSpawn: async (a, ctx) => {
+      const r = (await telemetry.callTool('agent_spawn', a, ctx)) as { agentId?: string; agent?: { id?: string }; message?: string } | null;
       return { agentId: r?.agentId ?? r?.agent?.id ?? null, message: r?.message ?? 'agent spawned through MCP' };
     },
-    taskOrchestrate: async (a) => {
-      const r = (await telemetry.callTool('task_orchestrate', a)) as { taskId?: string; message?: string } | null;
+    taskOrchestrate: async (a, ctx) => {
+      const r = (await telemetry.callTool('task_orchestrate', a, ctx)) as { taskId?: string; message?: string } | null;
       return { taskId: r?.taskId ?? null, message: r?.message ?? 'task submitted through MCP' };
     },
   });
