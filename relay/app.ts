@@ -11,8 +11,8 @@ import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
 import { createControlPlane, registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
-import { createTelemetry, type ControlView, type Telemetry } from './telemetry/index.js';
-import { createStreamServer, type StreamServer } from './stream/index.js';
+import { createTelemetry, registerTelemetryMetrics, type ControlView, type Telemetry } from './telemetry/index.js';
+import { createStreamServer, registerStreamMetrics, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
 import { combineHealth, countActiveSessions } from './health.js';
@@ -80,6 +80,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);
   registerControlMetrics(registry, control);
+  registerTelemetryMetrics(registry, telemetry);
   const health = (): Health => {
     const c = control.health();
     return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, countActiveSessions(control.sessions().sessions));
@@ -106,12 +107,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
       telemetryRoutes(telemetry, { hideMock: config.hideMock }),
       hybrid,
     ],
-    // The planes still rendering their own text are joined after the registry's families.
-    metrics: async () =>
-      [await registry.metrics(), telemetry.prometheus(), stream?.prometheus() ?? '']
-        .map((s) => s.trimEnd())
-        .filter(Boolean)
-        .join('\n') + '\n',
+    metrics: () => registry.metrics(),
     metricsContentType: registry.contentType,
   });
 
@@ -127,6 +123,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
     health,
     authorize: (req) => (!tokenOk(config, req) ? false : originOk(config, req) ? true : 403),
   });
+  registerStreamMetrics(registry, stream);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

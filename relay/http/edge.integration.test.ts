@@ -1,6 +1,7 @@
 // The HTTP edge as relay/app.ts wires it, on a real relay with a recording driver and a replayed
 // claude-flow MCP server: HIDE_MOCK reaches the REST agent list, a request's X-Request-Id comes back and
-// is on its log lines, /metrics is one Prometheus exposition, and /api/openapi.json is served.
+// is on its log lines, /metrics is one Prometheus exposition (one prom-client Registry), and
+// /api/openapi.json is served.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,11 +98,13 @@ describe('relay HTTP edge', () => {
     expect(m.status).toBe(200);
     expect(m.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await m.text();
-    for (const name of ['hivescope_relay_resident_memory_bytes', 'hivescope_relay_heap_used_bytes', 'hivescope_relay_uptime_seconds', 'hivescope_exec_duration_seconds', 'hivescope_ws_clients']) {
+    for (const name of ['hivescope_relay_resident_memory_bytes', 'hivescope_relay_heap_used_bytes', 'hivescope_relay_uptime_seconds', 'hivescope_exec_duration_seconds', 'hivescope_control_breaker_state', 'hivescope_mcp_connected', 'hivescope_ws_clients']) {
       expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
     const types = text.match(/^# TYPE \S+/gm) ?? [];
     expect(new Set(types).size).toBe(types.length);
+    // One registry: every family has its HELP line.
+    expect((text.match(/^# HELP \S+/gm) ?? []).map((l) => l.slice(7))).toEqual(types.map((l) => l.slice(7)));
     expect(text.endsWith('\n')).toBe(true);
     const doc = routes.openapi.response.parse(await (await fetch(relay.url + routes.openapi.path)).json());
     expect(Object.keys(doc.paths)).toContain('/api/sessions/{uuid}/tasks');
