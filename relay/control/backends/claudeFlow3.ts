@@ -36,7 +36,7 @@ export interface ClaudeFlow3Options {
   version?: string | null;
   /** Parent of the per-session directories. */
   sessionsRoot?: string;
-  /** 'docker': the `--claude` spawn runs under setsid so its group can be ended; 'local': the driver makes the group. */
+  /** Both drivers start a detached command as the leader of its own process group (docker exec: always). */
   driverKind: 'docker' | 'local';
   stopTiming?: EndOptions;
   /** Status reads in flight at once during a refresh. Default 4. */
@@ -151,7 +151,8 @@ export class ClaudeFlow3Backend implements Backend {
   /**
    * mkdir, `hive-mind init -t <topology>`, then one `spawn -n <count> -t <type>` per agent type (the
    * flags 3.x reads; 2.7's --queen-type/--max-workers/--workerTypes are ignored by it). With `claude`
-   * present the last spawn carries `--claude` and the objective and stays in the foreground, detached.
+   * present the last spawn carries `--claude` and the objective and stays in the foreground, detached
+   * (tagged with the uuid so stop and reap find it).
    */
   async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     const fail = (e: ControlError): never => {
@@ -171,7 +172,9 @@ export class ClaudeFlow3Backend implements Backend {
     for (const [i, step] of plan.entries()) {
       const typeArgs = step.type ? ['-t', step.type] : [];
       if (claude && i === plan.length - 1) {
-        const argv = [...(this.o.driverKind === 'docker' ? ['setsid'] : []), ...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--claude', '--queen-type', req.config.strategy, '-o', objectiveArg(req.task), TAG_FLAG, uuid];
+        // No setsid: a docker exec already leads its own group with the shim as parent, which reaps it;
+        // busybox's setsid would fork and orphan it under PID 1, a zombie when PID 1 does not reap.
+        const argv = [...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--claude', '--queen-type', req.config.strategy, '-o', objectiveArg(req.task), TAG_FLAG, uuid];
         const r = await this.exec(argv, { idempotent: false, detached: true, ctx, uuid });
         if (r.exitCode !== 0) fail(failed('hive-mind spawn --claude', r));
         this.patch(uuid, { pid: r.pid });

@@ -6,6 +6,7 @@
 import Docker from 'dockerode';
 import { ControlError, clip } from '../errors.js';
 import { assertArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
+import { PS_ARGV, parsePsTable } from '../backends/processes.js';
 import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
 import { ContainerWatch, type WatchHost } from '../containerWatch.js';
 
@@ -48,9 +49,12 @@ export class DockerDriver implements ExecDriver {
   private readonly sockets = new Set<NodeJS.ReadableStream & { destroy?: () => void }>();
 
   /**
-   * When the container has `timeout` (busybox and coreutils do), non-detached commands run under
-   * `timeout -s KILL` a second past our own deadline, so a command we gave up on does not linger in
-   * the container (the Engine API cannot kill an exec). Set by probeTimeoutWrapper().
+   * The Engine API cannot kill an exec, so a command we gave up on would linger. On our timeout one
+   * follow-up `ps` finds it: an exec'd process has parent 0 (the shim, outside the container's pid
+   * namespace), leads its own group, and ps prints its argv joined by spaces; that group is KILLed.
+   * This replaced a `timeout -s KILL` wrapper: busybox's timeout orphans its watcher under PID 1 on
+   * every exec, a zombie wherever PID 1 does not reap (measured: 10 execs, 10 zombies; 126 after
+   * four minutes of one relay). Set by probeTimeoutWrapper() when the container's ps prints the table.
    */
   timeoutWrapper = false;
 
@@ -66,11 +70,24 @@ export class DockerDriver implements ExecDriver {
     return new ContainerWatch(this, host);
   }
 
-  /** Checks once whether `timeout` exists in the container and enables the wrapper if so. */
+  /** Checks once whether the container's ps prints the table kill-on-timeout reads, and enables it if so. */
   async probeTimeoutWrapper(): Promise<boolean> {
-    const r = await this.exec(['timeout', '5', 'true'], { timeoutMs: 5000, maxOutputBytes: 4096 }).catch(() => null);
-    this.timeoutWrapper = r?.exitCode === 0;
+    const r = await this.exec([...PS_ARGV], { timeoutMs: 5000, maxOutputBytes: 4 * 1024 * 1024 }).catch(() => null);
+    this.timeoutWrapper = r?.exitCode === 0 && parsePsTable(r.stdout) !== null;
     return this.timeoutWrapper;
+  }
+
+  /**
+   * KILLs the group of an exec we gave up on (best effort: the call already failed with timeout). An
+   * identical command started at the same moment would be ended too; the commands run this way are
+   * reads that the next poll repeats.
+   */
+  private async killTimedOut(argv: readonly string[]): Promise<void> {
+    const o = { timeoutMs: 5000, maxOutputBytes: 4 * 1024 * 1024 };
+    const r = await this.exec([...PS_ARGV], o).catch(() => null);
+    const line = argv.join(' ');
+    const hits = (r?.exitCode === 0 ? (parsePsTable(r.stdout) ?? []) : []).filter((p) => p.ppid === 0 && p.pid > 1 && p.args === line && !p.stat.startsWith('Z'));
+    for (const p of hits) await this.exec(['kill', '-KILL', '--', p.pgid === p.pid ? `-${p.pid}` : String(p.pid)], o).catch(() => null);
   }
 
   async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
@@ -84,14 +101,14 @@ export class DockerDriver implements ExecDriver {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();
+        if (this.timeoutWrapper && !o.detached) void this.killTimedOut(argv);
         reject(new ControlError('timeout', `${argv[0]} ${argv[1] ?? ''} did not finish within ${o.timeoutMs} ms`));
       }, o.timeoutMs);
     });
     const work = async (): Promise<ExecResult> => {
       let exec: Docker.Exec;
       try {
-        const cmd = this.timeoutWrapper && !o.detached ? ['timeout', '-s', 'KILL', String(Math.ceil(o.timeoutMs / 1000) + 1), ...argv] : [...argv];
-        exec = await c.exec({ Cmd: cmd, Env: env, AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
+        exec = await c.exec({ Cmd: [...argv], Env: env, AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
       } catch (err) {
         throw dockerErrorToControl(err, this.container);
       }
