@@ -10,7 +10,7 @@ import { RestError } from '../net/rest.js';
 import { isAgentVisible } from '../state/store.js';
 import { TUNABLE_PARAMS, TUNABLE_RANGES, type TunableParam } from '../physics/params.js';
 import { LABEL_MODES, SETTINGS_PRESETS, DEFAULT_SETTINGS, exportSettings, importSettings, type VisualSettings } from '../state/settings.js';
-import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES, type Agent, type Session } from '../../shared/index.js';
+import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES, type Agent, type Session, type SessionStatus } from '../../shared/index.js';
 import { formatAge, useNow } from './useNow.js';
 import { isWorking, formatMetric } from '../scene/encodings.js';
 import { TabList, TabPanel, type TabSpec } from './Tabs.js';
@@ -213,20 +213,25 @@ function SessionsTab() {
   const sessions = useHive((s) => s.sessions);
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const now = useNow(1000);
-  const [busy, setBusy] = useState<string | null>(null);
+  const [pending, setPending] = useState<{ uuid: string; action: SessionAction } | null>(null);
   const listRef = useRef<HTMLUListElement>(null);
   const list = useMemo(() => [...sessions.values()].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)), [sessions]);
+  // Busy until the relay answers or its pushed status already shows the result, whichever comes first:
+  // the push often beats the REST answer, and a press on a session that visibly runs again must count.
+  const busy = pending !== null && !actionSettled(pending.action, sessions.get(pending.uuid)?.status);
 
   const act = async (uuid: string, action: SessionAction) => {
-    if (busy !== null) return;
-    setBusy(uuid);
+    if (busy) return;
+    const mine = { uuid, action };
+    setPending(mine);
     try {
       const r = await rest.call(action, { params: { id: uuid } });
       store.getState().notify('info', `Session ${uuid.slice(0, 8)}: ${r.status}`);
     } catch (e) {
       store.getState().notify('error', `Session ${uuid.slice(0, 8)}: ${e instanceof RestError ? `${e.message} (${e.code})` : String(e)}`);
     } finally {
-      setBusy(null);
+      // A later action may have started meanwhile; only this one's marker is cleared.
+      setPending((p) => (p === mine ? null : p));
     }
   };
 
@@ -253,7 +258,7 @@ function SessionsTab() {
               <div className="progress-row">
                 {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
               </div>
-              {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy !== null} readOnly={readOnly} act={act} />}
+              {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy} readOnly={readOnly} act={act} />}
             </li>
           );
         })}
@@ -263,6 +268,14 @@ function SessionsTab() {
 }
 
 type SessionAction = 'removeTask' | 'pauseTask' | 'resumeTask';
+
+/** Whether a session's status already shows what `action` asked for (or the session is over or gone). */
+export function actionSettled(action: SessionAction, status: SessionStatus | undefined): boolean {
+  if (status === undefined || TERMINAL_SESSION_STATUSES.includes(status)) return true;
+  if (action === 'pauseTask') return status === 'paused';
+  if (action === 'resumeTask') return status === 'running';
+  return false;
+}
 
 /**
  * A session's Pause/Resume and Stop. While a request is in flight, or (Pause) while the session is not

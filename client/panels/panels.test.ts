@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnFormIssues, DEFAULT_SPAWN_FORM, DEFAULT_PROMPT_TYPES, PROMPT_AGENT_TYPES } from './SpawnPrompt.js';
-import { filterAgents, targetSwarm, NUMBER_FIELDS } from './ControlPanel.js';
+import { filterAgents, targetSwarm, NUMBER_FIELDS, actionSettled } from './ControlPanel.js';
 import { TUNABLE_PARAMS, TUNABLE_RANGES } from '../physics/params.js';
 import { filterEvents } from './ActivityLog.js';
 import { tabKeyTarget, tabIds } from './Tabs.js';
@@ -117,5 +117,18 @@ describe('focus kept in a live list', () => {
   it('tries the element itself first (a row React moved), then the stops after it, then those before, then the list', () => {
     expect(focusCandidates({ active: 'b', after: ['c', 'd'], before: ['a'] }, 'list')).toEqual(['b', 'c', 'd', 'a', 'list']);
     expect(focusCandidates({ active: 'a', after: [], before: [] }, null)).toEqual(['a']);
+  });
+});
+
+describe('session actions', () => {
+  it('a request stops holding the controls once the pushed status shows its result (the push can beat the answer)', () => {
+    expect(actionSettled('pauseTask', 'running')).toBe(false);
+    expect(actionSettled('pauseTask', 'paused')).toBe(true);
+    expect(actionSettled('resumeTask', 'paused')).toBe(false);
+    expect(actionSettled('resumeTask', 'running')).toBe(true);
+    expect(actionSettled('removeTask', 'running')).toBe(false);
+    expect(actionSettled('removeTask', 'stopped')).toBe(true);
+    expect(actionSettled('pauseTask', 'completed')).toBe(true);
+    expect(actionSettled('resumeTask', undefined)).toBe(true);
   });
 });
