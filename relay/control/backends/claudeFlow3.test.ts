@@ -237,3 +237,16 @@ describe('ClaudeFlow3Backend behind the control plane', () => {
     expect(c.violations).toEqual([]);
   });
 });
+
+describe('ClaudeFlow3Backend records', () => {
+  it('lists a session from create on (before its hive exists), and a start that failed stays listed as failed', async () => {
+    const c = new Cf3Container();
+    const { b } = backend(c);
+    const uuid = await b.create(req());
+    expect((await b.list()).sessions.map((s) => [s.uuid, s.status])).toEqual([[uuid, 'created']]);
+    c.exec = async () => ({ exitCode: 1, stdout: '', stderr: 'mkdir: permission denied', durationMs: 1, pid: null });
+    await expect(b.start(uuid, req())).rejects.toThrow(/mkdir of the session directory exited with 1: mkdir: permission denied/);
+    expect((await b.list()).sessions.map((s) => s.status)).toEqual(['failed']);
+    expect(await b.stop(uuid)).toBe('stopped');
+  });
+});

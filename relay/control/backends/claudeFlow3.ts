@@ -44,7 +44,12 @@ export interface ClaudeFlow3Options {
 }
 
 /** What the relay keeps for a 3.x session beyond the shared `cf` record (persisted with it). */
-type Cf3 = NonNullable<StoredSession['cf']> & { claude?: boolean };
+type Cf3 = NonNullable<StoredSession['cf']> & {
+  /** Made by this backend (a 2.7 record left in the same state file is not). */
+  v3?: true;
+  /** Whether Claude Code was started (`--claude`); false: no claude binary, the hive is records only. */
+  claude?: boolean;
+}
 
 /** Workers per agent type: `total` spread over the types, at least one each, at most 20 per call. */
 export function workerPlan(types: readonly string[], total: number): { type: string | null; count: number }[] {
@@ -115,9 +120,14 @@ export class ClaudeFlow3Backend implements Backend {
     this.o.store.update(uuid, { cf: { ...s.cf, ...p }, ...(swarmId !== undefined ? { swarmId } : {}) }, 'claude-flow');
   }
 
-  /** Sessions this backend made: their claude-flow id is the hive id init gave them. */
+  /** Sessions this backend made (marked at create; their claude-flow id is then the hive id init gave them). */
   private ours(): [string, StoredSession & { cf: Cf3 }][] {
-    return this.o.store.entries().filter((e): e is [string, StoredSession & { cf: Cf3 }] => e[1].backend === 'claude-flow' && !!e[1].cf && HIVE_ID_PATTERN.test(e[1].cf.sessionId ?? ''));
+    return this.o.store.entries().filter((e): e is [string, StoredSession & { cf: Cf3 }] => e[1].backend === 'claude-flow' && (e[1].cf as Cf3 | undefined)?.v3 === true);
+  }
+
+  /** Ours and holding a hive (init answered). */
+  private hived(uuid: string): boolean {
+    return HIVE_ID_PATTERN.test(this.o.store.get(uuid)?.cf?.sessionId ?? '');
   }
 
   private toSession(uuid: string, s: StoredSession): Session {
@@ -139,12 +149,8 @@ export class ClaudeFlow3Backend implements Backend {
   async create(req: SpawnRequest): Promise<string> {
     const uuid = crypto.randomUUID();
     const priority = req.config.priority === 'critical' ? 'high' : req.config.priority;
-    this.o.store.set(uuid, {
-      swarmId: null,
-      backend: 'claude-flow',
-      updatedAt: Date.now(),
-      cf: { sessionId: null, task: req.task, priority, config: req.config, status: 'created', createdAt: Date.now(), pid: null, replaces: req.replaces, progress: null, agentCount: null },
-    });
+    const cf: Cf3 = { sessionId: null, task: req.task, priority, config: req.config, status: 'created', createdAt: Date.now(), pid: null, replaces: req.replaces, progress: null, agentCount: null, v3: true };
+    this.o.store.set(uuid, { swarmId: null, backend: 'claude-flow', updatedAt: Date.now(), cf });
     return uuid;
   }
 
@@ -206,7 +212,7 @@ export class ClaudeFlow3Backend implements Backend {
 
   private live(): string[] {
     return this.ours()
-      .filter(([, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status))
+      .filter(([uuid, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && this.hived(uuid))
       .map(([uuid]) => uuid);
   }
 
@@ -254,8 +260,8 @@ export class ClaudeFlow3Backend implements Backend {
    * directories and are not touched.
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
-    const cf = this.cf(uuid);
-    if (!HIVE_ID_PATTERN.test(cf.sessionId ?? '')) {
+    this.cf(uuid);
+    if (!this.hived(uuid)) {
       this.patch(uuid, { status: 'stopped' });
       return 'stopped';
     }
