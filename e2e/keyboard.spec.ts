@@ -276,6 +276,43 @@ test.describe('on a quiet relay', () => {
     await screenshot(page, 'keyboard-stopped');
   });
 
+  /**
+   * The relay pushes a session's new status over the WebSocket, often before the REST answer to the
+   * request arrives (under load, always). Here the resume answer is held back until the end: the row
+   * shows it runs again, so a Stop pressed then must count. It used to be dropped while the resume
+   * request was still marked busy (the journey above then timed out waiting for "stopped").
+   */
+  test('a Stop pressed while the resume answer is still on its way stops the session', async ({ page }) => {
+    await openQuiet(page);
+    const uuid = await spawnWithKeyboard(page, 'Keyboard journey: stop before the answer');
+    const row = page.locator(`li[data-session="${uuid}"]`);
+    await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
+    await page.keyboard.press('ArrowRight');
+    await expect(row.getByRole('button', { name: 'Pause' })).toBeEnabled({ timeout: 60_000 });
+    await tabUntil(page, (f) => f.session === uuid && f.text === 'Pause', { max: 100, what: 'Pause on the new session' });
+    await page.keyboard.press('Enter');
+    await expect(row).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
+    await expect(row.getByRole('button', { name: 'Resume' })).toBeEnabled();
+
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/bots/resume-task/**', async (route) => {
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    });
+    try {
+      await page.keyboard.press('Space');
+      await expect(row).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+      await tabUntil(page, (f) => f.session === uuid && f.text === 'Stop', { max: 3, what: 'Stop on the new session' });
+      await page.keyboard.press('Enter');
+      await expect(row).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
+      await expect(row).toBeFocused();
+    } finally {
+      release();
+    }
+  });
+
   test('one Tab cycle through the whole page comes back to the start, every stop named and visibly focused', async ({ page }) => {
     test.setTimeout(180_000);
     await openQuiet(page);
