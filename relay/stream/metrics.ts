@@ -84,10 +84,3 @@ export function registerStreamMetrics(registry: Registry, stream: { metrics(): S
     });
   }
 }
-
-/** Prometheus text of the same families (no trailing newline); kept until /metrics uses registerStreamMetrics. */
-export function streamPrometheusText(m: StreamMetrics): string {
-  const lines = ['# TYPE hivescope_ws_clients gauge', `hivescope_ws_clients ${m.clients}`];
-  for (const [name, , key] of COUNTERS) lines.push(`# TYPE ${name} counter`, `${name} ${m[key]}`);
-  return lines.join('\n');
-}

@@ -26,7 +26,7 @@ import { EventRing, EVENTS_FILE } from './eventRing.js';
 import { HealthFeed, HEALTH_INTERVAL_MS, type StreamControlView } from './healthFeed.js';
 import { parseInbound, refuse, type Refusal } from './inbound.js';
 import { Leadership, LEADER_CHECK_MS } from './leadership.js';
-import { newStreamMetrics, streamPrometheusText, type StreamMetrics } from './metrics.js';
+import { newStreamMetrics, type StreamMetrics } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { PinRelay } from './pins.js';
 import { Positions } from './positions.js';
@@ -63,8 +63,6 @@ export interface StreamServerOptions {
 export interface StreamServer {
   clientCount(): number;
   metrics(): StreamMetrics;
-  /** Prometheus text lines; kept until /metrics is built with registerStreamMetrics. */
-  prometheus(): string;
   close(): Promise<void>;
 }
 
@@ -357,10 +355,6 @@ class StreamServerImpl implements StreamServer {
 
   metrics(): StreamMetrics {
     return { ...this.m, clients: this.clients.size };
-  }
-
-  prometheus(): string {
-    return streamPrometheusText(this.metrics());
   }
 
   async close(): Promise<void> {

@@ -43,8 +43,6 @@ export interface Telemetry {
   metrics(): TelemetryMetrics;
   /** The MCP latency window's samples (ms), for the Prometheus summary. */
   latencySamples(): readonly number[];
-  /** Prometheus text lines (no trailing newline); kept until /metrics is built from a prom-client Registry. */
-  prometheus(): string;
   /**
    * tools/call on the live connection; rejects with McpUnavailableError when not connected. With `ctx`
    * (a request caused the call) the call and its outcome are logged with the request's logger.
@@ -204,32 +202,6 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
 
   latencySamples(): readonly number[] {
     return this.client.latencySamples();
-  }
-
-  prometheus(): string {
-    const m = this.metrics();
-    const n = (v: number | null) => (v === null ? 'NaN' : String(v));
-    return [
-      '# TYPE hivescope_mcp_connected gauge',
-      `hivescope_mcp_connected ${m.state === 'ready' ? 1 : 0}`,
-      '# TYPE hivescope_mcp_reconnects_total counter',
-      `hivescope_mcp_reconnects_total ${m.reconnects}`,
-      '# TYPE hivescope_mcp_requests_total counter',
-      `hivescope_mcp_requests_total ${m.requests}`,
-      '# TYPE hivescope_mcp_request_failures_total counter',
-      `hivescope_mcp_request_failures_total ${m.requestFailures}`,
-      '# TYPE hivescope_mcp_lines_rejected_total counter',
-      `hivescope_mcp_lines_rejected_total ${m.linesRejected}`,
-      '# TYPE hivescope_mcp_latency_ms summary',
-      `hivescope_mcp_latency_ms{quantile="0.5"} ${n(m.latencyP50Ms)}`,
-      `hivescope_mcp_latency_ms{quantile="0.95"} ${n(m.latencyP95Ms)}`,
-      '# TYPE hivescope_graph_agents gauge',
-      `hivescope_graph_agents ${m.agents}`,
-      '# TYPE hivescope_graph_edges gauge',
-      `hivescope_graph_edges ${m.edges}`,
-      '# TYPE hivescope_telemetry_age_ms gauge',
-      `hivescope_telemetry_age_ms ${n(m.ageMs)}`,
-    ].join('\n');
   }
 
   async callTool(name: string, args: Record<string, unknown> = {}, ctx?: RequestContext): Promise<unknown> {

@@ -56,9 +56,6 @@ export class FakeTelemetry extends EventEmitter implements Telemetry {
   latencySamples(): readonly number[] {
     return [];
   }
-  prometheus(): string {
-    return '';
-  }
   agent(id: string) {
     return this.graph.agents.get(id);
   }
