@@ -113,6 +113,8 @@ function AgentsTab() {
     return [...ids].sort();
   }, [swarms, agents]);
   const target = targetSwarm(selectedSwarm, sessions.values(), swarmIds);
+  const [heldTarget, setHeldTarget] = useState<string | null | undefined>(undefined);
+  const shownTarget = heldTarget !== undefined ? heldTarget : target;
 
   const add = async (agentType: string) => {
     if (!target || busy !== null) return;
@@ -165,15 +167,29 @@ function AgentsTab() {
       <fieldset className="add-agents">
         <legend>
           Add to{' '}
-          <select aria-label="Swarm to add agents to" value={target ?? ''} onChange={(e) => store.setState({ selectedSwarmId: e.target.value || null })}>
-            {!target && <option value="">no running swarm</option>}
+          {/* While it has focus the select keeps showing the swarm it showed then: the automatic choice
+              (the newest running swarm) must not change under a keyboard user who is choosing. */}
+          <select
+            aria-label="Swarm to add agents to"
+            value={shownTarget ?? ''}
+            onFocus={() => setHeldTarget(target)}
+            onBlur={() => setHeldTarget(undefined)}
+            onChange={(e) => {
+              const v = e.target.value || null;
+              setHeldTarget(v);
+              store.setState({ selectedSwarmId: v });
+            }}
+          >
+            {!shownTarget && <option value="">no running swarm</option>}
             {swarmIds.map((t) => (
               <option key={t}>{t}</option>
             ))}
           </select>
         </legend>
         {ADD_TYPES.map((t) => (
-          <button key={t} type="button" disabled={!target || readOnly} aria-disabled={busy !== null || undefined} onClick={() => void add(t)} data-testid={`add-${t}`}>
+          // aria-disabled while there is no swarm to add to: swarms finish live, and a button that
+          // became disabled would drop its keyboard focus to <body>.
+          <button key={t} type="button" disabled={readOnly} aria-disabled={busy !== null || !target || undefined} onClick={() => void add(t)} data-testid={`add-${t}`}>
             + {t}
           </button>
         ))}
