@@ -11,7 +11,7 @@ import type { ExecDriver } from './exec.js';
 import type { StateStore } from './stateStore.js';
 import type { Backend, RunFn } from './backends/types.js';
 import { SessionManagerBackend, SESSION_MANAGER_PATH } from './backends/sessionManager.js';
-import { ClaudeFlowBackend } from './backends/claudeFlow.js';
+import { claudeFlowBackend, detectClaudeFlow } from './backends/detect.js';
 import { localSessionManagerCli } from './paths.js';
 import type { BackendName } from './planeHealth.js';
 
@@ -38,6 +38,22 @@ export class BackendSlot {
 
   constructor(private readonly d: BackendSlotDeps) {}
 
+  /**
+   * After a container restart the image (and its claude-flow) may be another one: probe again. The
+   * current backend keeps serving until the probe answers (health does not flicker to "no backend"), and
+   * stays when the probe finds the same kind and version (its state, e.g. what it last reported, is kept).
+   */
+  async redetect(ctx?: RequestContext): Promise<Backend | null> {
+    const old = this.impl;
+    if (!old) return this.detect(ctx);
+    const found = await this.probe(ctx);
+    if (found && (found.name !== old.name || found.describe?.().version !== old.describe?.().version)) {
+      this.d.logger.info({ from: old.describe?.() ?? old.name, to: found.describe?.() ?? found.name }, 'backend changed after a container restart');
+      this.impl = found;
+    }
+    return this.impl;
+  }
+
   get current(): Backend | null {
     return this.impl;
   }
@@ -51,29 +67,38 @@ export class BackendSlot {
     if (this.impl) return Promise.resolve(this.impl);
     if (this.detecting) return this.detecting;
     this.detecting = (async () => {
-      const { driver, run } = this.d;
       try {
-        if (!driver) return null;
-        if (this.d.factory) return (this.impl = this.d.factory(run, this.d.store));
-        if (driver.kind === 'local') {
-          const prefix = this.d.localSessionManager ?? [process.execPath, localSessionManagerCli()];
-          if (!this.d.localSessionManager && !fs.existsSync(prefix[1]!)) return null;
-          return (this.impl = new SessionManagerBackend(run, prefix));
-        }
-        const t = await run(['test', '-x', SESSION_MANAGER_PATH], { idempotent: true, timeoutMs: 5000, ctx });
-        if (t.exitCode === 0) return (this.impl = new SessionManagerBackend(run, [SESSION_MANAGER_PATH]));
-        const cf = await run(['claude-flow', '--version'], { idempotent: true, timeoutMs: 15_000, ctx });
-        if (cf.exitCode === 0) return (this.impl = new ClaudeFlowBackend({ run, store: this.d.store, driverKind: 'docker' }));
-        return null;
-      } catch (err) {
-        (ctx?.log ?? this.d.logger).debug({ err }, 'backend detection failed');
-        return null;
+        const found = await this.probe(ctx);
+        if (found && !this.impl) this.impl = found;
+        return this.impl;
       } finally {
         this.detecting = null;
         if (this.impl) this.d.onDetected();
       }
     })();
     return this.detecting;
+  }
+
+  /** One probe of the container for a backend; assigns nothing. */
+  private async probe(ctx?: RequestContext): Promise<Backend | null> {
+    const { driver, run } = this.d;
+    try {
+      if (!driver) return null;
+      if (this.d.factory) return this.d.factory(run, this.d.store);
+      if (driver.kind === 'local') {
+        const prefix = this.d.localSessionManager ?? [process.execPath, localSessionManagerCli()];
+        if (!this.d.localSessionManager && !fs.existsSync(prefix[1]!)) return null;
+        return new SessionManagerBackend(run, prefix);
+      }
+      const t = await run(['test', '-x', SESSION_MANAGER_PATH], { idempotent: true, timeoutMs: 5000, ctx });
+      if (t.exitCode === 0) return new SessionManagerBackend(run, [SESSION_MANAGER_PATH]);
+      // 3.x (`ruflo v3.43.0`) and 2.x (`v2.7.47`) are different products: one backend each, by what --version says.
+      const cf = await detectClaudeFlow(run, ctx);
+      return cf ? claudeFlowBackend(cf, { run, store: this.d.store, driverKind: 'docker' }) : null;
+    } catch (err) {
+      (ctx?.log ?? this.d.logger).debug({ err }, 'backend detection failed');
+      return null;
+    }
   }
 
   /** The backend, detecting it first if needed; an error that says what to do when there is none. */

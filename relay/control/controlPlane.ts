@@ -268,8 +268,8 @@ export class ControlPlane {
     every(this.timing.probeMs, () => this.probe());
     every(this.timing.reapMs, () => this.reap());
     // claude-flow's MCP never sees hive-mind swarms: their agents come from `hive-mind status` (~1 s a call).
-    const withAgents: Backend | null = backend;
-    if (withAgents?.refreshAgents) every(this.timing.agentsMs, async () => (await withAgents.refreshAgents!()) && this.events.emit('agents'));
+    // Read the current backend each time: it may be detected after start, or again after a restart.
+    every(this.timing.agentsMs, async () => (await this.backend.current?.refreshAgents?.()) && this.events.emit('agents'));
     every(this.timing.cleanupMs, () => this.cleanup());
     this.status.changed();
   }
@@ -313,7 +313,8 @@ export class ControlPlane {
    */
   private async recover(): Promise<void> {
     const early = this.restorer.certain ? this.restorer.run() : null;
-    await this.backend.detect();
+    // A restarted container may run another image (another claude-flow): probe again.
+    await (this.restorer.certain ? this.backend.redetect() : this.backend.detect());
     await this.commands.reap().catch((err: unknown) => this.logger.debug({ err }, 'reap after restart'));
     await this.cache.refresh().catch(() => undefined);
     await (early ?? this.restorer.run());

@@ -11,6 +11,8 @@ export interface ExecOptions {
   maxOutputBytes: number;
   /** Extra environment, `NAME=value` semantics. */
   env?: Record<string, string>;
+  /** Working directory (docker: the exec's WorkingDir; local: the child's cwd). */
+  cwd?: string;
   /**
    * Start and return at once without waiting for the command to end (docker `exec -d`). The local
    * driver puts it in its own process group so a stop can end the whole group.

@@ -71,6 +71,7 @@ export class ExecPipeline {
         maxOutputBytes: this.d.exec.maxOutputBytes,
         ...(o.env ? { env: o.env } : {}),
         ...(o.detached ? { detached: true } : {}),
+        ...(o.cwd ? { cwd: o.cwd } : {}),
       });
       metrics.observe(r.durationMs);
       breaker.success();

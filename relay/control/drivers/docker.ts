@@ -108,7 +108,7 @@ export class DockerDriver implements ExecDriver {
     const work = async (): Promise<ExecResult> => {
       let exec: Docker.Exec;
       try {
-        exec = await c.exec({ Cmd: [...argv], Env: env, AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
+        exec = await c.exec({ Cmd: [...argv], Env: env, ...(o.cwd ? { WorkingDir: o.cwd } : {}), AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
       } catch (err) {
         throw dockerErrorToControl(err, this.container);
       }

@@ -54,7 +54,7 @@ export class LocalDriver implements ExecDriver {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(cmd, args, { cwd: this.opts.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        child = spawn(cmd, args, { cwd: o.cwd ?? this.opts.cwd, env, shell: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       } catch (err) {
         reject(new ControlError('command-failed', `cannot run ${cmd}: ${(err as Error).message}`));
         return;
