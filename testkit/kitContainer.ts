@@ -23,6 +23,8 @@ export async function startKitContainer(name: string): Promise<void> {
 
 /** Removes the container and the volume it used (either may be absent). */
 export async function removeContainer(name: string): Promise<void> {
+  // A container left paused (a pause test that failed half-way) can hang a forced removal on dockerd 20.10.
+  await dockerCli(['unpause', name]);
   await dockerCli(['rm', '-f', '-v', name]);
   await dockerCli(['volume', 'rm', '-f', `${name}-workspace`]);
 }
