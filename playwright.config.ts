@@ -1,22 +1,18 @@
 /**
  * End-to-end tests in Debian's Chromium (Playwright cannot download browsers here). The web server is
  * the real relay (`scripts/start.mjs`) with the embedded hive on free ports and a throwaway state dir.
- * Ports are chosen once in the runner process and inherited by workers through the environment.
+ * Ports are reserved once in the runner process and inherited by workers through the environment.
  */
 import { defineConfig } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM_ARGS, chromiumPath } from './e2e/chromium.js';
+import { freePort } from './testkit/ports.js';
 
-function freePort(): number {
-  const out = execFileSync(process.execPath, ['-e', "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]);
-  return Number(String(out).trim());
-}
-
-process.env.HIVESCOPE_E2E_PORT ??= String(freePort());
-process.env.HIVESCOPE_E2E_MCP_PORT ??= String(freePort());
+// Reserved (testkit/ports.ts) by the runner until it exits, so nothing else takes them before the relay binds.
+process.env.HIVESCOPE_E2E_PORT ??= String(await freePort());
+process.env.HIVESCOPE_E2E_MCP_PORT ??= String(await freePort());
 process.env.HIVESCOPE_E2E_STATE ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-e2e-'));
 const port = Number(process.env.HIVESCOPE_E2E_PORT);
 

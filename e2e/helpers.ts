@@ -81,17 +81,6 @@ export async function startNode(script: string, env: Record<string, string>, rea
   };
 }
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as import('node:net').AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** What has keyboard focus, as the keyboard journey checks it. */
 export interface FocusInfo {
   tag: string;
