@@ -4,7 +4,7 @@
 // sessions for N minutes. Samples the relay's RSS and open file descriptors every 5 s; fails if RSS
 // grows more than 10 % after warm-up (median of the last third of samples vs the first third) or
 // descriptors keep growing (a leak).
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,13 +33,15 @@ buildNode();
 const { encodeNodeFrameFrom } = await import(path.join(root, 'dist/shared/protocol/binaryV2Arrays.js'));
 const { PROTOCOL_VERSION } = await import(path.join(root, 'dist/shared/protocol/messages.js'));
 
-const freePort = () => Number(execFileSync(process.execPath, ['-e', "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"]).toString().trim());
-const port = freePort();
+// Reserved until this process exits (testkit/ports.ts), so nothing takes it before the relay binds.
+const { freePort } = await import(path.join(root, 'dist/testkit/ports.js'));
+const port = await freePort();
+const mcpPort = await freePort();
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hivescope-soak-'));
 const relay = spawn(process.execPath, ['dist/relay/main.js'], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, PORT: String(port), HIVE_DRIVER: 'local', HIVE_STATE_DIR: stateDir, MCP_PORT: String(freePort()), HIVE_DEMO: '0', HIVE_SIM_SPEED: '0.2', SPAWN_RATE_PER_MIN: '100000', LOG_LEVEL: 'warn' },
+  env: { ...process.env, PORT: String(port), HIVE_DRIVER: 'local', HIVE_STATE_DIR: stateDir, MCP_PORT: String(mcpPort), HIVE_DEMO: '0', HIVE_SIM_SPEED: '0.2', SPAWN_RATE_PER_MIN: '100000', LOG_LEVEL: 'warn' },
 });
 const base = `http://127.0.0.1:${port}`;
 const sockets = [];
