@@ -9,6 +9,7 @@ import { SessionManagerBackend } from '../backends/sessionManager.js';
 import { FakeDriver, FAKE_SM } from './fakeDriver.js';
 import type { ExecDriver } from '../exec.js';
 import { makeTempDir } from '../../../testkit/tempDirs.js';
+import { waitUntil } from '../../../testkit/wait.js';
 
 export interface Harness {
   url: string;
@@ -88,11 +89,7 @@ export const validSpawn = {
   customPrompt: 'build a REST API',
 };
 
-/** Polls `cond` (sync or async) every 10 ms until it holds; throws naming `what` after `ms`. */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls `cond` (sync or async) every 10 ms until it holds; throws naming `what` after `ms` (testkit's waitUntil). */
+export function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  return waitUntil(cond, ms, 10, what);
 }
