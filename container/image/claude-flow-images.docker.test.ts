@@ -2,7 +2,7 @@
 // (or reused by their input-hash label) by scripts/claude-flow-images.mjs, each run with --network host on
 // a free loopback port. Checks the upstream-style TCP front (initialize answered by the front, tools/list,
 // tool calls, invalid lines), the version each CLI prints, that no hivescope code is inside, that PID 1 is
-// node and leaves orphans as zombies (the users' containers issue 12 must measure), `hive-mind spawn` in a
+// node and leaves orphans as zombies (the users' containers issue 12 must measure; with --init they are reaped), `hive-mind spawn` in a
 // fresh directory (3.x, --format json), and a `--claude` spawn whose stand-in claude drives the real MCP.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,21 @@ describe.each(CASES)('hivescope/claude-flow:$version', ({ version, versionLine, 
     // The shell exits at once; its background child is re-parented to PID 1 and never reaped.
     expect((await dockerExec(name, ['sh', '-c', 'sleep 0.2 & exit 0'])).code).toBe(0);
     await waitUntil(async () => /^\s*\d+\s+1\s+Z/m.test((await dockerExec(name, ['ps', '-o', 'pid,ppid,stat,args'])).stdout), 10_000, 200, 'a zombie under PID 1');
+  });
+
+  it('with docker run --init (a reaping PID 1) the same orphan is reaped', async () => {
+    const reaping = `${name}-init`;
+    const p = await freePort();
+    try {
+      const r = await dockerCli(['run', '-d', '--init', '--name', reaping, '--network', 'host', '-e', `MCP_TCP_PORT=${p}`, '-e', 'MCP_TCP_HOST=127.0.0.1', image]);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await dockerExec(reaping, ['sh', '-c', 'sleep 0.2 & exit 0'])).code).toBe(0);
+      // Gone altogether (a zombie would stay listed as `[sleep]`).
+      await waitUntil(async () => !/sleep/.test((await dockerExec(reaping, ['ps', '-o', 'pid,ppid,stat,args'])).stdout), 10_000, 200, 'the orphan reaped by docker-init');
+      expect((await dockerExec(reaping, ['ps', '-o', 'pid,ppid,stat,args'])).stdout).not.toMatch(/^\s*\d+\s+\d+\s+Z/m);
+    } finally {
+      await dockerCli(['rm', '-f', '-v', reaping]);
+    }
   });
 
   it('runs a --claude spawn: the stand-in claude calls the real MCP tools in the hive directory', async () => {
