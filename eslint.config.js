@@ -3,6 +3,9 @@
 // test kit out of product source (testkit/boundary.test.ts checks the same on the import graph).
 import tseslint from 'typescript-eslint';
 
+const TESTKIT = { group: ['**/testkit/**'], message: 'product source may not import the test kit (testkit/ is for tests and benches).' };
+const RELAY_EDGE = { group: ['**/http/**', '**/app.js', '**/main.js'], message: 'the planes are below the HTTP edge: relay/http and app.ts import them, never the other way round.' };
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'build/', 'test-results/', 'playwright-report/', 'bench/results/', '.hivescope/', 'public/'] },
   ...tseslint.configs.recommended,
@@ -32,9 +35,28 @@ export default tseslint.config(
   {
     // Product source never depends on the test kit; tests, testing/ folders, benches, e2e and scripts may.
     files: ['relay/**/*.{ts,mjs}', 'container/**/*.{ts,mjs}'],
+    ignores: ['**/*.test.ts', '**/testing/**', 'relay/{control,telemetry,graph,stream}/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [TESTKIT] }],
+    },
+  },
+  {
+    // The relay's layers point down (docs/architecture.md): the planes never import the HTTP edge or the
+    // composition root, and the graph imports no plane at all.
+    files: ['relay/{control,telemetry,stream}/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/testkit/**'], message: 'product source may not import the test kit (testkit/ is for tests and benches).' }] }],
+      'no-restricted-imports': ['error', { patterns: [TESTKIT, RELAY_EDGE] }],
+    },
+  },
+  {
+    files: ['relay/graph/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [TESTKIT, RELAY_EDGE, { group: ['**/control/**', '**/telemetry/**', '**/stream/**'], message: 'relay/graph is below every plane: it imports only shared/.' }] },
+      ],
     },
   },
   {
