@@ -36,3 +36,20 @@ it('registers the MCP and graph families, read when scraped', async () => {
   expect(text).toMatch(/^hivescope_mcp_connected 0$/m);
   expect(text).toMatch(/^hivescope_mcp_requests_total 31$/m);
 });
+
+it('an MCP latency summary with no requests yet says unknown (NaN), not 0 ms', async () => {
+  const m: TelemetryMetrics = {
+    state: 'connecting', connects: 0, reconnects: 0, requests: 0, requestFailures: 0, requestTimeouts: 0, inFlight: 0, linesRejected: 0, notifications: 0,
+    latencyP50Ms: null, latencyP95Ms: null, latencyCount: 0, agents: 0, edges: 0, rejectedAgents: 0, rejectedFields: 0, ageMs: null,
+  };
+  const samples: number[] = [];
+  const registry = new Registry();
+  registerTelemetryMetrics(registry, { metrics: () => m, latencySamples: () => samples });
+  let text = await registry.metrics();
+  expect(text).toMatch(/^hivescope_mcp_latency_ms\{quantile="0.5"\} nan$/im);
+  expect(text).toMatch(/^hivescope_mcp_latency_ms\{quantile="0.95"\} nan$/im);
+  expect(text).toMatch(/^hivescope_mcp_latency_ms_count 0$/m);
+  samples.push(4);
+  text = await registry.metrics();
+  expect(text).toMatch(/^hivescope_mcp_latency_ms\{quantile="0.5"\} 4$/m);
+});

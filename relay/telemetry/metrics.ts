@@ -33,6 +33,19 @@ export interface TelemetryMetricsSource {
   latencySamples(): readonly number[];
 }
 
+/**
+ * prom-client answers 0 for every quantile of a summary that saw nothing; nobody measured a 0 ms request,
+ * so those quantiles are NaN (unknown), as the Prometheus clients of other languages write them.
+ */
+class UnknownWhenEmptySummary extends Summary {
+  override async get(): ReturnType<Summary['get']> {
+    const v = await super.get();
+    const count = v.values.find((x) => x.metricName?.endsWith('_count'))?.value ?? 0;
+    if (count === 0) for (const x of v.values) if (x.labels.quantile !== undefined) x.value = NaN;
+    return v;
+  }
+}
+
 /** Registers the telemetry families on `registry`; values are read from `telemetry` at each scrape. */
 export function registerTelemetryMetrics(registry: Registry, telemetry: TelemetryMetricsSource): void {
   const registers = [registry];
@@ -61,7 +74,7 @@ export function registerTelemetryMetrics(registry: Registry, telemetry: Telemetr
   counter('hivescope_mcp_requests_total', 'MCP requests sent.', (m) => m.requests);
   counter('hivescope_mcp_request_failures_total', 'MCP requests that failed or timed out.', (m) => m.requestFailures);
   counter('hivescope_mcp_lines_rejected_total', 'MCP lines refused by the framing (too long, not JSON).', (m) => m.linesRejected);
-  new Summary({
+  new UnknownWhenEmptySummary({
     name: 'hivescope_mcp_latency_ms',
     help: 'MCP request latency over the last requests (ms).',
     percentiles: [0.5, 0.95],
