@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InitializeSwarmBodySchema, MAX_TASK_BYTES, SESSION_UUID_PATTERN, routePath, routes } from './api.js';
+import { InitializeSwarmBodySchema, MAX_TASK_BYTES, SESSION_UUID_PATTERN, SWARM_ID_PATTERN, SpawnAgentBodySchema, routePath, routes } from './api.js';
 import { ClientMessageSchema, ServerMessageSchema } from './protocol/messages.js';
 
 describe('route table', () => {
@@ -40,6 +40,40 @@ describe('initialize-swarm body', () => {
     expect(SESSION_UUID_PATTERN.test('123e4567-e89b-42d3-a456-426614174000')).toBe(true);
     expect(SESSION_UUID_PATTERN.test('123e4567-e89b-42d3-a456-426614174000\n')).toBe(false);
     expect(SESSION_UUID_PATTERN.test('../etc/passwd')).toBe(false);
+  });
+});
+
+describe('swarm id pattern', () => {
+  it('accepts the ids claude-flow 2.7, 3.x and the kit mint', () => {
+    for (const id of ['swarm-1795219881166-xfgygyoal', 'swarm_1796422158999_ab12cd34e', 'swarm-1796422158999-43fmde', 'hive-1796422147926', 'swarm-kit-7']) {
+      expect(SWARM_ID_PATTERN.test(id), id).toBe(true);
+      expect(SpawnAgentBodySchema.safeParse({ agentType: 'coder', swarmId: id }).success, id).toBe(true);
+    }
+  });
+  it('refuses hostile and near-miss shapes', () => {
+    const bad = [
+      'hive-179642214792', // 12 digits
+      'hive-17964221479260', // 14 digits
+      'hive-1796422147926-mj00lr', // init's printed id, never stored
+      'hive-worker-1796422148173-sgyd', // a worker, not a hive
+      'queen-1796422147926',
+      'hive-1796422147926\n',
+      '\nhive-1796422147926',
+      ' hive-1796422147926',
+      '--hive-1796422147926',
+      '-hive-1796422147926',
+      'hive-1796422147926; rm -rf /',
+      'hive-$(id)',
+      'hive-１７９６４２２１４７９２６', // full-width digits
+      'swarm_1796422158999_ab12cd34e_x',
+      'swarm-a b',
+      'swarm-' + 'x'.repeat(65),
+      '',
+    ];
+    for (const id of bad) {
+      expect(SWARM_ID_PATTERN.test(id), JSON.stringify(id)).toBe(false);
+      expect(SpawnAgentBodySchema.safeParse({ agentType: 'coder', swarmId: id }).success, JSON.stringify(id)).toBe(false);
+    }
   });
 });
 

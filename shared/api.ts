@@ -23,8 +23,13 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const SESSION_UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** claude-flow's `session-<ms>-<suffix>` ids. */
 export const CLAUDE_FLOW_SESSION_PATTERN = /^session-\d{10,16}-[a-z0-9]{3,16}$/;
-/** Swarm ids: claude-flow's `swarm-<ms>-<suffix>`, or our engine's. */
-export const SWARM_ID_PATTERN = /^swarm-[A-Za-z0-9-]{3,64}$/;
+/**
+ * Swarm ids: claude-flow 2.7's hive-mind `swarm-<ms>-<suffix>` (and our engine's `swarm-...`), 2.7's MCP
+ * `swarm_<ms>_<9>`, 3.x's MCP `swarm-<ms>-<1-6>` and 3.x's hive `hive-<13 digits>` (a 3.x session's swarm
+ * id: `hive-mind status` names its hive so). Exact shapes only: `hive-worker-...` and anything with a
+ * leading dash, a space or a line break never match.
+ */
+export const SWARM_ID_PATTERN = /^(?:swarm-[A-Za-z0-9-]{3,64}|swarm_\d{13}_[a-z0-9]{9}|hive-\d{13})$/;
 
 export const ErrorCodeSchema = z.enum([
   'bad-request',
