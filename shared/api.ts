@@ -37,6 +37,8 @@ export const ErrorCodeSchema = z.enum([
   'not-found',
   'session-not-found',
   'conflict',
+  /** The backend driving the container cannot do this (claude-flow 3.x: pause, resume); the message says why. */
+  'unsupported',
   'rate-limited',
   'payload-too-large',
   'docker-unavailable',

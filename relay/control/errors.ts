@@ -18,6 +18,8 @@ export const CONTROL_ERROR_KINDS = [
   'mcp-unavailable',
   'output-too-large',
   'conflict',
+  /** The backend cannot do this at all (claude-flow 3.x has no pause): not a state, never worth a retry. */
+  'unsupported',
 ] as const;
 export type ControlErrorKind = (typeof CONTROL_ERROR_KINDS)[number];
 
@@ -52,6 +54,8 @@ export const CONTROL_ERROR_HTTP: Record<ControlErrorKind, { status: number; code
   'mcp-unavailable': { status: 503, code: 'mcp-unavailable' },
   'output-too-large': { status: 502, code: 'command-failed' },
   conflict: { status: 409, code: 'conflict' },
+  // 422: the request is well-formed and the session exists, but this backend cannot do it (unlike 409, retrying never helps).
+  unsupported: { status: 422, code: 'unsupported' },
 };
 
 /** Truncates text for error messages and logs (stderr can be large and is shown to people). */

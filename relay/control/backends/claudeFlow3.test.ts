@@ -211,8 +211,8 @@ describe('ClaudeFlow3Backend', () => {
   it('states what it supports; pause and resume are refused, never faked', async () => {
     const { b } = backend();
     expect(b.describe()).toMatchObject({ kind: 'claude-flow-3', version: '3.43.0', operations: { pause: false, resume: false, stop: true, metrics: false } });
-    await expect(b.pause()).rejects.toMatchObject({ kind: 'conflict', message: expect.stringMatching(/cannot pause/) });
-    await expect(b.resume()).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(b.pause()).rejects.toMatchObject({ kind: 'unsupported', message: expect.stringMatching(/cannot pause/) });
+    await expect(b.resume()).rejects.toMatchObject({ kind: 'unsupported' });
   });
 });
 
@@ -223,7 +223,7 @@ describe('ClaudeFlow3Backend behind the control plane', () => {
     h = null;
   });
 
-  it('spawn answers at once with the uuid; the session gets its hive id; pause answers 409 saying why', async () => {
+  it('spawn answers at once with the uuid; the session gets its hive id; pause answers 422 unsupported saying why', async () => {
     const c = new Cf3Container();
     const driver: ExecDriver = { kind: 'docker', container: 'cf3', exec: (argv: readonly string[], o: ExecOptions) => c.exec(argv, o), close: async () => {} };
     h = await startHarness({ driver, env: { HIVE_CONTAINER: 'cf3' }, deps: { backend: (run, store) => new ClaudeFlow3Backend({ run, store, driverKind: 'docker' }), timing: { probeMs: 3_600_000, reapMs: 3_600_000, cleanupMs: 3_600_000, listTtlMs: -1, agentsMs: 3_600_000 } } });
@@ -232,8 +232,8 @@ describe('ClaudeFlow3Backend behind the control plane', () => {
     const { uuid } = InitializeSwarmResponseSchema.parse(r.body);
     await until(async () => (await h!.cp.getSession(uuid)).swarmId !== null);
     const p = await h.call('POST', `/api/bots/pause-task/${uuid}`);
-    expect(p.status).toBe(409);
-    expect(JSON.stringify(p.body)).toMatch(/claude-flow 3.x cannot pause/);
+    expect(p.status).toBe(422);
+    expect(p.body).toMatchObject({ error: { code: 'unsupported', message: expect.stringMatching(/claude-flow 3.x cannot pause/) } });
     expect(c.violations).toEqual([]);
   });
 });

@@ -59,7 +59,7 @@ export function workerPlan(types: readonly string[], total: number): { type: str
 }
 
 export function unsupported(op: string, why: string): ControlError {
-  return new ControlError('conflict', `claude-flow 3.x cannot ${op} a session: ${why}`);
+  return new ControlError('unsupported', `claude-flow 3.x cannot ${op} a session: ${why}`);
 }
 
 export class ClaudeFlow3Backend implements Backend {
