@@ -84,7 +84,7 @@ export class ControlPlane {
     this.store = new StateStore(stateDir, (err) => logger.warn({ err }, 'control state store'));
     this.hiveRoot = path.join(stateDir, 'hive');
     const breaker = (this.breaker = new CircuitBreaker({ threshold: 5, openMs: timing.breakerOpenMs }));
-    const status = (this.status = new PlaneStatus({ driver, breaker, backendName: () => this.backend.name, emit: (h) => events.emit('health', h) }));
+    const status = (this.status = new PlaneStatus({ driver, breaker, backendName: () => this.backend.name, backendInfo: () => this.backend.current?.describe?.() ?? null, emit: (h) => events.emit('health', h) }));
     breaker.onChange = (s) => {
       events.activity('health', s === 'closed' ? 'info' : 'warn', `control breaker ${s}`);
       status.changed();

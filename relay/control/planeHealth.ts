@@ -4,7 +4,7 @@
  * Docker-only part (daemon reachable, container running or paused) comes from the container watch as a
  * TargetHealth; with the local driver there is none.
  */
-import type { DegradedMode, PlaneHealth } from '../../shared/model/health.js';
+import type { BackendInfo, DegradedMode, PlaneHealth } from '../../shared/model/health.js';
 import type { ExecDriver } from './exec.js';
 import type { CircuitBreaker } from './resilience.js';
 import type { ControlHealth } from './planeEvents.js';
@@ -26,6 +26,8 @@ export interface PlaneStatusDeps {
   driver: ExecDriver | null;
   breaker: CircuitBreaker;
   backendName(): BackendName;
+  /** The detected backend's describe() (kind, version, operations, limits); null while none answered. */
+  backendInfo?(): BackendInfo | null;
   emit(h: ControlHealth): void;
 }
 
@@ -44,6 +46,7 @@ export class PlaneStatus {
       state: this.state(),
       driver: this.d.driver?.kind ?? 'none',
       backend: this.d.backendName(),
+      backendInfo: this.d.backendInfo?.() ?? null,
       container: this.d.driver?.container ?? null,
       execLatencyMs: this.execLatencyMs,
       breaker: this.d.breaker.state,
@@ -76,7 +79,8 @@ export class PlaneStatus {
   /** Emits `health` when the state, breaker, backend or the target's flags changed since the last one. */
   changed(): void {
     const h = this.health();
-    const key = `${h.state}|${h.breaker}|${h.backend}|${this.target?.key ?? ''}`;
+    // Another claude-flow after a restart (kind or version) is news even when the backend's name is the same.
+    const key = `${h.state}|${h.breaker}|${h.backend}|${h.backendInfo?.kind ?? ''}@${h.backendInfo?.version ?? ''}|${this.target?.key ?? ''}`;
     if (key === this.lastKey) return;
     this.lastKey = key;
     this.d.emit(h);

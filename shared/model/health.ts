@@ -23,6 +23,26 @@ export const DegradedModeSchema = z.object({
 });
 export type DegradedMode = z.infer<typeof DegradedModeSchema>;
 
+/** Which kind of backend drives a container: the kit's session manager, or a bare claude-flow 2.x or 3.x. */
+export const BACKEND_KINDS = ['kit', 'claude-flow-2', 'claude-flow-3'] as const;
+export const BackendKindSchema = z.enum(BACKEND_KINDS);
+export type BackendKind = z.infer<typeof BackendKindSchema>;
+/** The operations a backend states it does for real; the API answers `unsupported` (422) for the rest. */
+export const BACKEND_OPERATIONS = ['spawn', 'list', 'stop', 'pause', 'resume', 'cleanup', 'reap', 'metrics'] as const;
+export type BackendOperation = (typeof BACKEND_OPERATIONS)[number];
+
+/** The backend's own account of itself (relay/control/backends: `describe()`). */
+export const BackendInfoSchema = z.object({
+  kind: BackendKindSchema,
+  /** As the container printed it (`3.43.0`); null when not known. */
+  version: z.string().max(64).nullable(),
+  /** Each operation and whether the backend does it for real (never faked). */
+  operations: z.object(Object.fromEntries(BACKEND_OPERATIONS.map((o) => [o, z.boolean()])) as Record<BackendOperation, z.ZodBoolean>),
+  /** What a person should know: "no pause or resume (3.x has neither)", "no per-agent CPU (shown as unknown)". */
+  limits: z.array(z.string().max(500)).max(20),
+});
+export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
 export const HealthSchema = z.object({
   status: PlaneHealthSchema,
   serverTime: z.number(),
@@ -30,6 +50,8 @@ export const HealthSchema = z.object({
     state: PlaneHealthSchema,
     driver: z.enum(['docker', 'local', 'none']),
     backend: z.enum(['session-manager', 'claude-flow', 'none']),
+    /** Which kind and version drive the container and what they can do; null while none was detected (absent from older relays). */
+    backendInfo: BackendInfoSchema.nullable().optional(),
     container: z.string().nullable(),
     execLatencyMs: z.number().nullable(),
     breaker: BreakerStateSchema,

@@ -14,7 +14,8 @@ export const MAX_JSON_BYTES = 2 * 1024 * 1024;
 /** Items kept from one list (workers, agents, tasks); the rest is counted as rejected. */
 export const MAX_ITEMS = 2000;
 
-export type BackendKind = 'kit' | 'claude-flow-2' | 'claude-flow-3';
+import type { BackendKind } from '../../../shared/model/health.js';
+export type { BackendKind };
 export interface DetectedBackend {
   kind: BackendKind;
   version: string;

@@ -7,7 +7,8 @@ import type { SessionStatus } from '../../../shared/model/session.js';
 import { ControlError, clip } from '../errors.js';
 import type { ExecResult } from '../exec.js';
 import { parseCleanupOutput, parseCreateOutput, parseReapOutput, parseRegistry, parseSessionJson } from '../parsers.js';
-import type { Backend, ListResult, RunFn, SpawnRequest } from './types.js';
+import type { Backend, BackendDescription, ListResult, RunFn, SpawnRequest } from './types.js';
+import { parseKitCapabilities } from './claudeFlow3Parse.js';
 import type { RequestContext } from '../../context.js';
 
 /** Where the image keeps it. */
@@ -40,11 +41,24 @@ export class SessionManagerBackend implements Backend {
   private caps: Promise<{ createStart: boolean }> | null = null;
   /** Sessions whose `create --start` already started them: `start` is then a no-op. */
   private readonly startedAtCreate = new Set<string>();
+  /** Our kit's version from `capabilities` (null: not asked yet, or upstream's script). */
+  private kitVersion: string | null = null;
+
+  /** The kit's session manager does every operation but metrics (its agents' figures come from MCP). */
+  describe(): BackendDescription {
+    return {
+      kind: 'kit',
+      version: this.kitVersion,
+      operations: { spawn: true, list: true, stop: true, pause: true, resume: true, cleanup: true, reap: true, metrics: false },
+      limits: [],
+    };
+  }
 
   capabilities(ctx?: RequestContext): Promise<{ createStart: boolean }> {
     this.caps ??= this.run([...this.prefix, 'capabilities'], { idempotent: true, ctx }).then(
       (r) => {
         if (r.exitCode !== 0) return { createStart: false };
+        this.kitVersion = parseKitCapabilities(r.stdout)?.version ?? null;
         try {
           const c = JSON.parse(r.stdout.trim().split('\n')[0] ?? '') as { createStart?: unknown };
           return { createStart: c?.createStart === true };

@@ -67,19 +67,10 @@ export interface Backend {
   sessionNotes?(uuid: string): string[];
 }
 
-export type BackendKind = 'kit' | 'claude-flow-2' | 'claude-flow-3';
-export const BACKEND_OPERATIONS = ['spawn', 'list', 'stop', 'pause', 'resume', 'cleanup', 'reap', 'metrics'] as const;
-export type BackendOperation = (typeof BACKEND_OPERATIONS)[number];
-
-export interface BackendDescription {
-  kind: BackendKind;
-  /** As the CLI printed it (`3.43.0`); null when not asked. */
-  version: string | null;
-  /** Each operation and whether the backend does it for real (never faked). */
-  operations: Record<BackendOperation, boolean>;
-  /** Limits a person should see: "no per-agent CPU (shown as unknown)", "no pause in 3.x". */
-  limits: string[];
-}
+// Kinds, operations and the description are the wire's (GET /api/hybrid/status shows them): one source.
+export { BACKEND_OPERATIONS, type BackendKind, type BackendOperation } from '../../../shared/model/health.js';
+import type { BackendInfo } from '../../../shared/model/health.js';
+export type BackendDescription = BackendInfo;
 
 /** An agent known only from exec output: no metrics (claude-flow reports none), never invented. */
 export interface ExecAgent {
