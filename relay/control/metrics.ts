@@ -13,6 +13,7 @@ import type { SessionStatus } from '../../shared/model/session.js';
 import { SESSION_STATUSES } from '../../shared/model/session.js';
 import { CONTROL_ERROR_KINDS, type ControlErrorKind } from './errors.js';
 import { EXEC_LATENCY_BUCKETS_MS, type ExecObserver } from './resilience.js';
+import { oneHotGauge } from '../metrics.js';
 
 export interface ControlPerformance {
   execLatencyMs: { p50: number | null; p95: number | null; count: number };
@@ -55,26 +56,8 @@ export interface ControlMetricsSource {
 export function registerControlMetrics(registry: Registry, control: ControlMetricsSource): void {
   registry.registerMetric(control.execFamilies.duration);
   registry.registerMetric(control.execFamilies.failures);
-  new Gauge({
-    name: 'hivescope_control_breaker_state',
-    help: 'Circuit breaker state (1 for the current one).',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      const now = control.breaker.state;
-      for (const state of BreakerStateSchema.options) this.set({ state }, now === state ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'hivescope_control_health',
-    help: 'Control plane health (1 for the current state).',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      const now = control.health().state;
-      for (const state of PlaneHealthSchema.options) this.set({ state }, now === state ? 1 : 0);
-    },
-  });
+  oneHotGauge(registry, 'hivescope_control_breaker_state', 'Circuit breaker state (1 for the current one).', 'state', BreakerStateSchema.options, () => control.breaker.state);
+  oneHotGauge(registry, 'hivescope_control_health', 'Control plane health (1 for the current state).', 'state', PlaneHealthSchema.options, () => control.health().state);
   new Gauge({
     name: 'hivescope_sessions',
     help: 'Sessions by status (from the cached registry).',

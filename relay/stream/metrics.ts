@@ -2,7 +2,8 @@
  * The stream's counters (kept by the parts that count them) and its Prometheus families, registered on
  * a prom-client Registry with collect() callbacks so every value is read when /metrics is scraped.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { mirroredCounter, scrapedGauge } from '../metrics.js';
 
 export interface StreamMetrics {
   clients: number;
@@ -62,25 +63,7 @@ const COUNTERS: [name: string, help: string, key: CounterKey][] = [
 
 /** Registers the stream's families on `registry`; values are read from `stream.metrics()` at each scrape. */
 export function registerStreamMetrics(registry: Registry, stream: { metrics(): StreamMetrics }): void {
-  const registers = [registry];
-  new Gauge({
-    name: 'hivescope_ws_clients',
-    help: 'Connected WebSocket clients.',
-    registers,
-    collect() {
-      this.set(stream.metrics().clients);
-    },
-  });
-  for (const [name, help, key] of COUNTERS) {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // The stream keeps the running total; the counter mirrors it.
-        this.reset();
-        this.inc(stream.metrics()[key]);
-      },
-    });
-  }
+  scrapedGauge(registry, 'hivescope_ws_clients', 'Connected WebSocket clients.', () => stream.metrics().clients);
+  // The stream keeps the running totals; each counter mirrors one.
+  for (const [name, help, key] of COUNTERS) mirroredCounter(registry, name, help, () => stream.metrics()[key]);
 }

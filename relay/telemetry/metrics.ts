@@ -3,7 +3,8 @@
  * telemetry age), registered on a prom-client Registry with collect() callbacks, so every value is read
  * from the plane when /metrics is scraped.
  */
-import { Counter, Gauge, Summary, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { mirroredCounter, scrapedGauge, UnknownWhenEmptySummary } from '../metrics.js';
 import type { McpClientState } from './client.js';
 
 export interface TelemetryMetrics {
@@ -33,42 +34,10 @@ export interface TelemetryMetricsSource {
   latencySamples(): readonly number[];
 }
 
-/**
- * prom-client answers 0 for every quantile of a summary that saw nothing; nobody measured a 0 ms request,
- * so those quantiles are NaN (unknown), as the Prometheus clients of other languages write them.
- */
-class UnknownWhenEmptySummary extends Summary {
-  override async get(): ReturnType<Summary['get']> {
-    const v = await super.get();
-    const count = v.values.find((x) => x.metricName?.endsWith('_count'))?.value ?? 0;
-    if (count === 0) for (const x of v.values) if (x.labels.quantile !== undefined) x.value = NaN;
-    return v;
-  }
-}
-
 /** Registers the telemetry families on `registry`; values are read from `telemetry` at each scrape. */
 export function registerTelemetryMetrics(registry: Registry, telemetry: TelemetryMetricsSource): void {
-  const registers = [registry];
-  const gauge = (name: string, help: string, read: (m: TelemetryMetrics) => number | null) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read(telemetry.metrics()) ?? NaN);
-      },
-    });
-  const counter = (name: string, help: string, read: (m: TelemetryMetrics) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // The plane keeps the running total; the counter mirrors it.
-        this.reset();
-        this.inc(read(telemetry.metrics()));
-      },
-    });
+  const gauge = (name: string, help: string, read: (m: TelemetryMetrics) => number | null) => scrapedGauge(registry, name, help, () => read(telemetry.metrics()));
+  const counter = (name: string, help: string, read: (m: TelemetryMetrics) => number) => mirroredCounter(registry, name, help, () => read(telemetry.metrics()));
   gauge('hivescope_mcp_connected', 'MCP telemetry connection ready (1) or not (0).', (m) => (m.state === 'ready' ? 1 : 0));
   counter('hivescope_mcp_reconnects_total', 'MCP connections lost and retried.', (m) => m.reconnects);
   counter('hivescope_mcp_requests_total', 'MCP requests sent.', (m) => m.requests);
@@ -78,7 +47,7 @@ export function registerTelemetryMetrics(registry: Registry, telemetry: Telemetr
     name: 'hivescope_mcp_latency_ms',
     help: 'MCP request latency over the last requests (ms).',
     percentiles: [0.5, 0.95],
-    registers,
+    registers: [registry],
     collect() {
       this.reset();
       for (const ms of telemetry.latencySamples()) this.observe(ms);
