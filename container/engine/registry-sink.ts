@@ -98,13 +98,20 @@ export class RegistrySink {
     this.timer.unref?.();
   }
 
-  private apply(reg: Registry, batch: Map<string, Change>): boolean {
+  private apply(reg: Registry, batch: Map<string, Change>, deferred: Set<string>): boolean {
     let changed = false;
     const now = new Date().toISOString();
     for (const [sid, c] of batch) {
       const e = reg.sessions[sid];
       // Someone else decided (stop, reap) or the session was restarted into another swarm: theirs wins.
       if (!e || !ACTIVE.has(e.status) || (e.swarm_id !== null && e.swarm_id !== c.swarmId)) continue;
+      // A `start` between claiming the entry (starting, no swarm yet) and recording its swarm: this change
+      // may be the previous swarm's last word (a stop's `stopped`) and must not land on the new run. Keep
+      // it until the entry names its swarm; then the check above applies it or drops it.
+      if (e.swarm_id === null && e.status === 'starting') {
+        deferred.add(sid);
+        continue;
+      }
       if (c.status) e.status = c.status;
       e.progress = c.progress;
       if (c.agentCount > 0) e.agent_count = c.agentCount;
@@ -121,11 +128,12 @@ export class RegistrySink {
   flush(blocking = false): boolean {
     if (this.pending.size === 0) return true;
     const batch = new Map(this.pending);
+    const deferred = new Set<string>();
     let done: boolean;
     try {
       done = blocking
-        ? (updateRegistry(this.paths, (reg) => this.apply(reg, batch)), true)
-        : tryUpdateRegistry(this.paths, (reg) => this.apply(reg, batch)) !== undefined;
+        ? (updateRegistry(this.paths, (reg) => this.apply(reg, batch, deferred)), true)
+        : tryUpdateRegistry(this.paths, (reg) => this.apply(reg, batch, deferred)) !== undefined;
       if (done) this.stats.writes++;
       else this.stats.busy++;
     } catch {
@@ -138,7 +146,8 @@ export class RegistrySink {
       this.schedule(this.flushMs);
       return false;
     }
-    for (const [sid, c] of batch) if (this.pending.get(sid) === c) this.pending.delete(sid);
+    for (const [sid, c] of batch) if (this.pending.get(sid) === c && !deferred.has(sid)) this.pending.delete(sid);
+    if (deferred.size > 0 && !blocking) this.schedule(this.flushMs);
     return true;
   }
 
