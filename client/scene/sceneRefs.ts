@@ -12,3 +12,11 @@ export const swarmGroupRef: { current: THREE.Group | null } = { current: null };
 export const rendererRef: { current: THREE.WebGLRenderer | null } = { current: null };
 /** The non-XR camera (set by the camera rig): tests project agents to screen coordinates with it. */
 export const cameraRef: { current: THREE.Camera | null } = { current: null };
+/**
+ * The labels' last screen layout (Labels.tsx, updated in place every frame): rectangles in canvas CSS px,
+ * x0, y0, x1, y1 per label (x0 NaN when not on screen), and which are shown (1). Tests check that no two
+ * shown labels overlap.
+ */
+export const labelLayoutRef: {
+  current: { ids: readonly string[]; input: { rects: Float32Array }; state: { shown: Uint8Array } } | null;
+} = { current: null };
