@@ -19,12 +19,21 @@ interface EmulatorDevice {
   installDevUI?(ctor: new (device: unknown) => unknown): void;
 }
 
-/** An IWER dev UI that draws nothing and leaves the emulated poses to whoever sets them. */
+/**
+ * An IWER dev UI that draws nothing and leaves the emulated poses to whoever sets them. IWER appends its
+ * canvas and container beside the app's canvas in its centred flex row: left displayed, the empty 300 px
+ * canvas pushed the headset view 180 px right, partly off the page.
+ */
 class HeadlessDevUI {
   readonly version = 'headless';
-  readonly devUICanvas = document.createElement('canvas');
-  readonly devUIContainer = document.createElement('div');
+  readonly devUICanvas = hidden(document.createElement('canvas'));
+  readonly devUIContainer = hidden(document.createElement('div'));
   render(): void {}
+}
+
+function hidden<T extends HTMLElement>(el: T): T {
+  el.style.display = 'none';
+  return el;
 }
 
 function safeStorage(): Storage | null {

@@ -23,6 +23,13 @@ const UP = new THREE.Vector3(0, 1, 0);
 
 /** Particles drawn at most (3 per active edge). */
 export const MAX_PARTICLES = 4096;
+/**
+ * Particle diameter in layout units. three.js attenuates a point's size by its view-space depth, which
+ * includes the swarm group's scale, but never multiplies the size itself by that scale: in XR (the swarm
+ * scaled to metres, about 1/30) a size in layout units became 30 times too big, squares hundreds of pixels
+ * wide that covered most of the headset's view. So the material's size is this times the world scale.
+ */
+export const PARTICLE_SIZE = 2.2;
 
 interface EdgeTable {
   a: Int32Array;
@@ -51,7 +58,7 @@ export function Edges(props: { capacity: number }) {
     return g;
   }, []);
   const particleMaterial = useMemo(
-    () => new THREE.PointsMaterial({ size: 2.2, sizeAttenuation: true, transparent: true, opacity: 0.95, depthWrite: false, blending: THREE.AdditiveBlending }),
+    () => new THREE.PointsMaterial({ size: PARTICLE_SIZE, sizeAttenuation: true, transparent: true, opacity: 0.95, depthWrite: false, blending: THREE.AdditiveBlending }),
     [],
   );
   useEffect(
@@ -166,6 +173,7 @@ export function Edges(props: { capacity: number }) {
         }
         attr.needsUpdate = true;
         particleMaterial.color.set(settingsColors.edgeActive);
+        particleMaterial.size = PARTICLE_SIZE * points.matrixWorld.getMaxScaleOnAxis();
       }
       particleGeometry.setDrawRange(0, p);
       // Particles move: keep rendering while any edge is active.

@@ -1,13 +1,15 @@
 /**
  * window.__hivescope for end-to-end tests (installed only with ?xr=emulate or ?hooks=1): the store, the
  * services, the XR store with its IWER emulator, the world position of an agent, and a way to aim an
- * emulated controller at a point so a test can select an agent with the controller ray and trigger.
+ * emulated controller at a point so a test can select an agent with the controller ray and trigger; where
+ * agents and labels land on screen (the XR journey samples pixels there, the label check reads overlaps).
  */
 import * as THREE from 'three';
 import type { XRStore } from '@react-three/xr';
 import type { PageServices } from '../page/context.js';
 import { frameStats } from '../scene/frameStats.js';
-import { swarmGroupRef, rendererRef, cameraRef } from '../scene/sceneRefs.js';
+import { swarmGroupRef, rendererRef, cameraRef, labelLayoutRef } from '../scene/sceneRefs.js';
+import { agentSize, NODE_UNIT } from '../scene/encodings.js';
 
 interface EmulatedInput {
   position: { set(x: number, y: number, z: number): unknown };
@@ -55,6 +57,45 @@ export function installTestHooks(services: PageServices, xrStore: XRStore): void
       if (v.z > 1) return null;
       const r = canvas.getBoundingClientRect();
       return [r.left + ((v.x + 1) / 2) * r.width, r.top + ((1 - v.y) / 2) * r.height];
+    },
+    /**
+     * Where an agent's centre is drawn in the headset view (the XR camera's first view, which the emulator
+     * shows on the page), in page CSS px, with its drawn radius in px and its distance in metres; null
+     * outside XR, when unknown, or behind the viewer.
+     */
+    agentXRScreenPosition(agentId: string): { x: number; y: number; radius: number; depth: number } | null {
+      const renderer = rendererRef.current;
+      const world = hooks.agentWorldPosition(agentId);
+      const a = services.store.getState().agents.get(agentId);
+      if (!renderer?.xr.isPresenting || !world || !a) return null;
+      const xrCamera = renderer.xr.getCamera();
+      const eye = xrCamera.cameras[0] ?? xrCamera;
+      const v = new THREE.Vector3(...world).applyMatrix4(eye.matrixWorldInverse);
+      const depth = -v.z;
+      if (depth <= 0) return null;
+      v.applyMatrix4(eye.projectionMatrix);
+      const canvas = renderer.domElement;
+      const r = canvas.getBoundingClientRect();
+      // The view's viewport in drawing-buffer px, WebGL style (origin bottom left).
+      const vp = (eye as THREE.Camera & { viewport?: THREE.Vector4 }).viewport ?? new THREE.Vector4(0, 0, canvas.width, canvas.height);
+      const bx = vp.x + ((v.x + 1) / 2) * vp.z;
+      const by = vp.y + ((v.y + 1) / 2) * vp.w;
+      const toCssX = r.width / canvas.width;
+      const toCssY = r.height / canvas.height;
+      const g = swarmGroupRef.current;
+      const worldRadius = agentSize(a) * NODE_UNIT * (g ? g.matrixWorld.getMaxScaleOnAxis() : 1);
+      const radius = ((worldRadius * eye.projectionMatrix.elements[5]!) / depth) * (vp.w / 2) * toCssY;
+      return { x: r.left + bx * toCssX, y: r.top + (canvas.height - by) * toCssY, radius, depth };
+    },
+    /** The labels' screen rectangles (canvas CSS px) and whether each is shown, as the declutter left them. */
+    labelRects(): { id: string; shown: boolean; rect: [number, number, number, number] | null }[] {
+      const l = labelLayoutRef.current;
+      if (!l) return [];
+      return l.ids.map((id, k) => {
+        const r = l.input.rects;
+        const placed = !Number.isNaN(r[k * 4]!);
+        return { id, shown: l.state.shown[k] === 1, rect: placed ? [r[k * 4]!, r[k * 4 + 1]!, r[k * 4 + 2]!, r[k * 4 + 3]!] : null };
+      });
     },
     isPinned(agentId: string): boolean {
       const a = services.store.getState().agents.get(agentId);
