@@ -115,6 +115,9 @@ export function Labels() {
     if (!parent) return;
     // In XR the renderer draws with its own camera; its pose and projection are what the viewer sees.
     const cam = frame.gl.xr.isPresenting ? frame.gl.xr.getCamera() : frame.camera;
+    // The renderer updates the camera's matrices only when it draws, after this: a camera just moved (the
+    // fit, an orbit) would otherwise be measured where it was, and a settled scene keep that stale layout.
+    if (!frame.gl.xr.isPresenting) cam.updateMatrixWorld();
     const { width, height } = frame.size;
     const worldScale = parent.matrixWorld.getMaxScaleOnAxis();
     const pe = cam.projectionMatrix.elements;
