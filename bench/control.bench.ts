@@ -18,6 +18,7 @@ import { ControlPlane } from '../relay/control/controlPlane.js';
 import { DockerDriver } from '../relay/control/drivers/docker.js';
 import { SessionManagerBackend, SESSION_MANAGER_PATH } from '../relay/control/backends/sessionManager.js';
 import { removeContainer, startKitContainer } from '../testkit/kitContainer.js';
+import { containerId, noExecStarting } from '../testkit/docker.js';
 import { marginRow, percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
 
 const body = {
@@ -177,6 +178,8 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
         }
       });
       await until(() => cp4.health().state === 'healthy', 30_000);
+      // Paused when no exec is starting: one frozen mid-start deadlocks dockerd 20.10's unpause (testkit/docker.ts).
+      await noExecStarting(await containerId(name));
       const tPause = performance.now();
       await c.pause();
       const tDown = await until(() => cp4.health().state === 'unavailable' && cp4.degraded().some((m) => m.code === 'container-down' && m.action === `docker unpause ${name}`), 10_000);

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { runCommand, type CommandResult } from './processes.js';
 
 export type ExecResult = CommandResult;
@@ -29,4 +30,93 @@ export function dockerExec(container: string, args: string[], opts: { detach?: b
 
 export function dockerCli(args: string[]): Promise<ExecResult> {
   return runCommand('docker', args, { maxBuffer: 32 * 1024 * 1024 });
+}
+
+/*
+ * `docker pause` racing an exec: an exec whose `runc init` is starting when the freeze lands stays frozen,
+ * and dockerd 20.10 then hangs `docker unpause` (and `rm -f`) on that container until its cgroup is thawed
+ * by hand. The relay cannot prevent it (the exec started before the pause); the tests pause when no exec
+ * is starting and, if unpause still hangs, thaw the cgroup the way an operator would.
+ */
+
+/**
+ * The container's full id (null when Docker does not know it). When dockerd hangs on the container, read
+ * it from the system daemon's own state folder instead.
+ */
+export async function containerId(name: string): Promise<string | null> {
+  const r = await runCommand('docker', ['inspect', '-f', '{{.Id}}', name], { timeoutMs: 15_000 });
+  if (r.code === 0) return r.stdout.trim();
+  const dir = '/var/lib/docker/containers';
+  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    try {
+      if ((JSON.parse(fs.readFileSync(`${dir}/${id}/config.v2.json`, 'utf8')) as { Name?: string }).Name === `/${name}`) return id;
+    } catch {
+      /* unreadable or removed meanwhile */
+    }
+  }
+  return null;
+}
+
+/** Host pids of `runc exec` processes (an exec being started) for the container with this id. */
+function startingExecs(id: string): number[] {
+  const pids: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.endsWith('runc') && argv.includes('exec') && argv.includes(id)) pids.push(Number(d));
+  }
+  return pids;
+}
+
+/** Waits (up to `waitMs`) for a moment when no exec is being started in the container with this id. */
+export async function noExecStarting(id: string | null, waitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (id && startingExecs(id).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** Pauses the container at a moment no exec is being started in it (waits up to `waitMs` for one). */
+export async function pauseWhenIdle(name: string, waitMs = 10_000): Promise<void> {
+  await noExecStarting(await containerId(name), waitMs);
+  const r = await runCommand('docker', ['pause', name], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`docker pause ${name}: ${r.stderr.trim()}`);
+}
+
+/** Writes "thawed" into the container's freezer cgroup (v1 freezer.state, or v2 cgroup.freeze). */
+function thawCgroup(id: string): boolean {
+  const candidates: [string, string][] = [
+    [`/sys/fs/cgroup/freezer/docker/${id}/freezer.state`, 'THAWED'],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cgroup.freeze`, '0'],
+    [`/sys/fs/cgroup/docker/${id}/cgroup.freeze`, '0'],
+  ];
+  for (const [file, value] of candidates) {
+    if (!fs.existsSync(file)) continue;
+    try {
+      fs.writeFileSync(file, value);
+      return true;
+    } catch {
+      /* not ours to write (rootless): try the next form */
+    }
+  }
+  return false;
+}
+
+/**
+ * `docker unpause`, and when dockerd does not answer within `timeoutMs` (the hang above), thaw the cgroup
+ * and let the pending unpause finish. Returns how it got unpaused; throws when neither worked.
+ */
+export async function unpauseContainer(name: string, id?: string | null, timeoutMs = 15_000): Promise<'unpaused' | 'thawed' | 'not-paused'> {
+  const cid = id ?? (await containerId(name));
+  const pending = runCommand('docker', ['unpause', name], { timeoutMs: 120_000 });
+  const first = await Promise.race([pending, new Promise<null>((r) => setTimeout(() => r(null), timeoutMs))]);
+  if (first) return first.code === 0 ? 'unpaused' : 'not-paused';
+  if (!cid || !thawCgroup(cid)) throw new Error(`docker unpause ${name} hung and its cgroup could not be thawed`);
+  console.warn(`testkit: docker unpause ${name} hung (an exec frozen mid-start, a dockerd 20.10 deadlock); thawed its cgroup`);
+  // The stuck unpause returns once the frozen exec can finish; Docker may still call the container paused.
+  if ((await pending).code !== 0) await runCommand('docker', ['unpause', name], { timeoutMs: 30_000 });
+  return 'thawed';
 }

@@ -5,7 +5,7 @@
  */
 import { ensureImage, kitModule } from './kitImage.js';
 import { freePort } from './ports.js';
-import { dockerCli } from './docker.js';
+import { dockerCli, unpauseContainer } from './docker.js';
 
 export { dockerAvailable } from './docker.js';
 
@@ -24,7 +24,7 @@ export async function startKitContainer(name: string): Promise<void> {
 /** Removes the container and the volume it used (either may be absent). */
 export async function removeContainer(name: string): Promise<void> {
   // A container left paused (a pause test that failed half-way) can hang a forced removal on dockerd 20.10.
-  await dockerCli(['unpause', name]);
+  await unpauseContainer(name).catch((err: unknown) => console.warn(String(err)));
   await dockerCli(['rm', '-f', '-v', name]);
   await dockerCli(['volume', 'rm', '-f', `${name}-workspace`]);
 }

@@ -13,6 +13,7 @@ import { controlRoutes } from '../http/controlRoutes.js';
 import { loadConfig } from '../config.js';
 import { tmpStateDir, validSpawn, until as waitUntil } from './testing/harness.js';
 import { dockerAvailable, removeContainer, startKitContainer, kitContainerSource } from '../../testkit/kitContainer.js';
+import { containerId, pauseWhenIdle, unpauseContainer } from '../../testkit/docker.js';
 import fs from 'node:fs';
 import { repoRoot } from './paths.js';
 import { routes, SessionsResponseSchema } from '../../shared/api.js';
@@ -121,7 +122,9 @@ describe.skipIf(!haveDocker)('docker driver and control plane against a real eng
   });
 
   it('docker pause: unavailable with a container-down mode naming docker unpause; unpause: healthy', async () => {
-    await new Docker().getContainer(NAME).pause();
+    // Paused when no exec is starting: an exec frozen mid-start deadlocks dockerd 20.10's unpause (testkit/docker.ts).
+    const id = await containerId(NAME);
+    await pauseWhenIdle(NAME);
     await until(() => cp.health().state === 'unavailable', 10_000, 'unavailable while paused');
     expect(cp.degraded().find((m) => m.code === 'container-down')?.action).toBe(`docker unpause ${NAME}`);
     // A spawn while paused is refused (Docker answers 409 "is paused"); it must not make the relay think
@@ -129,7 +132,7 @@ describe.skipIf(!haveDocker)('docker driver and control plane against a real eng
     const refused = await fetch(url + routes.initializeSwarm.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...validSpawn, customPrompt: 'while paused' }) });
     expect(refused.status).toBe(503);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('container-not-running');
-    await new Docker().getContainer(NAME).unpause();
+    await unpauseContainer(NAME, id);
     await until(() => cp.health().state === 'healthy', 15_000, 'healthy after unpause');
   });
 
