@@ -173,6 +173,7 @@ test('an emulated headset enters VR, sees the swarm, and selects an agent with t
   await expect(enter).toBeVisible({ timeout: 30_000 });
   await enter.click();
   await expect(page.locator('body')).toHaveAttribute('data-xr', 'true', { timeout: 30_000 });
+  const entered = Date.now();
   await waitFrames(page, 3);
 
   // Swarms come and go (the embedded hive completes them), so each attempt picks an agent present now.
@@ -201,8 +202,11 @@ test('an emulated headset enters VR, sees the swarm, and selects an agent with t
     }
   }).toPass({ timeout: 60_000 });
   await screenshot(page, 'xr-vr');
-  // What the issue's reporter did: look five seconds after entering (the layout and particles are moving).
+  // Look as the issue's reporter did, five seconds after entering: the headset view is a stream of frames
+  // (the layout and the particles move), so this waits for frames and for the moment, not for a state.
   await waitFrames(page, 30);
+  const sinceEntering = Date.now() - entered;
+  if (sinceEntering < 5000) await page.waitForTimeout(5000 - sinceEntering);
   await expectHeadsetSeesSwarm(page, 'xr-vr-headset');
 
   // Aim from 30 cm in front of an agent straight at it (nothing else in the way) and pull the trigger.
