@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../exec.js';
-import { PROC_STAT_ARGV, PS_ARGV, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
+import { PROC_STAT_ARGV, PS_ARGV, deepestFirst, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
 import type { RunFn } from './types.js';
 
 const U = '3f1c2a9e-1111-4222-8333-444455556666';
@@ -13,6 +13,10 @@ class Procs {
   ignoreTerm = new Set<number>();
   ignoreKill = new Set<number>();
   hasPs = true;
+  /** Parents that exit on TERM without waiting for their children (3.x's spawn): the children go to PID 1. */
+  abandonOnTerm = new Set<number>();
+  /** PID 1 reaps (docker --init); false: node as PID 1, an orphan that ends stays a zombie. */
+  initReaps = true;
   constructor(procs: ProcInfo[]) {
     this.procs = procs;
   }
@@ -32,13 +36,21 @@ class Procs {
       const sig = a[1]!.slice(1);
       const targets = a[2] === '--' ? this.procs.filter((p) => p.pgid === -Number(a[3])) : this.procs.filter((p) => a.slice(2).includes(String(p.pid)));
       for (const p of targets) {
-        if (sig === 'TERM' && !this.ignoreTerm.has(p.pid)) this.procs = this.procs.filter((q) => q !== p);
-        if (sig === 'KILL' && !this.ignoreKill.has(p.pid)) this.procs = this.procs.filter((q) => q !== p);
+        if ((sig === 'TERM' && !this.ignoreTerm.has(p.pid)) || (sig === 'KILL' && !this.ignoreKill.has(p.pid))) this.end(p, sig);
       }
       return res('');
     }
     return res('', 127, 'not found');
   };
+  /** A process ends: its parent reaps it if alive (else PID 1, or nobody); one that abandons its children orphans them. */
+  private end(p: ProcInfo, sig: string): void {
+    if (!this.procs.includes(p) || p.stat.startsWith('Z')) return;
+    const parentAlive = this.procs.some((q) => q.pid === p.ppid && !q.stat.startsWith('Z'));
+    if (parentAlive && p.ppid !== 1) this.procs = this.procs.filter((q) => q !== p);
+    else if (p.ppid === 1 || p.ppid === 0) this.procs = this.initReaps || p.ppid === 0 ? this.procs.filter((q) => q !== p) : this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q));
+    else this.procs = this.procs.filter((q) => q !== p);
+    if (sig === 'TERM' && this.abandonOnTerm.has(p.pid)) this.procs = this.procs.map((q) => (q.ppid === p.pid ? { ...q, ppid: 1 } : q));
+  }
 }
 
 const table = (): ProcInfo[] => [
@@ -93,12 +105,26 @@ describe('process tables without pgrep', () => {
 });
 
 describe('endProcesses: TERM, grace, KILL, verify', () => {
-  it('TERM is enough: the group is signalled once, the rest untouched', async () => {
+  it('TERM is enough: deepest first, then the group once, the rest untouched', async () => {
     const c = new Procs(table());
     const r = await endProcesses(c.run, U, noSleep);
     expect(r).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
     expect(c.procs.map((p) => p.pid)).toEqual([1, 50, 60]);
-    expect(c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '))).toEqual(['kill -CONT -- -40', 'kill -CONT 42', 'kill -TERM -- -40', 'kill -TERM 42']);
+    // Children before parents (each parent is alive to reap its child), then the group for stragglers.
+    expect(c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '))).toEqual(['kill -CONT -- -40', 'kill -CONT 42', 'kill -TERM 42', 'kill -TERM 41', 'kill -TERM 40', 'kill -TERM -- -40']);
+  });
+
+  it("a parent that exits on TERM without waiting (3.x's spawn) leaves no zombie under a PID 1 that does not reap", async () => {
+    const c = new Procs(table());
+    c.initReaps = false;
+    c.abandonOnTerm.add(40);
+    expect(await endProcesses(c.run, U, noSleep)).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
+    expect(c.procs.filter((p) => p.stat.startsWith('Z')).map((p) => p.pid)).toEqual([60]); // only the one that was there before
+  });
+
+  it('orders a process tree deepest first; a torn listing with a cycle does not loop', () => {
+    expect(deepestFirst(table().slice(1, 4))).toEqual([[42], [41], [40]]);
+    expect(deepestFirst([{ pid: 5, ppid: 6, pgid: 5, stat: 'S', args: '' }, { pid: 6, ppid: 5, pgid: 5, stat: 'S', args: '' }]).flat().sort()).toEqual([5, 6]);
   });
 
   it('escalates to KILL after the grace period when TERM is ignored', async () => {

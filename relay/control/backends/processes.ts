@@ -135,13 +135,51 @@ export interface EndOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
-async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT', target: { procs: ProcInfo[]; groups: number[] }): Promise<void> {
+/**
+ * The live processes by depth below the session's roots, deepest first (a root: no parent among them).
+ * Signalling in this order lets every parent outlive its child and reap it: a parent that exits on TERM
+ * without waiting for its child (claude-flow 3.x's `spawn --claude` does `claude.kill(); process.exit(0)`)
+ * would orphan it to PID 1, which in many containers never reaps, and leave a zombie.
+ */
+export function deepestFirst(procs: readonly ProcInfo[]): number[][] {
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const depth = new Map<number, number>();
+  const depthOf = (p: ProcInfo): number => {
+    const known = depth.get(p.pid);
+    if (known !== undefined) return known;
+    depth.set(p.pid, 0); // a cycle in a torn listing counts as a root
+    const parent = byPid.get(p.ppid);
+    const d = parent && parent.pid !== p.pid ? depthOf(parent) + 1 : 0;
+    depth.set(p.pid, d);
+    return d;
+  };
+  const levels: number[][] = [];
+  for (const p of procs) (levels[depthOf(p)] ??= []).push(p.pid);
+  return levels.filter((l) => l.length > 0).reverse();
+}
+
+async function signalPids(run: RunFn, sig: 'TERM' | 'KILL', pids: readonly number[]): Promise<void> {
+  if (pids.length > 0) await run(['kill', `-${sig}`, ...pids.map(String)], { idempotent: true }).catch(() => undefined);
+}
+
+/**
+ * Signals the groups (`kill -SIG -- -PGID`) and the processes outside them. Exit codes are not judged:
+ * busybox's kill delivers `-- -PGID` and still exits 1 ("invalid number '--'"); callers verify with a scan.
+ */
+export async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT' | 'STOP', target: { procs: ProcInfo[]; groups: number[] }): Promise<void> {
   for (const g of target.groups) await run(['kill', `-${sig}`, '--', `-${g}`], { idempotent: true }).catch(() => undefined);
   const loose = target.procs.filter((p) => !target.groups.includes(p.pgid) && !isZombie(p)).map((p) => String(p.pid));
   if (loose.length > 0) await run(['kill', `-${sig}`, ...loose], { idempotent: true }).catch(() => undefined);
 }
 
-/** Ends the processes matching the needle: CONT (a paused group ignores TERM), TERM, wait, KILL, verify. */
+/** Longest wait for one level to end before the level above is signalled anyway (a child that ignores TERM). */
+const LEVEL_WAIT_MS = 1000;
+
+/**
+ * Ends the processes matching the needle: CONT (a paused group ignores TERM), then TERM deepest first,
+ * one level at a time (each waited for, briefly, so its parents reap it), then the groups they led
+ * (stragglers); after the grace period KILL the same way; verify. Zombies left are counted.
+ */
 export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {}): Promise<EndResult> {
   const graceMs = o.graceMs ?? 3000;
   const pollMs = o.pollMs ?? 250;
@@ -150,26 +188,37 @@ export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {
   const live = (t: { procs: ProcInfo[] }) => t.procs.filter((p) => !isZombie(p));
   const found = live(first).length;
   if (found === 0) return { found: 0, escalated: false, remaining: [], zombies: first.procs.length };
-  await signal(run, 'CONT', first);
-  await signal(run, 'TERM', first);
-  const waitGone = async (ms: number, ids: Set<number>) => {
-    let cur = first;
+  const ids = new Set(first.procs.map((p) => p.pid));
+  const rescan = async () => {
+    const scan = await scanProcesses(run, needle);
+    // Keep the ones found before that lost their tag (exec'd) or their parent (re-parented).
+    return sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...scan.procs.filter((p) => ids.has(p.pid)).map((p) => p.pid)]) });
+  };
+  /** Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` passed. */
+  const waitGone = async (ms: number, pids?: readonly number[]) => {
     for (let waited = 0; ; waited += pollMs) {
-      const scan = await scanProcesses(run, needle);
-      // The scan after a signal also keeps the ones that were found before but lost their tag (exec'd).
-      const again = sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...scan.procs.filter((p) => ids.has(p.pid)).map((p) => p.pid)]) });
-      cur = again;
-      if (live(again).length === 0 || waited >= ms) return cur;
+      const cur = await rescan();
+      const alive = live(cur).filter((p) => !pids || pids.includes(p.pid));
+      if (alive.length === 0 || waited >= ms) return cur;
       await sleep(pollMs);
     }
   };
-  const ids = new Set(first.procs.map((p) => p.pid));
-  let cur = await waitGone(graceMs, ids);
+  const byLevels = async (sig: 'TERM' | 'KILL', procs: ProcInfo[], levelMs: number) => {
+    for (const level of deepestFirst(live({ procs }))) {
+      await signalPids(run, sig, level);
+      await waitGone(levelMs, level);
+    }
+  };
+  await signal(run, 'CONT', first);
+  await byLevels('TERM', first.procs, Math.min(graceMs, LEVEL_WAIT_MS));
+  await signal(run, 'TERM', { procs: [], groups: first.groups });
+  let cur = await waitGone(graceMs);
   let escalated = false;
   if (live(cur).length > 0) {
     escalated = true;
-    await signal(run, 'KILL', { procs: cur.procs, groups: first.groups });
-    cur = await waitGone(Math.min(graceMs, 2000), ids);
+    await byLevels('KILL', cur.procs, Math.min(graceMs, 500));
+    await signal(run, 'KILL', { procs: [], groups: first.groups });
+    cur = await waitGone(Math.min(graceMs, 2000));
   }
   return { found, escalated, remaining: live(cur), zombies: cur.procs.length - live(cur).length };
 }
