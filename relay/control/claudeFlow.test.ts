@@ -45,15 +45,17 @@ class ClaudeFlowContainer implements ExecDriver {
   calls: string[][] = [];
   spawned: { objective: string; uuid: string } | null = null;
   stopped = false;
+  /** SIGSTOPped: ps shows its processes in state T (pause is judged by the process table). */
+  paused = false;
   signals: string[] = [];
   async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
     const a = [...argv];
     this.calls.push(a);
     const ok = (stdout = '', stderr = '') => ({ exitCode: 0, stdout, stderr, durationMs: 1, pid: null });
     const j = a.join(' ');
-    if (a[0] === 'setsid' && a[2] === 'hive-mind' && a[3] === 'spawn') {
+    if (a[1] === 'hive-mind' && a[2] === 'spawn') {
       expect(o.detached).toBe(true);
-      this.spawned = { objective: a[4]!.trim(), uuid: a[a.length - 1]! };
+      this.spawned = { objective: a[3]!.trim(), uuid: a[a.length - 1]! };
       return ok();
     }
     if (j === 'claude-flow hive-mind sessions') return ok(this.spawned && !this.stopped ? SESSIONS(this.spawned.objective) : 'No active or paused sessions found\n');
@@ -61,14 +63,16 @@ class ClaudeFlowContainer implements ExecDriver {
     if (a[0] === 'kill') {
       this.signals.push(`${a[1]} ${a[3]}`);
       if (a[1] === '-TERM') this.stopped = true;
+      if (a[1] === '-STOP' || a[1] === '-CONT') this.paused = a[1] === '-STOP';
       return ok();
     }
     if (a[1] === 'hive-mind' && a[2] === 'stop') return ok('🛑 Stopped Session Summary:\n');
     if (a[1] === 'hive-mind' && a[2] === 'resume') return ok('resumed\n');
-    // No pgrep in the container (busybox): the backend lists processes with ps. The spawn leads its group (setsid).
+    // No pgrep in the container (busybox): the backend lists processes with ps. The spawn leads its group (a docker exec does).
     if (j === 'ps -eo pid,ppid,pgid,stat,args') {
       const rows = ['  PID  PPID  PGID STAT COMMAND', '    1     0     1 Ss   init'];
-      if (this.spawned && !this.stopped) rows.push(` 4321     0  4321 Ss   node cli.js hive-mind spawn x --hivescope-session ${this.spawned.uuid}`, ' 4325  4321  4321 S    claude --dangerously-skip-permissions');
+      const st = this.paused ? 'T' : 'S';
+      if (this.spawned && !this.stopped) rows.push(` 4321     0  4321 ${st}s   node cli.js hive-mind spawn x --hivescope-session ${this.spawned.uuid}`, ` 4325  4321  4321 ${st}    claude --dangerously-skip-permissions`);
       return ok(rows.join('\n') + '\n');
     }
     return { exitCode: 127, stdout: '', stderr: 'not found', durationMs: 1, pid: null };
@@ -93,7 +97,7 @@ async function cfHarness(timing: { agentsMs?: number } = {}) {
 }
 
 describe('bare claude-flow backend', () => {
-  it('spawns detached in its own session tagged with the uuid, then learns session and swarm ids from the text', async () => {
+  it('spawns detached (a docker exec leads its own process group: no setsid) tagged with the uuid, then learns session and swarm ids from the text', async () => {
     const drv = await cfHarness();
     const changes: SessionChange[] = [];
     h!.cp.on('session', (c) => changes.push(c));
@@ -101,8 +105,8 @@ describe('bare claude-flow backend', () => {
     expect(r.status).toBe(202);
     const { uuid } = InitializeSwarmResponseSchema.parse(r.body);
     await until(() => drv.spawned !== null);
-    const spawn = drv.calls.find((c) => c[0] === 'setsid')!;
-    expect(spawn).toEqual(['setsid', 'claude-flow', 'hive-mind', 'spawn', 'build a REST API', '--queen-type', 'tactical', '--max-workers', '4', '--workerTypes', 'coordinator,coder', '--hivescope-session', uuid]);
+    const spawn = drv.calls.find((c) => c[1] === 'hive-mind' && c[2] === 'spawn')!;
+    expect(spawn).toEqual(['claude-flow', 'hive-mind', 'spawn', 'build a REST API', '--queen-type', 'tactical', '--max-workers', '4', '--workerTypes', 'coordinator,coder', '--hivescope-session', uuid]);
     await until(() => changes.some((c) => c.uuid === uuid && c.swarmId === 'swarm-1795219881166-xfgygyoal'));
     const s = await h!.cp.getSession(uuid);
     expect(s).toMatchObject({ backend: 'claude-flow', status: 'running', progress: 0.25, agentCount: 4 });

@@ -2,9 +2,11 @@
  * Backend over a bare claude-flow 2.7 CLI (no session manager in the container). claude-flow prints no
  * JSON and keeps no uuid of ours, so the relay keeps its own record per session (StateStore) and reads
  * claude-flow's ids from `hive-mind sessions` / `hive-mind status` text, matching by objective.
- * `hive-mind spawn` never exits and `hive-mind stop` does not end it: we start it in its own process
- * group (setsid in the container, a detached group locally) tagged with `--hivescope-session <uuid>`
- * (an unknown flag claude-flow ignores) so stop/pause/resume/reap can find the group by that tag.
+ * `hive-mind spawn` never exits and `hive-mind stop` does not end it: we start it detached in its own
+ * process group (a docker exec leads its own, with the shim as parent, which reaps it; locally the driver
+ * makes the group) tagged with `--hivescope-session <uuid>` (an unknown flag claude-flow ignores) so
+ * stop/pause/resume/reap can find the group by that tag. No setsid: busybox's forks and orphans the spawn
+ * under PID 1, a zombie once stopped wherever PID 1 does not reap (measured: claudeFlow.docker.test.ts).
  */
 import crypto from 'node:crypto';
 import type { Session, SessionStatus } from '../../../shared/model/session.js';
@@ -16,7 +18,7 @@ import type { StateStore, StoredSession } from '../stateStore.js';
 import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
 import type { RequestContext } from '../../context.js';
 import type { HiveSwarmInfo } from '../parsers.js';
-import { PS_ARGV, endProcesses, parsePsTable, scanProcesses, sessionProcesses, type EndOptions } from './processes.js';
+import { PS_ARGV, endProcesses, isZombie, type ProcInfo, parsePsTable, scanProcesses, sessionProcesses, signal, type EndOptions } from './processes.js';
 
 export const TAG_FLAG = '--hivescope-session';
 
@@ -43,7 +45,7 @@ export interface ClaudeFlowBackendOptions {
   store: StateStore;
   /** argv that runs claude-flow. Default ['claude-flow']. */
   cli?: readonly string[];
-  /** 'docker': wrap the spawn in setsid and find its group through ps or /proc; 'local': the driver made the group. */
+  /** 'docker': find the spawn's group through ps or /proc (no pgrep); 'local': the driver made the group and knows its pid. */
   driverKind: 'docker' | 'local';
   /** Version `--version` printed (for describe()). */
   version?: string | null;
@@ -115,7 +117,6 @@ export class ClaudeFlowBackend implements Backend {
 
   async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     const argv = [
-      ...(this.o.driverKind === 'docker' ? ['setsid'] : []),
       ...this.cli,
       'hive-mind',
       'spawn',
@@ -170,7 +171,10 @@ export class ClaudeFlowBackend implements Backend {
       if (s.backend !== 'claude-flow' || !s.cf) continue;
       const l = s.cf.sessionId ? bySid.get(s.cf.sessionId) : undefined;
       if (l) {
-        const status: SessionStatus = l.status === 'paused' ? 'paused' : l.status === 'active' ? (s.cf.status === 'paused' ? 'paused' : 'running') : s.cf.status;
+        // 2.7's rows say `active` (or `paused`, written by the spawn's TERM handler) long after the process is
+        // gone: once the relay saw the session end (stopped, reaped as interrupted), the database cannot revive it.
+        const ended = TERMINAL_SESSION_STATUSES.includes(s.cf.status);
+        const status: SessionStatus = ended ? s.cf.status : l.status === 'paused' ? 'paused' : l.status === 'active' ? (s.cf.status === 'paused' ? 'paused' : 'running') : s.cf.status;
         this.patch(uuid, { status, progress: l.progress, agentCount: l.agents });
       } else if (s.cf.sessionId && (s.cf.status === 'running' || s.cf.status === 'starting')) {
         // claude-flow lists only active and paused sessions: one that left the list has ended.
@@ -188,8 +192,12 @@ export class ClaudeFlowBackend implements Backend {
 
   execAgents(): ExecAgent[] {
     // Linked at read time: the swarm id may be matched to its session after the status was read.
-    const sessionOf = new Map(this.o.store.entries().filter(([, s]) => s.swarmId).map(([uuid, s]) => [s.swarmId!, uuid]));
-    return this.agents.map((a) => ({ ...a, sessionUuid: sessionOf.get(a.swarmId) ?? null }));
+    const entries = this.o.store.entries().filter(([, s]) => s.swarmId);
+    const sessionOf = new Map(entries.map(([uuid, s]) => [s.swarmId!, uuid]));
+    // 2.7's database keeps a swarm `active` whose process is gone (killed, or lost with a container
+    // restart): the relay knows better once its session has ended, and shows none of its agents.
+    const ended = new Set(entries.filter(([, s]) => s.cf && TERMINAL_SESSION_STATUSES.includes(s.cf.status)).map(([, s]) => s.swarmId!));
+    return this.agents.filter((a) => !ended.has(a.swarmId)).map((a) => ({ ...a, sessionUuid: sessionOf.get(a.swarmId) ?? null }));
   }
 
   /**
@@ -254,18 +262,36 @@ export class ClaudeFlowBackend implements Backend {
     return this.toSession(uuid, this.o.store.get(uuid)!);
   }
 
-  /** Process groups of the session's spawn (docker: found by its tag with ps or /proc, no pgrep); empty when none is alive. */
-  private async groups(uuid: string, ctx: RequestContext | undefined): Promise<number[]> {
+  /** Local driver: the spawn's process group (the driver made it; its leader's pid is recorded); empty when gone. */
+  private localGroups(uuid: string): number[] {
     const cf = this.cf(uuid);
-    if (this.o.driverKind === 'local') return cf.pid !== null && pidAlive(cf.pid) ? [cf.pid] : [];
-    const run: RunFn = (argv, o) => this.o.run(argv, { ...o, ctx });
-    return sessionProcesses(await scanProcesses(run, uuid)).groups;
+    return cf.pid !== null && pidAlive(cf.pid) ? [cf.pid] : [];
   }
 
+  /**
+   * STOP or CONT the session's processes; true when they are then stopped (T) or running. In a container
+   * judged by the process table, not kill's exit code: busybox's kill delivers `-- -PGID` but exits 1.
+   */
   private async signal(uuid: string, sig: 'STOP' | 'CONT', ctx: RequestContext | undefined): Promise<boolean> {
-    let ok = false;
-    for (const g of await this.groups(uuid, ctx)) ok = (await this.o.run(['kill', `-${sig}`, '--', `-${g}`], { idempotent: true, ctx })).exitCode === 0 || ok;
-    return ok;
+    if (this.o.driverKind === 'local') {
+      let ok = false;
+      for (const g of this.localGroups(uuid)) ok = (await this.o.run(['kill', `-${sig}`, '--', `-${g}`], { idempotent: true, ctx })).exitCode === 0 || ok;
+      return ok;
+    }
+    const run: RunFn = (argv, o) => this.o.run(argv, { ...o, ctx });
+    const live = async () => sessionProcesses(await scanProcesses(run, uuid));
+    const before = await live();
+    if (before.procs.every(isZombie)) return false;
+    await signal(run, sig, before);
+    const done = (t: { procs: ProcInfo[] }) => {
+      const alive = t.procs.filter((p) => !isZombie(p));
+      return alive.length > 0 && alive.every((p) => p.stat.startsWith('T') === (sig === 'STOP'));
+    };
+    for (let i = 0; i < 8; i++) {
+      if (done(await live())) return true;
+      await new Promise((r) => setTimeout(r, 125));
+    }
+    return false;
   }
 
   /**

@@ -37,7 +37,7 @@ function container() {
     const a = [...argv];
     st.calls.push(a);
     const j = a.join(' ');
-    if (a[0] === 'setsid') {
+    if (a[1] === 'hive-mind' && a[2] === 'spawn') {
       st.uuid = a[a.length - 1]!;
       st.alive = true;
       return res('');
@@ -113,6 +113,17 @@ describe('claude-flow 2.7 backend (issue 12)', () => {
     st.ignoreKill = true;
     await expect(b.stop(uuid)).rejects.toThrow(/1 process\(es\) still running after TERM and KILL \(pids 700\)/);
     expect((await b.get(uuid)).status).not.toBe('stopped');
+  });
+
+  it("an ended session's swarm leaves the graph although 2.7's database still lists it active", async () => {
+    const { st, b, uuid } = await setup();
+    st.swarm = true;
+    expect(await b.refreshAgents()).toBe(true);
+    expect(b.execAgents()).toHaveLength(2);
+    st.alive = false; // the spawn died (killed, or with the container); `hive-mind status` still lists the swarm
+    expect(await b.reap()).toEqual([uuid]);
+    expect(b.execAgents()).toEqual([]);
+    expect(await b.refreshAgents()).toBe(true);
   });
 
   it('reap judges nothing when no process list can be read (never marks everything interrupted)', async () => {
