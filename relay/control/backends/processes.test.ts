@@ -17,6 +17,8 @@ class Procs {
   abandonOnTerm = new Set<number>();
   /** PID 1 reaps (docker --init); false: node as PID 1, an orphan that ends stays a zombie. */
   initReaps = true;
+  /** A live parent reaps its ended child only after the next listing (its event loop is not instant). */
+  reapLater = false;
   constructor(procs: ProcInfo[]) {
     this.procs = procs;
   }
@@ -25,7 +27,9 @@ class Procs {
     this.calls.push(a);
     if (a.join(' ') === PS_ARGV.join(' ')) {
       if (!this.hasPs) return res('', 127, 'ps: not found');
-      return res(['  PID  PPID  PGID STAT COMMAND', ...this.procs.map((p) => `${p.pid} ${p.ppid} ${p.pgid} ${p.stat} ${p.args}`)].join('\n') + '\n');
+      const out = res(['  PID  PPID  PGID STAT COMMAND', ...this.procs.map((p) => `${p.pid} ${p.ppid} ${p.pgid} ${p.stat} ${p.args}`)].join('\n') + '\n');
+      this.procs = this.procs.filter((p) => !(p.stat === 'Z' && p.ppid > 1 && this.procs.some((q) => q.pid === p.ppid && q.stat !== 'Z')));
+      return out;
     }
     if (a.join(' ') === PROC_STAT_ARGV.join(' ')) return res(this.procs.map((p) => `${p.pid} (${p.args.split(' ')[0]!.slice(0, 15)}) ${p.stat[0]} ${p.ppid} ${p.pgid} ${p.pgid} 0 -1`).join('\n') + '\n');
     if (a[0] === 'find' && a.includes('grep')) {
@@ -46,7 +50,7 @@ class Procs {
   private end(p: ProcInfo, sig: string): void {
     if (!this.procs.includes(p) || p.stat.startsWith('Z')) return;
     const parentAlive = this.procs.some((q) => q.pid === p.ppid && !q.stat.startsWith('Z'));
-    if (parentAlive && p.ppid !== 1) this.procs = this.procs.filter((q) => q !== p);
+    if (parentAlive && p.ppid !== 1) this.procs = this.reapLater ? this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q)) : this.procs.filter((q) => q !== p);
     else if (p.ppid === 1 || p.ppid === 0) this.procs = this.initReaps || p.ppid === 0 ? this.procs.filter((q) => q !== p) : this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q));
     else this.procs = this.procs.filter((q) => q !== p);
     if (sig === 'TERM' && this.abandonOnTerm.has(p.pid)) this.procs = this.procs.map((q) => (q.ppid === p.pid ? { ...q, ppid: 1 } : q));
@@ -120,6 +124,15 @@ describe('endProcesses: TERM, grace, KILL, verify', () => {
     c.abandonOnTerm.add(40);
     expect(await endProcesses(c.run, U, noSleep)).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
     expect(c.procs.filter((p) => p.stat.startsWith('Z')).map((p) => p.pid)).toEqual([60]); // only the one that was there before
+  });
+
+  it('waits for a live parent to reap its ended child before signalling that parent', async () => {
+    const c = new Procs(table());
+    c.initReaps = false;
+    c.reapLater = true;
+    c.abandonOnTerm.add(40);
+    expect(await endProcesses(c.run, U, noSleep)).toMatchObject({ found: 3, remaining: [] });
+    expect(c.procs.filter((p) => p.stat.startsWith('Z')).map((p) => p.pid)).toEqual([60]);
   });
 
   it('orders a process tree deepest first; a torn listing with a cycle does not loop', () => {

@@ -172,12 +172,10 @@ export async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT' | 'STOP',
   if (loose.length > 0) await run(['kill', `-${sig}`, ...loose], { idempotent: true }).catch(() => undefined);
 }
 
-/** Longest wait for one level to end before the level above is signalled anyway (a child that ignores TERM). */
-const LEVEL_WAIT_MS = 1000;
-
 /**
  * Ends the processes matching the needle: CONT (a paused group ignores TERM), then TERM deepest first,
- * one level at a time (each waited for, briefly, so its parents reap it), then the groups they led
+ * one level at a time, each waited for so its parents reap it (the levels share the grace period: only a
+ * level that outlasts it is passed over, e.g. a child that ignores TERM), then the groups they led
  * (stragglers); after the grace period KILL the same way; verify. Zombies left are counted.
  */
 export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {}): Promise<EndResult> {
@@ -195,30 +193,40 @@ export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {
     return sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...scan.procs.filter((p) => ids.has(p.pid)).map((p) => p.pid)]) });
   };
   /** Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` passed. */
+  /**
+   * Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` of polling passed;
+   * returns the scan and the time waited. For a level, a zombie whose parent still lives counts as not
+   * gone yet: that parent has yet to reap it, and signalling the parent now (3.x's spawn exits on TERM at
+   * once) would leave it to PID 1.
+   */
   const waitGone = async (ms: number, pids?: readonly number[]) => {
     for (let waited = 0; ; waited += pollMs) {
       const cur = await rescan();
-      const alive = live(cur).filter((p) => !pids || pids.includes(p.pid));
-      if (alive.length === 0 || waited >= ms) return cur;
+      const parentLives = (p: ProcInfo) => p.ppid > 1 && cur.procs.some((q) => q.pid === p.ppid && !isZombie(q));
+      const alive = pids ? cur.procs.filter((p) => pids.includes(p.pid) && (!isZombie(p) || parentLives(p))) : live(cur);
+      if (alive.length === 0 || waited >= ms) return { cur, waited };
       await sleep(pollMs);
     }
   };
-  const byLevels = async (sig: 'TERM' | 'KILL', procs: ProcInfo[], levelMs: number) => {
+  /** Signals level by level within one budget; returns what is left of it. */
+  const byLevels = async (sig: 'TERM' | 'KILL', procs: ProcInfo[], budgetMs: number) => {
+    let left = budgetMs;
     for (const level of deepestFirst(live({ procs }))) {
       await signalPids(run, sig, level);
-      await waitGone(levelMs, level);
+      left = Math.max(0, left - (await waitGone(left, level)).waited);
     }
+    return left;
   };
   await signal(run, 'CONT', first);
-  await byLevels('TERM', first.procs, Math.min(graceMs, LEVEL_WAIT_MS));
+  const left = await byLevels('TERM', first.procs, graceMs);
   await signal(run, 'TERM', { procs: [], groups: first.groups });
-  let cur = await waitGone(graceMs);
+  let cur = (await waitGone(left)).cur;
   let escalated = false;
   if (live(cur).length > 0) {
     escalated = true;
-    await byLevels('KILL', cur.procs, Math.min(graceMs, 500));
+    const killLeft = await byLevels('KILL', cur.procs, Math.min(graceMs, 2000));
     await signal(run, 'KILL', { procs: [], groups: first.groups });
-    cur = await waitGone(Math.min(graceMs, 2000));
+    cur = (await waitGone(killLeft)).cur;
   }
   return { found, escalated, remaining: live(cur), zombies: cur.procs.length - live(cur).length };
 }
