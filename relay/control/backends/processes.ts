@@ -174,9 +174,9 @@ export async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT' | 'STOP',
 
 /**
  * Ends the processes matching the needle: CONT (a paused group ignores TERM), then TERM deepest first,
- * one level at a time, each waited for so its parents reap it (the levels share the grace period: only a
- * level that outlasts it is passed over, e.g. a child that ignores TERM), then the groups they led
- * (stragglers); after the grace period KILL the same way; verify. Zombies left are counted.
+ * one level at a time, each waited for so its parents reap it (the levels share the grace period; a level
+ * that outlasts it, e.g. a child that ignores TERM, is KILLed before the level above is signalled), then
+ * the groups they led (stragglers); what is left is KILLed the same way; verify. Zombies left are counted.
  */
 export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {}): Promise<EndResult> {
   const graceMs = o.graceMs ?? 3000;
@@ -192,41 +192,48 @@ export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {
     // Keep the ones found before that lost their tag (exec'd) or their parent (re-parented).
     return sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...scan.procs.filter((p) => ids.has(p.pid)).map((p) => p.pid)]) });
   };
-  /** Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` passed. */
   /**
    * Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` of polling passed;
-   * returns the scan and the time waited. For a level, a zombie whose parent still lives counts as not
-   * gone yet: that parent has yet to reap it, and signalling the parent now (3.x's spawn exits on TERM at
-   * once) would leave it to PID 1.
+   * returns the scan, the time waited and what is still pending. For a level, a zombie whose parent still
+   * lives is pending too: that parent has yet to reap it, and signalling the parent now (3.x's spawn exits
+   * on TERM at once) would leave it to PID 1.
    */
   const waitGone = async (ms: number, pids?: readonly number[]) => {
     for (let waited = 0; ; waited += pollMs) {
       const cur = await rescan();
       const parentLives = (p: ProcInfo) => p.ppid > 1 && cur.procs.some((q) => q.pid === p.ppid && !isZombie(q));
-      const alive = pids ? cur.procs.filter((p) => pids.includes(p.pid) && (!isZombie(p) || parentLives(p))) : live(cur);
-      if (alive.length === 0 || waited >= ms) return { cur, waited };
+      const pending = pids ? cur.procs.filter((p) => pids.includes(p.pid) && (!isZombie(p) || parentLives(p))) : live(cur);
+      if (pending.length === 0 || waited >= ms) return { cur, waited, pending };
       await sleep(pollMs);
     }
   };
-  /** Signals level by level within one budget; returns what is left of it. */
-  const byLevels = async (sig: 'TERM' | 'KILL', procs: ProcInfo[], budgetMs: number) => {
-    let left = budgetMs;
-    for (const level of deepestFirst(live({ procs }))) {
-      await signalPids(run, sig, level);
-      left = Math.max(0, left - (await waitGone(left, level)).waited);
-    }
-    return left;
-  };
+  const killWaitMs = Math.min(graceMs, 2000);
+  let escalated = false;
+  let left = graceMs;
   await signal(run, 'CONT', first);
-  const left = await byLevels('TERM', first.procs, graceMs);
+  // TERM level by level within the grace period; a level still alive when it is spent is KILLed before
+  // the level above is signalled, so its parents outlive it and reap it.
+  for (const level of deepestFirst(live(first))) {
+    await signalPids(run, 'TERM', level);
+    const w = await waitGone(left, level);
+    left = Math.max(0, left - w.waited);
+    const stuck = live({ procs: w.pending }).map((p) => p.pid);
+    if (stuck.length > 0) {
+      escalated = true;
+      await signalPids(run, 'KILL', stuck);
+      await waitGone(killWaitMs, stuck);
+    }
+  }
   await signal(run, 'TERM', { procs: [], groups: first.groups });
   let cur = (await waitGone(left)).cur;
-  let escalated = false;
-  if (live(cur).length > 0) {
+  if (escalated || live(cur).length > 0) {
     escalated = true;
-    const killLeft = await byLevels('KILL', cur.procs, Math.min(graceMs, 2000));
+    for (const level of deepestFirst(live(cur))) {
+      await signalPids(run, 'KILL', level);
+      await waitGone(killWaitMs, level);
+    }
     await signal(run, 'KILL', { procs: [], groups: first.groups });
-    cur = (await waitGone(killLeft)).cur;
+    cur = (await waitGone(killWaitMs)).cur;
   }
   return { found, escalated, remaining: live(cur), zombies: cur.procs.length - live(cur).length };
 }
