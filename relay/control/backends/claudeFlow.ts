@@ -347,6 +347,12 @@ export class ClaudeFlowBackend implements Backend {
 
   /** Sessions that claim to run without a live tagged process -> interrupted (one `ps` exec). */
   async reap(ctx?: RequestContext): Promise<string[]> {
+    // Judged: the sessions that claimed to run BEFORE the listing was taken. One whose spawn started while
+    // `ps` ran (a restore right after a restart) is not in the listing yet and must not be called dead.
+    const claimed = this.o.store
+      .entries()
+      .filter(([, s]) => s.backend === 'claude-flow' && s.cf && ['running', 'starting', 'paused'].includes(s.cf.status))
+      .map(([uuid]) => uuid);
     const live = new Set<string>();
     if (this.o.driverKind === 'docker') {
       const r = await this.o.run([...PS_ARGV], { idempotent: true, ctx });
@@ -356,8 +362,9 @@ export class ClaudeFlowBackend implements Backend {
       for (const p of table) if (!p.stat.startsWith('Z')) for (const m of p.args.matchAll(/hivescope-session ([0-9a-f-]{36})/g)) live.add(m[1]!);
     }
     const out: string[] = [];
-    for (const [uuid, s] of this.o.store.entries()) {
-      if (s.backend !== 'claude-flow' || !s.cf || !['running', 'starting', 'paused'].includes(s.cf.status)) continue;
+    for (const uuid of claimed) {
+      const s = this.o.store.get(uuid);
+      if (!s?.cf || !['running', 'starting', 'paused'].includes(s.cf.status)) continue;
       const alive = this.o.driverKind === 'docker' ? live.has(uuid) : s.cf.pid !== null && pidAlive(s.cf.pid);
       // Foreign sessions (no pid, no tag) cannot be judged: leave them as claude-flow reports them.
       if (!alive && (s.cf.pid !== null || this.o.driverKind === 'docker') && s.cf.config !== null) {

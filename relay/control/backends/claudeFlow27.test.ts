@@ -126,6 +126,25 @@ describe('claude-flow 2.7 backend (issue 12)', () => {
     expect(await b.refreshAgents()).toBe(true);
   });
 
+  it('reap does not call dead a session whose spawn started while ps was listing (a restore right after a restart)', async () => {
+    const c = container();
+    const store = new StateStore(tmpStateDir());
+    const b = new ClaudeFlowBackend({ run: (argv, o) => c.run(argv, o), store, driverKind: 'docker' });
+    const uuid = await b.create(req);
+    const listing = c.run;
+    // The spawn is started (and marked starting) while the listing is being taken, which does not show it yet.
+    c.run = async (argv, o) => {
+      if (argv[0] === 'ps') {
+        const r = await listing(argv, o);
+        await b.start(uuid, req);
+        return r;
+      }
+      return listing(argv, o);
+    };
+    expect(await b.reap()).toEqual([]);
+    expect((await b.get(uuid)).status).toBe('starting');
+  });
+
   it('reap judges nothing when no process list can be read (never marks everything interrupted)', async () => {
     const { b } = await setup({ ps: false });
     expect(await b.reap()).toEqual([]);
