@@ -52,8 +52,11 @@ describe.skipIf(!dockerAvailable())('processes in a container whose PID 1 does n
   }, 120_000);
 
   it('busybox ps lists a detached tagged spawn and its child; TERM ends them, and nothing is left as a zombie', async () => {
-    // The shape of a `--claude` spawn: a leader that ends its child on TERM. Detached, no setsid: a docker exec leads its own group.
-    await run(['node', '-e', "const c=require('child_process').spawn('sleep',['1000'],{stdio:'ignore'});process.on('SIGTERM',()=>{c.kill();c.on('exit',()=>process.exit(0))});setInterval(()=>{},1e9)", '--', '--hivescope-session', U], { idempotent: false, detached: true });
+    // The shape of claude-flow 3.43.0's `spawn --claude` (cli/dist/src/commands/hive-mind.js): it exits when
+    // its child does, and on TERM kills the child and exits at once without reaping it; under a group TERM
+    // that child was left to PID 1, a zombie (found by claudeFlow.docker.test.ts). Detached, no setsid: a
+    // docker exec leads its own group.
+    await run(['node', '-e', "const c=require('child_process').spawn('sleep',['1000'],{stdio:'ignore'});c.on('exit',()=>process.exit(0));process.on('SIGTERM',()=>{c.kill();process.exit(0)});setInterval(()=>{},1e9)", '--', '--hivescope-session', U], { idempotent: false, detached: true });
     await sleep(800);
     const scan = await scanProcesses(run, U);
     expect(scan.method).toBe('ps');
