@@ -83,16 +83,30 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
 
   beforeAll(async () => {
     await ensureImages();
-    lease = await reservePort();
-    const r = await dockerCli([
-      'run', '-d', '--name', name, '--network', 'host',
-      '-e', `MCP_TCP_PORT=${lease.port}`, '-e', 'MCP_TCP_HOST=127.0.0.1',
-      // The stand-in claude works for 2 s (2 agents, 1 task over the real MCP), then stays until signalled.
-      '-e', 'CLAUDE_STANDIN_STAY=1', '-e', 'CLAUDE_STANDIN_SECONDS=2', '-e', 'CLAUDE_STANDIN_AGENTS=2', '-e', 'CLAUDE_STANDIN_TASKS=1',
-      cfImage(version),
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    await waitUntil(() => portAccepts(lease!.port), 60_000, 100, `the TCP front of ${name}`);
+    // Once in a fresh CI run the container was gone 0.2 s after `docker run` while something already
+    // answered on its port (the front had most likely lost the bind). Its front must be the one answering:
+    // the container still runs once the port accepts; otherwise its log is printed and it is tried again on
+    // another port, twice at most.
+    for (let attempt = 1; ; attempt++) {
+      lease = await reservePort();
+      const r = await dockerCli([
+        'run', '-d', '--name', name, '--network', 'host',
+        '-e', `MCP_TCP_PORT=${lease.port}`, '-e', 'MCP_TCP_HOST=127.0.0.1',
+        // The stand-in claude works for 2 s (2 agents, 1 task over the real MCP), then stays until signalled.
+        '-e', 'CLAUDE_STANDIN_STAY=1', '-e', 'CLAUDE_STANDIN_SECONDS=2', '-e', 'CLAUDE_STANDIN_AGENTS=2', '-e', 'CLAUDE_STANDIN_TASKS=1',
+        cfImage(version),
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      await waitUntil(() => portAccepts(lease!.port), 60_000, 100, `the TCP front of ${name}`);
+      await new Promise((res) => setTimeout(res, 500));
+      const running = (await dockerCli(['inspect', '-f', '{{.State.Running}}', name])).stdout.trim() === 'true';
+      if (running) break;
+      const logs = await dockerCli(['logs', name]);
+      console.log(`[claude-flow-relay ${version}] the container exited at start (attempt ${attempt}, port ${lease.port}):\n${logs.stdout}${logs.stderr}`);
+      await removeContainer(name);
+      lease.release();
+      if (attempt >= 2) throw new Error(`${name} exits at start; see its log above`);
+    }
     const config = loadConfig({
       PORT: '0', HIVE_DRIVER: 'docker', HIVE_CONTAINER: name, MCP_PORT: String(lease.port), HIVE_STATE_DIR: makeTempDir('hivescope-cf-relay-'),
       HIVE_EMBEDDED: '0', HIVE_DEMO: '0', LOG_LEVEL: process.env.HIVESCOPE_CF_LOG ?? 'silent',
