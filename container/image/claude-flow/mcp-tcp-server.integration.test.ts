@@ -4,6 +4,7 @@
 // the client whose request it was (two clients using the same id), id-less messages broadcast, the child
 // restarted after it dies, auth, the connection limit and the close-after-N-ms-from-connect rule.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -132,5 +133,25 @@ describe('mcp-tcp-server.mjs (upstream-style front)', () => {
     await a.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
     await a.waitClosed(5_000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_400);
+  });
+
+  it('survives clients that reset right away (port probes, killed clients), on the refusal paths too', async () => {
+    const { port } = await start({ TCP_MAX_CONNECTIONS: '1' });
+    const a = await connect(port);
+    // Over the limit: the front refuses with a line and end(); the client's RST must not crash it (it did:
+    // an unhandled ECONNRESET took the front, PID 1 in the image, and so the container down).
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.resetAndDestroy();
+          resolve();
+        });
+        s.on('error', () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(front!.child.exitCode).toBeNull();
+    await a.send({ jsonrpc: '2.0', id: 7, method: 'initialize', params: {} });
+    expect(await a.waitFor(byId(7))).toMatchObject({ id: 7, result: expect.anything() });
   });
 });

@@ -176,6 +176,9 @@ function handleLine(client, line) {
 }
 
 const server = net.createServer((socket) => {
+  // First: a client that resets (a port probe, a killed client) emits ECONNRESET, and an unhandled socket
+  // error would take the whole front (PID 1, so the container) down, even on the refusal paths below.
+  socket.on('error', () => undefined);
   if (clients.size >= config.maxConnections) {
     socket.end(`${JSON.stringify({ error: 'Service unavailable - connection limit reached' })}\n`);
     return;
@@ -191,7 +194,6 @@ const server = net.createServer((socket) => {
     socket.end();
   }));
   const timer = config.connectionTimeoutMs > 0 ? setTimeout(() => socket.end(), config.connectionTimeoutMs) : null;
-  socket.on('error', () => undefined);
   socket.on('close', () => {
     if (timer) clearTimeout(timer);
     clients.delete(client);
