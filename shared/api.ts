@@ -14,6 +14,7 @@ import {
   SessionStatusSchema,
 } from './model/session.js';
 import { HealthSchema, PlaneHealthSchema } from './model/health.js';
+import { LogChunkSchema, FilesListSchema, TasksListSchema, LOG_READ_MAX_BYTES, LOG_READ_DEFAULT_BYTES } from './model/console.js';
 
 /** Max task text (bytes of UTF-8) accepted anywhere. */
 export const MAX_TASK_BYTES = 8 * 1024;
@@ -49,6 +50,12 @@ export const ErrorCodeSchema = z.enum([
   'circuit-open',
   'read-only',
   'mcp-unavailable',
+  /** The session's log cannot be read; the message says why (see LOG_UNAVAILABLE_REASONS). */
+  'log-unavailable',
+  /** A file path that escapes the session's output directory, or a symlink out of it; nothing is read. */
+  'path-refused',
+  /** A file over FILE_DOWNLOAD_MAX_BYTES. */
+  'file-too-large',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
@@ -155,6 +162,18 @@ export const IncludeMockQuerySchema = z.object({
 export const UuidParamsSchema = z.object({ id: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 export const SessionParamsSchema = z.object({ uuid: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 
+/** `?from=&max=&logId=` of a log read; from defaults to 0, max to LOG_READ_DEFAULT_BYTES. */
+export const LogQuerySchema = z.object({
+  from: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('byte offset to read from (the last answer\'s next)'),
+  max: z.coerce.number().int().min(1).max(LOG_READ_MAX_BYTES).default(LOG_READ_DEFAULT_BYTES).describe(`bytes to return at most (<= ${LOG_READ_MAX_BYTES})`),
+  logId: z.string().max(128).regex(/^[A-Za-z0-9:._-]+$/).optional().describe('the last answer\'s logId: a different file is reported as rotated'),
+});
+export const SessionFileParamsSchema = z.object({
+  uuid: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid'),
+  /** The rest of the path after /files/ (express `*path`); checked again by the relay. */
+  path: z.string().min(1).max(1024),
+});
+
 export interface RouteDef {
   method: 'get' | 'post' | 'delete';
   path: string;
@@ -183,6 +202,10 @@ export const routes = {
   pauseTask: route({ method: 'post', path: '/api/bots/pause-task/:id', summary: 'Pause a session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
   resumeTask: route({ method: 'post', path: '/api/bots/resume-task/:id', summary: 'Resume a paused session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
   submitTask: route({ method: 'post', path: '/api/sessions/:uuid/tasks', summary: "Submit a task to a running session's swarm (through MCP)", params: SessionParamsSchema, body: SubmitTaskBodySchema, response: SubmitTaskResponseSchema, status: 202 }),
+  sessionTasks: route({ method: 'get', path: '/api/sessions/:uuid/tasks', summary: "A session's tasks with status, assignee and progress, where its backend reports tasks", params: SessionParamsSchema, response: TasksListSchema, status: 200 }),
+  sessionLog: route({ method: 'get', path: '/api/sessions/:uuid/log', summary: "A byte range of the session's log (UTF-8, never cut inside a character); read again from `next` for what is new", params: SessionParamsSchema, query: LogQuerySchema, response: LogChunkSchema, status: 200 }),
+  sessionFiles: route({ method: 'get', path: '/api/sessions/:uuid/files', summary: "The session's output directory, bounded in count and depth", params: SessionParamsSchema, response: FilesListSchema, status: 200 }),
+  sessionFile: route({ method: 'get', path: '/api/sessions/:uuid/files/*path', summary: 'One output file, streamed with its content type (paths out of the directory are refused)', params: SessionFileParamsSchema, response: z.unknown().describe('the file bytes'), status: 200 }),
   sessions: route({ method: 'get', path: '/api/sessions', summary: 'Every session in the registry (stale: the last list, when the container does not answer)', response: SessionsResponseSchema, status: 200 }),
   session: route({ method: 'get', path: '/api/sessions/:uuid', summary: 'One session', params: SessionParamsSchema, response: SessionResponseSchema, status: 200 }),
   hybridStatus: route({ method: 'get', path: '/api/hybrid/status', summary: 'Combined health of both planes, with each degraded mode and what to do', response: HybridStatusResponseSchema, status: 200 }),
@@ -197,9 +220,10 @@ export type RouteResponse<N extends RouteName> = z.infer<Routes[N]['response']>;
 
 /** Fills `:param` placeholders; values are URI-encoded. */
 export function routePath(path: string, params: Record<string, string> = {}): string {
-  return path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
+  return path.replace(/([:*])([a-zA-Z]+)/g, (_, kind: string, k: string) => {
     const v = params[k];
     if (v === undefined) throw new Error(`missing route parameter ${k}`);
-    return encodeURIComponent(v);
+    // A `*rest` wildcard keeps its slashes: each segment is encoded on its own.
+    return kind === '*' ? v.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(v);
   });
 }

@@ -77,7 +77,7 @@ describe('OpenAPI description', () => {
       // Path params in OpenAPI's {param} form, each from the route's params schema.
       const pathParams = (op!.parameters ?? []).filter((p) => p.in === 'path');
       expect(pathParams.map((p) => p.name).sort()).toEqual(objectKeys(r.params).sort());
-      expect(pathParams.map((p) => p.name).sort()).toEqual([...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
+      expect(pathParams.map((p) => p.name).sort()).toEqual([...r.path.matchAll(/[:*]([A-Za-z0-9_]+)/g)].map((m) => m[1]).sort());
       const query = (op!.parameters ?? []).filter((p) => p.in === 'query');
       expect(query.map((p) => p.name).sort()).toEqual(objectKeys(r.query).sort());
       for (const p of [...pathParams, ...query]) {

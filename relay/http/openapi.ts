@@ -44,7 +44,8 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchem
 
 /** Express's `/a/:id/b` as OpenAPI's `/a/{id}/b`. */
 export function openApiPath(path: string): string {
-  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  // Express 5's `*name` wildcard (the rest of the path, slashes included) is an OpenAPI path parameter too.
+  return path.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}');
 }
 
 /** Each property of an object schema as one OpenAPI parameter. */

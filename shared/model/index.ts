@@ -1,3 +1,4 @@
 export * from './agent.js';
 export * from './session.js';
 export * from './health.js';
+export * from './console.js';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AgentSchema, EdgeSchema } from '../model/agent.js';
 import { SessionSchema, SwarmSchema, SessionStatusSchema } from '../model/session.js';
 import { HealthSchema } from '../model/health.js';
+import { LogChunkSchema, LogUnavailableReasonSchema } from '../model/console.js';
 import { MAX_NODE_ID } from './binaryV2.js';
 
 /** Bumped on any incompatible change; sent in the server's hello. */
@@ -179,7 +180,29 @@ export const ServerPinSchema = z.object({
 export const ServerUnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(MAX_NODE_ID) });
 export const PongSchema = z.object({ type: z.literal('pong'), t: z.number(), serverTime: z.number() });
 
+/**
+ * Live log of one session (relay -> subscribed client). Chunks arrive in offset order with no gap: each
+ * `chunk.from` equals the previous `chunk.next`, unless `chunk.rotated` says the file started again.
+ * `behind` is how many bytes the relay holds back for this client's byte budget (0: up to date).
+ */
+export const LogMessageSchema = z.object({
+  type: z.literal('log'),
+  uuid: z.string().max(64),
+  chunk: LogChunkSchema,
+  behind: z.number().int().min(0),
+});
+/** The state of a log subscription: following, or why no log can come (the page says so). */
+export const LogStatusMessageSchema = z.object({
+  type: z.literal('log-status'),
+  uuid: z.string().max(64),
+  state: z.enum(['following', 'unavailable', 'ended']),
+  reason: LogUnavailableReasonSchema.nullable(),
+  message: z.string().max(1024),
+});
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
+  LogMessageSchema,
+  LogStatusMessageSchema,
   ServerHelloSchema,
   SnapshotSchema,
   DeltaSchema,
@@ -247,7 +270,26 @@ export const PinSchema = z.object({
 export const UnpinSchema = z.object({ type: z.literal('unpin'), nodeId: z.number().int().min(0).max(MAX_NODE_ID) });
 export const PingSchema = z.object({ type: z.literal('ping'), t: z.number().finite() });
 
+/** Follow one session's log from a byte offset (null: the last LOG_TAIL_BYTES); resubscribing moves the cursor. */
+export const LogSubscribeSchema = z.object({
+  type: z.literal('log-subscribe'),
+  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+  from: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+  /** The logId of the last chunk seen, so a rotated file is noticed across a reconnect. */
+  logId: z.string().max(128).nullable(),
+});
+export const LogUnsubscribeSchema = z.object({
+  type: z.literal('log-unsubscribe'),
+  uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+});
+/** Log subscriptions one client may hold at once. */
+export const MAX_LOG_SUBSCRIPTIONS = 4;
+/** Bytes of the log's end a subscription with `from: null` starts with. */
+export const LOG_TAIL_BYTES = 64 * 1024;
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
+  LogSubscribeSchema,
+  LogUnsubscribeSchema,
   ClientHelloSchema,
   SubscribeSchema,
   VisibilitySchema,
@@ -258,3 +300,6 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientHello = z.infer<typeof ClientHelloSchema>;
 export type SubscribeMessage = z.infer<typeof SubscribeSchema>;
+export type LogSubscribeMessage = z.infer<typeof LogSubscribeSchema>;
+export type LogMessage = z.infer<typeof LogMessageSchema>;
+export type LogStatusMessage = z.infer<typeof LogStatusMessageSchema>;
