@@ -34,6 +34,7 @@ import { ControlCommands, type McpTools, type SpawnAgentBody, type SpawnOptions 
 import { Restorer } from './restore.js';
 import type { ContainerWatch, WatchHost } from './containerWatch.js';
 import { ExecFamilies, type ControlPerformance } from './metrics.js';
+import { LogReader, type LogQuery, type LogRead } from './console/logRead.js';
 
 export interface ControlPlaneDeps {
   config: RelayConfig;
@@ -69,6 +70,7 @@ export class ControlPlane {
   private readonly restorer: Restorer;
   private readonly watch: ContainerWatch | null;
   private mcpTools: McpTools | null = null;
+  private readonly logs: LogReader;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
@@ -110,6 +112,13 @@ export class ControlPlane {
       localSessionManager: deps.localSessionManager,
       containerStopped: () => this.watch?.stopped ?? false,
       onDetected: () => status.changed(),
+    });
+    this.logs = new LogReader({
+      run: this.run,
+      locate: async (uuid, ctx) => {
+        const b = await this.backend.require(ctx);
+        return b.logFile ? b.logFile(uuid, ctx) : { path: null, reason: 'no-log', message: `the ${b.name} backend keeps no log the relay can read` };
+      },
     });
     this.cache = new SessionCache({ backend: this.backend, store: this.store, events, logger, timing, onListOk: () => status.changed() });
     this.commands = new ControlCommands({
@@ -206,6 +215,14 @@ export class ControlPlane {
   }
   reap(ctx?: RequestContext): Promise<string[]> {
     return this.commands.reap(ctx);
+  }
+
+  /**
+   * A byte range of the session's log (relay/control/console/logRead.ts). Throws LogUnavailable when the
+   * relay cannot reach one (the reason says why), ControlError for an unknown session.
+   */
+  readLog(uuid: string, q: LogQuery, ctx?: RequestContext): Promise<LogRead> {
+    return this.logs.read(uuid, q, ctx);
   }
 
   /** Session manager first (probe the script), else a bare claude-flow CLI. Null when neither answers. */

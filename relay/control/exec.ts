@@ -18,6 +18,24 @@ export interface ExecOptions {
    * driver puts it in its own process group so a stop can end the whole group.
    */
   detached?: boolean;
+  /**
+   * Detached commands only: append the command's stdout and stderr to this file in the target (its folder
+   * is made first). Docker wraps the argv in the constant CAPTURE_WRAPPER (the command's words stay
+   * positional arguments, never shell text); local opens the file and gives it to the child as stdio.
+   */
+  outputFile?: string;
+}
+
+/**
+ * `sh -c CAPTURE_WRAPPER <file> <argv...>`: makes the file's folder and execs the command with both
+ * streams appended to the file. `exec` replaces the shell, so the process table shows the command itself
+ * (stop and reap find a spawn by the words of its argv).
+ */
+export const CAPTURE_WRAPPER = 'mkdir -p -- "${0%/*}" && exec "$@" >>"$0" 2>&1';
+
+/** The argv that runs `argv` with its output appended to `file` (docker exec has no redirection of its own). */
+export function captureArgv(file: string, argv: readonly string[]): string[] {
+  return ['sh', '-c', CAPTURE_WRAPPER, file, ...argv];
 }
 
 export interface ExecResult {

@@ -71,6 +71,7 @@ export class ExecPipeline {
         maxOutputBytes: this.d.exec.maxOutputBytes,
         ...(o.env ? { env: o.env } : {}),
         ...(o.detached ? { detached: true } : {}),
+        ...(o.outputFile ? { outputFile: o.outputFile } : {}),
         ...(o.cwd ? { cwd: o.cwd } : {}),
       });
       metrics.observe(r.durationMs);

@@ -17,6 +17,7 @@ export type { ControlTiming } from './timing.js';
 export { registerControlMetrics, type ControlPerformance } from './metrics.js';
 export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
+export { LogUnavailable, type LogRead, type LogQuery, type LogUnavailableReason } from './console/logRead.js';
 
 /**
  * Picks the driver (config.driver; auto = docker when the container runs, else local), probes the

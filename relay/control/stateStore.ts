@@ -29,6 +29,8 @@ export interface StoredSession {
     replaces: string | null;
     progress: number | null;
     agentCount: number | null;
+    /** The file the spawn's stdout and stderr go to in the container (absent: the relay did not capture it). */
+    logPath?: string | null;
   };
 }
 

@@ -18,6 +18,8 @@ import type { StateStore, StoredSession } from '../stateStore.js';
 import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, SpawnRequest } from './types.js';
 import type { RequestContext } from '../../context.js';
 import type { HiveSwarmInfo } from '../parsers.js';
+import { spawnLogPath } from '../console/spawnLog.js';
+import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, isZombie, type ProcInfo, parsePsTable, scanProcesses, sessionProcesses, signal, type EndOptions } from './processes.js';
 
 export const TAG_FLAG = '--hivescope-session';
@@ -130,12 +132,21 @@ export class ClaudeFlowBackend implements Backend {
       TAG_FLAG,
       uuid,
     ];
-    const r = await this.o.run(argv, { idempotent: false, detached: true, ctx });
+    // The spawn's output is the session's log (relay/control/console): appended to a file in the container.
+    const logPath = spawnLogPath(uuid);
+    const r = await this.o.run(argv, { idempotent: false, detached: true, outputFile: logPath, ctx });
     if (r.exitCode !== 0) {
       this.patch(uuid, { status: 'failed' });
       throw failed('hive-mind spawn', r);
     }
-    this.patch(uuid, { status: 'starting', pid: r.pid });
+    this.patch(uuid, { status: 'starting', pid: r.pid, logPath });
+  }
+
+  async logFile(uuid: string): Promise<LogLocation> {
+    const cf = this.cf(uuid);
+    if (cf.logPath) return { path: cf.logPath };
+    const why = cf.config === null ? 'it was started outside the relay, and claude-flow 2.7 keeps no file of a spawn\'s output' : 'it was started before the relay captured spawn output';
+    return { path: null, reason: 'no-log', message: `session ${uuid} has no log the relay can read: ${why}` };
   }
 
   /** One exec: `hive-mind sessions`; our records fill in what it does not say. */

@@ -18,6 +18,8 @@ import type { StateStore, StoredSession } from '../stateStore.js';
 import { TAG_FLAG, failed, objectiveArg } from './claudeFlow.js';
 import { agentsFromHiveStatus, sessionFigures } from './claudeFlow3Normalise.js';
 import { HIVE_ID_PATTERN, parseHiveStatus3, parseInit3, parseSpawn3, type HiveStatus3 } from './claudeFlow3Parse.js';
+import { spawnLogPath } from '../console/spawnLog.js';
+import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, parsePsTable, type EndOptions } from './processes.js';
 import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, RunOptions, SpawnRequest } from './types.js';
 
@@ -135,6 +137,15 @@ export class ClaudeFlow3Backend implements Backend {
     return { uuid, swarmId: s.swarmId, task: cf.task, priority: cf.priority, status: cf.status, createdAt: cf.createdAt, updatedAt: s.updatedAt, lastActivity: s.updatedAt, config: cf.config, backend: 'claude-flow', progress: cf.progress, agentCount: cf.agentCount, replaces: cf.replaces };
   }
 
+  async logFile(uuid: string): Promise<LogLocation> {
+    const cf = this.cf(uuid);
+    if (cf.logPath) return { path: cf.logPath };
+    const message = (why: string) => `session ${uuid} has no log the relay can read: ${why}`;
+    if (cf.claude === false) return { path: null, reason: 'no-log', message: message('no `claude` in the container, so no process runs the hive and nothing prints') };
+    if (cf.status === 'created' || cf.status === 'starting') return { path: null, reason: 'missing', message: message('its spawn has not started yet') };
+    return { path: null, reason: 'no-log', message: message('it was started before the relay captured spawn output') };
+  }
+
   /** `claude` on PATH in the container (asked at most once a minute). */
   async claudePresent(ctx?: RequestContext): Promise<boolean> {
     if (this.claudeChecked && Date.now() - this.claudeChecked.at < CLAUDE_CHECK_TTL_MS) return this.claudeChecked.present;
@@ -181,9 +192,11 @@ export class ClaudeFlow3Backend implements Backend {
         // No setsid: a docker exec already leads its own group with the shim as parent, which reaps it;
         // busybox's setsid would fork and orphan it under PID 1, a zombie when PID 1 does not reap.
         const argv = [...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--claude', '--queen-type', req.config.strategy, '-o', objectiveArg(req.task), TAG_FLAG, uuid];
-        const r = await this.exec(argv, { idempotent: false, detached: true, ctx, uuid });
+        // Its output (Claude Code's terminal) is the session's log (relay/control/console).
+        const logPath = spawnLogPath(uuid);
+        const r = await this.exec(argv, { idempotent: false, detached: true, outputFile: logPath, ctx, uuid });
         if (r.exitCode !== 0) fail(failed('hive-mind spawn --claude', r));
-        this.patch(uuid, { pid: r.pid });
+        this.patch(uuid, { pid: r.pid, logPath });
         continue;
       }
       const r = await this.exec([...this.cli, 'hive-mind', 'spawn', '-n', String(step.count), ...typeArgs, '--format', 'json'], { idempotent: false, ctx, uuid });

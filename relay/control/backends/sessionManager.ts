@@ -129,6 +129,21 @@ export class SessionManagerBackend implements Backend {
     return this.action('resume', uuid, 'running', ctx);
   }
 
+  /** Log paths by uuid (`log <uuid>`: one exec per session; a session's path never changes). */
+  private readonly logPaths = new Map<string, string>();
+
+  async logFile(uuid: string, ctx?: RequestContext): Promise<{ path: string }> {
+    const known = this.logPaths.get(uuid);
+    if (known) return { path: known };
+    const r = await this.run([...this.prefix, 'log', uuid], { idempotent: true, ctx });
+    if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
+    const path = r.stdout.trim();
+    if (r.exitCode !== 0 || !path.startsWith('/') || path.includes('\n') || path.length > 1024) throw failed('log', r);
+    if (this.logPaths.size >= 1024) this.logPaths.delete(this.logPaths.keys().next().value!);
+    this.logPaths.set(uuid, path);
+    return { path };
+  }
+
   async cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null> {
     const r = await this.run([...this.prefix, 'cleanup', String(Math.max(0, Math.floor(maxAgeHours)))], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('cleanup', r);

@@ -7,6 +7,8 @@ export interface RunOptions {
   /** Safe to repeat after a timeout (reads); non-idempotent commands are retried only when they cannot have run. */
   idempotent: boolean;
   detached?: boolean;
+  /** Detached only: append the command's stdout and stderr to this file in the container (ExecOptions.outputFile). */
+  outputFile?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
   /** The request this exec serves: the exec and its retries are logged with its logger (its reqId). */
@@ -63,6 +65,8 @@ export interface Backend {
   discover?(pending: readonly string[]): Promise<void>;
   /** Which kind and version drive the container and what they can do (the API answers 4xx for the rest). */
   describe?(): BackendDescription;
+  /** Where the session's log is in the container, or why the relay can reach none (relay/control/console). */
+  logFile?(uuid: string, ctx?: RequestContext): Promise<import('../console/logRead.js').LogLocation>;
   /** Things a person should know about one session (e.g. "no `claude` in the container: nothing runs the hive"). */
   sessionNotes?(uuid: string): string[];
 }

@@ -5,7 +5,7 @@
  */
 import Docker from 'dockerode';
 import { ControlError, clip } from '../errors.js';
-import { assertArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
+import { assertArgv, captureArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
 import { PS_ARGV, parsePsTable } from '../backends/processes.js';
 import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
 import { ContainerWatch, type WatchHost } from '../containerWatch.js';
@@ -105,10 +105,11 @@ export class DockerDriver implements ExecDriver {
         reject(new ControlError('timeout', `${argv[0]} ${argv[1] ?? ''} did not finish within ${o.timeoutMs} ms`));
       }, o.timeoutMs);
     });
+    const cmd = o.detached && o.outputFile ? captureArgv(o.outputFile, argv) : [...argv];
     const work = async (): Promise<ExecResult> => {
       let exec: Docker.Exec;
       try {
-        exec = await c.exec({ Cmd: [...argv], Env: env, ...(o.cwd ? { WorkingDir: o.cwd } : {}), AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
+        exec = await c.exec({ Cmd: cmd, Env: env, ...(o.cwd ? { WorkingDir: o.cwd } : {}), AttachStdout: !o.detached, AttachStderr: !o.detached, Tty: false, abortSignal: abort.signal });
       } catch (err) {
         throw dockerErrorToControl(err, this.container);
       }

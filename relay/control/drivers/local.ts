@@ -4,7 +4,9 @@
  * close() ends them: the relay never leaves processes behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ControlError, clip } from '../errors.js';
 import { assertArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
 
@@ -50,7 +52,7 @@ export class LocalDriver implements ExecDriver {
     const started = performance.now();
     const env = { ...process.env, ...this.opts.env, ...o.env };
     const [cmd, ...args] = argv as [string, ...string[]];
-    if (o.detached) return this.execDetached(cmd, args, env, started);
+    if (o.detached) return this.execDetached(cmd, args, env, started, o.outputFile);
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
@@ -97,9 +99,25 @@ export class LocalDriver implements ExecDriver {
     });
   }
 
-  private execDetached(cmd: string, args: string[], env: NodeJS.ProcessEnv, started: number): Promise<ExecResult> {
+  private execDetached(cmd: string, args: string[], env: NodeJS.ProcessEnv, started: number, outputFile?: string): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, args, { cwd: this.opts.cwd, env, shell: false, stdio: 'ignore', detached: true });
+      // The child gets its own descriptor of the file: nothing of the relay has to live to drain a pipe.
+      let fd: number | null = null;
+      if (outputFile) {
+        try {
+          fs.mkdirSync(path.dirname(outputFile), { recursive: true });
+          fd = fs.openSync(outputFile, 'a', 0o644);
+        } catch (err) {
+          reject(new ControlError('command-failed', `cannot open ${outputFile} for ${cmd}'s output: ${clip((err as Error).message)}`));
+          return;
+        }
+      }
+      let child: ChildProcess;
+      try {
+        child = spawn(cmd, args, { cwd: this.opts.cwd, env, shell: false, stdio: fd === null ? 'ignore' : ['ignore', fd, fd], detached: true });
+      } finally {
+        if (fd !== null) fs.closeSync(fd);
+      }
       child.once('error', (err) => reject(new ControlError('command-failed', `cannot start ${cmd}: ${clip(err.message)}`)));
       child.once('spawn', () => {
         this.detachedChildren.add(child);
