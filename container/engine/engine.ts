@@ -6,6 +6,7 @@
 import { McpTcpServer, type McpServerOptions } from './mcp-server.js';
 import { Simulation, swarmTokens, type SimAgent, type SimEvent, type SimSwarm } from './sim.js';
 import { RegistrySink } from './registry-sink.js';
+import { OutputSink } from './output-sink.js';
 import { listenControl, SessionService, type ControlListener } from './session-service.js';
 import { agentJson, swarmStatusJson } from './tools.js';
 
@@ -47,6 +48,8 @@ export interface RunningEngine {
   control: ControlListener | null;
   /** Sessions marked interrupted at start (see registryRoot). */
   reaped: string[];
+  /** Writes sessions' result files (with registryRoot), else null. */
+  outputs: OutputSink | null;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
   const sim = new Simulation({ seed: opts.seed ?? Date.now() % 2 ** 31, speed: opts.speed ?? 1 });
   const registry = opts.registryRoot ? new RegistrySink(opts.registryRoot) : null;
   const reaped = registry ? registry.reapOnStart() : [];
+  // Sessions the registry knows get their results written to their output directories.
+  const outputs = registry ? new OutputSink(registry.paths.outputRoot) : null;
   const server = new McpTcpServer(sim, {
     registry,
     host: opts.host ?? '127.0.0.1',
@@ -69,6 +74,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
   let soon: NodeJS.Immediate | null = null;
   sim.on((e) => {
     if (registry && e.type === 'swarm') registry.onSwarm(e.swarm);
+    if (outputs && (e.type === 'progress' || e.type === 'swarm')) outputs.onEvent(e);
     pushEvent(server, e);
     // A swarm-level change between ticks (agent_spawn, a swarm created, paused or stopped) is what a
     // person waits to see: flush its agents on the next turn of the event loop instead of the pushMs
@@ -128,12 +134,14 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     registry,
     control,
     reaped,
+    outputs,
     async close() {
       clearInterval(ticker);
       clearInterval(pusher);
       if (soon) clearImmediate(soon);
       await control?.close();
       await server.close();
+      await outputs?.idle();
       registry?.close();
     },
   };

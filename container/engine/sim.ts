@@ -110,7 +110,10 @@ export interface SimTask {
   elapsed: number;
   /** Last reported progress quarter (0..4), so progress notifications go out at milestones only. */
   milestone: number;
+  /** Wall-clock ms. */
   created: number;
+  /** Wall-clock ms of the last status or assignee change (task_list reports it). */
+  updated: number;
 }
 
 export interface SimSwarm {
@@ -575,6 +578,7 @@ export class Simulation {
     task.elapsed = 0;
     task.milestone = 0;
     task.attempts++;
+    task.updated = this.now();
     agent.status = 'busy';
     agent.taskId = task.id;
     agent.currentTask = task.description;
@@ -591,6 +595,7 @@ export class Simulation {
     agent.taskId = null;
     agent.tasksActive = 0;
     agent.currentTask = null;
+    task.updated = this.now();
     if (rng.chance(failP)) {
       agent.tasksFailed++;
       this.totals.tasksFailed++;
@@ -791,6 +796,7 @@ export class Simulation {
       elapsed: 0,
       milestone: 0,
       created: this.now(),
+      updated: this.now(),
     };
     swarm.tasks.push(task);
     return task;

@@ -15,6 +15,7 @@ import {
   swarmTokens,
   type SimAgent,
   type SimSwarm,
+  type SimTask,
   type Simulation,
 } from './sim.js';
 
@@ -123,6 +124,38 @@ export function swarmStatusJson(s: SimSwarm): Record<string, unknown> {
     updated: new Date(s.updated).toISOString(),
   };
 }
+
+/** 3.x's task statuses (claude-flow-observed.md): the engine's `running` is 3.x's `in_progress`. */
+export type TaskStatus3 = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';
+
+/**
+ * One task as claude-flow 3.x's `task_list` and `task_status` carry it ({taskId, type, description,
+ * status, progress 0-100, priority, assignedTo[], createdAt}), plus what the kit knows besides (updatedAt,
+ * attempts, swarm and session), so the relay reads the kit and 3.x with one mapper. Progress is the
+ * engine's own figure: elapsed over planned duration of the current attempt (100 once completed, 0 while
+ * pending). Work left unfinished by a stopped swarm is `cancelled`.
+ */
+export function taskJson(t: SimTask, s: SimSwarm): Record<string, unknown> {
+  const open = t.status === 'pending' || t.status === 'running';
+  const status: TaskStatus3 = open && s.status === 'stopped' ? 'cancelled' : t.status === 'running' ? 'in_progress' : t.status;
+  const progress = t.status === 'completed' ? 100 : t.status === 'pending' ? 0 : Math.min(99, Math.floor((t.elapsed / t.duration) * 100));
+  return {
+    taskId: t.id,
+    type: t.type,
+    description: t.description,
+    status,
+    progress,
+    priority: t.priority,
+    assignedTo: t.assignee ? [t.assignee] : [],
+    createdAt: iso(t.created),
+    updatedAt: iso(t.updated),
+    attempts: t.attempts,
+    swarmId: s.id,
+    sessionId: s.sessionId,
+  };
+}
+
+const TASK_LIST_DEFAULT_LIMIT = 500;
 
 function findSwarm(ctx: ToolContext, swarmId: string): SimSwarm {
   const s = ctx.sim.swarms.get(swarmId);
@@ -250,6 +283,36 @@ export const TOOLS: ToolDef[] = [
   tool('task_orchestrate', 'Submit a task to a running swarm; the queen splits and assigns it.', z.object({ task: text, priority: z.string().max(16).optional(), strategy: z.string().max(32).optional(), swarmId: id }).loose(), (args, ctx) => {
     const tasks = ctx.sim.submitTask(args.swarmId, args.task, args.priority ?? 'medium');
     return { success: true, swarmId: args.swarmId, taskId: tasks[0]!.id, subtasks: tasks.map((t) => ({ id: t.id, description: t.description, type: t.type })), timestamp: ts() };
+  }),
+  tool(
+    'task_list',
+    "Tasks of every swarm, or of one session's or swarm's (3.x's task_list shape: {tasks, total, filters}); `sessionKnown` says whether the engine still holds that session's swarm (finished swarms are forgotten after a while).",
+    z.object({ sessionId: id.optional(), swarmId: id.optional(), status: z.string().max(32).optional(), limit: z.number().int().min(1).max(5000).optional() }).loose(),
+    (args, ctx) => {
+      let swarms: SimSwarm[];
+      if (args.swarmId) swarms = ctx.sim.swarms.has(args.swarmId) ? [ctx.sim.swarms.get(args.swarmId)!] : [];
+      else if (args.sessionId) {
+        const s = ctx.sim.swarmBySession(args.sessionId);
+        swarms = s ? [s] : [];
+      } else swarms = [...ctx.sim.swarms.values()];
+      const all = swarms.flatMap((s) => s.tasks.map((t) => taskJson(t, s))).filter((t) => args.status === undefined || t.status === args.status);
+      const limit = args.limit ?? TASK_LIST_DEFAULT_LIMIT;
+      const filters: Record<string, unknown> = {};
+      for (const k of ['sessionId', 'swarmId', 'status'] as const) if (args[k] !== undefined) filters[k] = args[k];
+      return {
+        tasks: all.slice(0, limit),
+        total: all.length,
+        filters,
+        ...(args.sessionId !== undefined || args.swarmId !== undefined ? { sessionKnown: swarms.length > 0 } : {}),
+      };
+    },
+  ),
+  tool('task_status', 'One task by id (3.x shape).', z.object({ taskId: id }).loose(), (args, ctx) => {
+    for (const s of ctx.sim.swarms.values()) {
+      const t = s.tasks.find((x) => x.id === args.taskId);
+      if (t) return taskJson(t, s);
+    }
+    throw new SimError(`Task ${args.taskId} not found`);
   }),
   tool('swarm_destroy', 'End a swarm now.', z.object({ swarmId: id }).loose(), (args, ctx) => {
     const s = ctx.sim.destroy(args.swarmId);
