@@ -1,7 +1,7 @@
 /**
  * The one HTTP route table. The relay registers and validates from it, and generates its OpenAPI
  * description from it (relay/http/openapi.ts, GET /api/openapi.json); the client calls through it.
- * JSON is camelCase everywhere. Errors are always `{ error: { code, message } }`.
+ * JSON is camelCase everywhere. Errors are always `{ error: { code, message } }` (log-unavailable adds `reason`).
  */
 import { z } from 'zod';
 import { AgentSchema, EdgeSchema } from './model/agent.js';
@@ -14,7 +14,7 @@ import {
   SessionStatusSchema,
 } from './model/session.js';
 import { HealthSchema, PlaneHealthSchema } from './model/health.js';
-import { LogChunkSchema, FilesListSchema, TasksListSchema, LOG_READ_MAX_BYTES, LOG_READ_DEFAULT_BYTES } from './model/console.js';
+import { LogChunkSchema, FilesListSchema, TasksListSchema, LOG_READ_MAX_BYTES, LOG_READ_DEFAULT_BYTES, LogUnavailableReasonSchema } from './model/console.js';
 
 /** Max task text (bytes of UTF-8) accepted anywhere. */
 export const MAX_TASK_BYTES = 8 * 1024;
@@ -59,7 +59,14 @@ export const ErrorCodeSchema = z.enum([
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
-export const ErrorBodySchema = z.object({ error: z.object({ code: ErrorCodeSchema, message: z.string() }) });
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    /** With code 'log-unavailable' only: which of LOG_UNAVAILABLE_REASONS (the page says which). */
+    reason: LogUnavailableReasonSchema.optional(),
+  }),
+});
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** Task text: non-empty, at most MAX_TASK_BYTES of UTF-8, no NUL. */
