@@ -39,15 +39,29 @@ function controlView(control: ControlPlane): ControlView & { dispose(): void } {
   const bus = new EventEmitter();
   const offSession = control.on('session', (c: { session: Session; requestId?: string }) => bus.emit('session', c.session, { requestId: c.requestId }));
   const offAgents = control.on('agents', () => bus.emit('agents'));
+  const backend = () => {
+    const b = control.health().backendInfo;
+    return b ? { kind: b.kind, version: b.version } : null;
+  };
+  // Health changes carry the backend: telemetry is told when its kind or version changed.
+  let backendKey = JSON.stringify(backend());
+  const offHealth = control.on('health', () => {
+    const key = JSON.stringify(backend());
+    if (key === backendKey) return;
+    backendKey = key;
+    bus.emit('backend');
+  });
   const unsubscribe = () => {
     offSession();
     offAgents();
+    offHealth();
   };
   return {
     sessions: () => control.sessions().sessions,
     execAgents: () => control.execAgents(),
-    on: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
-    off: (event: 'session' | 'agents', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
+    backend,
+    on: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
+    off: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
     dispose: unsubscribe,
   } as ControlView & { dispose(): void };
 }

@@ -32,8 +32,12 @@ export interface ControlView {
   sessions(): Session[];
   on(event: 'session', listener: (s: Session, cause?: SessionCause) => void): unknown;
   on(event: 'agents', listener: () => void): unknown;
-  off?(event: 'session' | 'agents', listener: (...args: never[]) => void): unknown;
+  /** The backend driving the container changed (detected, or another one after a restart). */
+  on(event: 'backend', listener: () => void): unknown;
+  off?(event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void): unknown;
   execAgents?(): ExecAgentInfo[];
+  /** Which backend drives the container (kind and version), when one was detected. */
+  backend?(): { kind: string; version: string | null } | null;
 }
 
 /** How often the control plane's session list is reconciled, beside its events. */

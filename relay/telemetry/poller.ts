@@ -9,6 +9,7 @@ import { agentArray, isObject, normalizeAgent, normalizeSwarm, swarmArray, toNum
 import type { McpClient } from './client.js';
 import type { MessageFeed } from './messageFeed.js';
 import type { PushState } from './notifications.js';
+import { ToolUnsupportedError, type ToolSupport } from './toolSupport.js';
 
 /** With push on, the full poll only reconciles drift: at most this often. */
 export const PUSH_RECONCILE_MS = 10_000;
@@ -34,10 +35,15 @@ export class Poller {
     private readonly log: Logger,
     /** Told after each full poll (health may have changed). */
     private readonly onPolled: () => void,
+    /** Tools this connection's server lacks or stubs are not called again until reset. */
+    private readonly tools: ToolSupport,
+    /** Which claude-flow (if any) the control plane found: its answers' scales differ. */
+    private readonly backendKind: () => string | null = () => null,
   ) {}
 
   /** A new connection: forget what the last server supported and catch up on what changed meanwhile. */
   reset(): void {
+    this.tools.reset();
     this.swarmListWorks = null;
     this.messages.works = null;
     this.schedule(0);
@@ -79,8 +85,8 @@ export class Poller {
   /** One full poll: agents, swarms, messages. */
   private async pollOnce(): Promise<void> {
     const [agents, swarms] = await Promise.allSettled([
-      this.client.callTool('agent_list', {}),
-      this.swarmListWorks === false ? Promise.resolve(null) : this.client.callTool('swarm_list', {}),
+      this.tools.call(this.client, 'agent_list', {}),
+      this.swarmListWorks === false ? Promise.resolve(null) : this.tools.call(this.client, 'swarm_list', {}),
     ]);
     if (agents.status === 'fulfilled') this.applyAgentList(agents.value);
     const list = swarms.status === 'fulfilled' ? swarmArray(swarms.value) : null;
@@ -99,7 +105,7 @@ export class Poller {
     } else {
       this.swarmListWorks = false;
       try {
-        const p = normalizeSwarm(await this.client.callTool('swarm_status', {}));
+        const p = normalizeSwarm(await this.tools.call(this.client, 'swarm_status', {}));
         if (p) this.graph.applySwarm(p);
       } catch {
         // swarm_status is optional telemetry; agent_list already ran.
@@ -118,7 +124,8 @@ export class Poller {
     }
     // claude-flow puts the swarm id once at the top, not on each agent.
     const top = isObject(answer) ? toStr(answer.swarmId ?? answer.swarm_id, 256) : undefined;
-    const patches = arr.slice(0, MAX_AGENTS_PER_POLL).map(normalizeAgent);
+    const v3 = this.backendKind() === 'claude-flow-3';
+    const patches = arr.slice(0, MAX_AGENTS_PER_POLL).map((raw) => normalizeAgent(v3 ? claudeFlow3Agent(raw) : raw));
     const good = patches.filter((p): p is NonNullable<typeof p> => p !== null);
     if (typeof top === 'string' && top) for (const p of good) if (p.swarmId === undefined) p.swarmId = top;
     for (const p of good) if (p.swarmId === 'mock-swarm') p.mock = true;
@@ -135,8 +142,10 @@ export class Poller {
     if (feed.works === false) return;
     let payload: unknown;
     try {
-      payload = await this.client.callTool('agent_messages', feed.cursor === null ? { limit: 500 } : { since: feed.cursor, limit: 500 });
-    } catch {
+      payload = await this.tools.call(this.client, 'agent_messages', feed.cursor === null ? { limit: 500 } : { since: feed.cursor, limit: 500 });
+    } catch (e) {
+      // Missing or a stub (3.x has no agent_messages; 2.7's is a stub): never asked again on this connection.
+      if (e instanceof ToolUnsupportedError) feed.works = false;
       return;
     }
     if (!isObject(payload) || !Array.isArray(payload.messages)) {
@@ -148,4 +157,22 @@ export class Poller {
     feed.ingest(payload.messages.slice(0, MAX_MESSAGES_PER_POLL));
     if (typeof cursor === 'number') feed.cursor = cursor;
   }
+}
+
+/** What 3.x prints for a hive worker nothing has touched (claude-flow-3.md section 3.3). */
+const V3_WORKER_HEALTH = 1;
+
+/**
+ * One 3.x `agent_list` entry in the model's terms: health is 0..1 there (a percentage here), a hive
+ * worker's health 1 is a constant nothing updates (unknown, not 100 %), and 3.x measures no per-agent
+ * CPU or memory: those stay absent, so the graph shows them unknown, never 0.
+ */
+export function claudeFlow3Agent(raw: unknown): unknown {
+  if (!isObject(raw)) return raw;
+  const rest: Record<string, unknown> = { ...raw };
+  for (const k of ['health', 'cpu', 'cpuUsage', 'memory', 'memoryUsage']) delete rest[k];
+  const health = raw.health;
+  const hive = raw.domain === 'hive-mind';
+  if (typeof health === 'number' && Number.isFinite(health) && health >= 0 && health <= 1 && !(hive && health === V3_WORKER_HEALTH)) rest.health = Math.round(health * 1000) / 10;
+  return rest;
 }

@@ -7,6 +7,7 @@ import type { AgentGraph } from '../graph/graph.js';
 import { isObject, normalizeAgent } from '../graph/normalize.js';
 import type { PerformanceMessage } from '../../shared/protocol/messages.js';
 import type { McpClient } from './client.js';
+import type { ToolSupport } from './toolSupport.js';
 
 export type PerformanceSample = PerformanceMessage['samples'][number];
 
@@ -23,6 +24,8 @@ export class SelectedMetrics {
     private readonly graph: AgentGraph,
     hz: number,
     private readonly onSamples: (samples: PerformanceSample[]) => void,
+    /** agent_metrics is gone in 3.x and a stub in 2.7: once it says so, it is not asked again on this connection. */
+    private readonly tools: ToolSupport,
   ) {
     this.timer = setInterval(() => this.poll(), Math.round(1000 / hz));
     this.timer.unref?.();
@@ -33,12 +36,12 @@ export class SelectedMetrics {
   }
 
   private poll(): void {
-    if (this.client.state !== 'ready' || this.selected.length === 0) return;
+    if (this.client.state !== 'ready' || this.selected.length === 0 || this.tools.verdict('agent_metrics')) return;
     for (const id of this.selected) {
       if (this.busy.has(id) || !this.graph.agents.has(id)) continue;
       this.busy.add(id);
-      this.client
-        .callTool('agent_metrics', { agentId: id })
+      this.tools
+        .call(this.client, 'agent_metrics', { agentId: id })
         .then((payload) => {
           if (!isObject(payload)) return; // claude-flow's stub answers plain text: no metrics
           const inner = isObject(payload.agent) ? payload.agent : payload;

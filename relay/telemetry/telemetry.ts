@@ -20,6 +20,7 @@ import { Notifications, type PushState } from './notifications.js';
 import { Poller } from './poller.js';
 import { SelectedMetrics, type PerformanceSample } from './selectedMetrics.js';
 import { TcpTransport, type TransportFactory } from './transport.js';
+import { ToolSupport, type ToolVerdict } from './toolSupport.js';
 
 export type TelemetryHealth = Health['telemetry'];
 
@@ -50,6 +51,8 @@ export interface Telemetry {
   callTool(name: string, args?: Record<string, unknown>, ctx?: RequestContext): Promise<unknown>;
   /** Agents some client selected: their agent_metrics are polled at up to config.mcp.metricsHz. */
   setSelectedAgents(ids: Iterable<string>): void;
+  /** Tools the current connection's server lacks or stubs, no longer called until the next connection or backend. */
+  toolsOff?(): { tool: string; verdict: ToolVerdict }[];
   /** Node ids of the agents now in the graph. */
   readonly nodeIdsInUse: ReadonlySet<number>;
   /** True for any node id ever handed out (still remembered): frames racing a removal stay valid. */
@@ -82,6 +85,8 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
   private readonly notifications: Notifications;
   private readonly selected: SelectedMetrics;
   private readonly unfollow: () => void;
+  private readonly tools = new ToolSupport();
+  private backendKey: string | null = null;
   private closed = false;
   private lastHealthKey = '';
   readonly config: { host: string; port: number };
@@ -103,13 +108,30 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
       requestTimeoutMs: config.mcp.requestTimeoutMs,
     });
     const messages = new MessageFeed(this.graph);
-    this.poller = new Poller(this.client, this.graph, messages, this.push, config.mcp.pollMs, this.log, () => this.emitHealthIfChanged());
+    const control = opts.control ?? null;
+    const backendKind = () => control?.backend?.()?.kind ?? null;
+    this.poller = new Poller(this.client, this.graph, messages, this.push, config.mcp.pollMs, this.log, () => this.emitHealthIfChanged(), this.tools, backendKind);
     this.notifications = new Notifications(this.graph, messages, this.push, () => this.emitHealthIfChanged());
     this.client.on('state', (s) => this.onState(s));
     this.client.on('notification', (method, params) => this.onNotification(method, params));
-    this.unfollow = opts.control ? followControl(opts.control, this.graph, this.log) : () => {};
+    const unfollowControl = control ? followControl(control, this.graph, this.log) : () => {};
+    // Another backend (a restarted container running another claude-flow) may have other tools: ask again.
+    const onBackend = () => {
+      const b = control?.backend?.() ?? null;
+      const key = b ? `${b.kind}@${b.version ?? '?'}` : null;
+      if (key === this.backendKey) return;
+      // The poller forgets its tool verdicts (and what it learnt from them) and polls at once.
+      if (this.backendKey !== null) this.poller.reset();
+      this.backendKey = key;
+    };
+    onBackend();
+    control?.on('backend', onBackend);
+    this.unfollow = () => {
+      unfollowControl();
+      control?.off?.('backend', onBackend as (...args: never[]) => void);
+    };
     this.client.start();
-    this.selected = new SelectedMetrics(this.client, this.graph, config.mcp.metricsHz, (samples) => this.emit('performance', samples));
+    this.selected = new SelectedMetrics(this.client, this.graph, config.mcp.metricsHz, (samples) => this.emit('performance', samples), this.tools);
   }
 
   get nodeIdsInUse(): ReadonlySet<number> {
@@ -152,6 +174,10 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
 
   setSelectedAgents(ids: Iterable<string>): void {
     this.selected.set(ids);
+  }
+
+  toolsOff(): { tool: string; verdict: ToolVerdict }[] {
+    return this.tools.list();
   }
 
   snapshot(opts?: { includeMock?: boolean }): GraphSnapshot {

@@ -197,3 +197,44 @@ export const CLAUDE_FLOW: Recording = {
 };
 
 export const RECORDINGS = [KIT_ENGINE, UPSTREAM_FRONT, CLAUDE_FLOW] as const;
+
+/** 3.43.0's hive workers and one agent_spawn agent, as `agent_list` answered in a hive's directory (claude-flow-3.md 3.2). */
+export const V3_WORKER_ID = 'hive-worker-1796422148173-sgyd';
+export const V3_MCP_AGENT_ID = 'mcp-coder-1';
+
+/**
+ * claude-flow 3.43.0's own server (`claude-flow mcp start`, stdio, run in a hive's directory) behind a
+ * plain pipe: no unprompted line, no reply to notifications/initialized, `ping` -> {}, every tool it
+ * lacks (swarm_list, agent_messages, agent_metrics, ...) -> JSON-RPC -32601 "Tool not found: X". With
+ * `isError: true`, missing tools answer as its http transport does: a result with isError and the text.
+ */
+export function claudeFlow3Recording(o: { isError?: boolean } = {}): Recording {
+  return {
+    name: `claude-flow 3.43.0${o.isError ? ' (isError answers)' : ''}`,
+    onConnect: [],
+    replies: {
+      initialize: ['{"jsonrpc":"2.0","id":{{id}},"result":{"protocolVersion":"2024-11-05","serverInfo":{"name":"ruflo","version":"3.0.0"},"capabilities":{"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true}}}}'],
+      'notifications/initialized': [],
+      ping: ['{"jsonrpc":"2.0","id":{{id}},"result":{}}'],
+      'tools/call:agent_list': [
+        toolLine({
+          agents: [
+            { agentId: V3_WORKER_ID, agentType: 'coder', status: 'idle', health: 1, taskCount: 0, createdAt: '2026-12-04T22:09:08.173Z', domain: 'hive-mind' },
+            { agentId: V3_MCP_AGENT_ID, agentType: 'coder', status: 'active', health: 0.85, taskCount: 1, createdAt: '2026-12-04T22:09:19.014Z' },
+          ],
+          total: 2,
+          filters: {},
+        }),
+      ],
+      'tools/call:swarm_status': [toolLine({ status: 'no_swarm', message: 'No active swarms. Use swarm_init to create one.', totalSwarms: 0 })],
+      'tools/call:agent_health': [toolLine({ agents: [], overall: { healthy: 0, degraded: 0, unhealthy: 0, cpu: null, memory: null, _note: 'Per-agent CPU/memory not available — use system_metrics for real OS-level stats', score: 100, issues: 0 }, total: 0 })],
+    },
+    fallback: (key) => {
+      const tool = key.replace('tools/call:', '');
+      if (!key.startsWith('tools/call:')) return [`{"jsonrpc":"2.0","id":{{id}},"error":{"code":-32601,"message":"Method not found: ${key}"}}`];
+      return o.isError
+        ? [JSON.stringify({ jsonrpc: '2.0', id: '{{id}}', result: { content: [{ type: 'text', text: `Tool not found: ${tool}` }], isError: true } }).replace('"{{id}}"', '{{id}}')]
+        : [`{"jsonrpc":"2.0","id":{{id}},"error":{"code":-32601,"message":"Tool not found: ${tool}"}}`];
+    },
+  };
+}
