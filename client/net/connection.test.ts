@@ -227,6 +227,36 @@ describe('HiveConnection', () => {
     expect(sockets[1]!.json()[0]).toMatchObject({ type: 'hello', followOnly: true });
     conn.stop();
   });
+
+  it('session logs: subscribed over the socket, kept out of the store, resumed from the last next after a reconnect', () => {
+    const { sockets, conn, store } = setup();
+    const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    conn.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(hello);
+    const seen: string[] = [];
+    conn.logs.subscribe(uuid, (e) => e.kind === 'text' && seen.push(e.text));
+    expect(sockets[0]!.json().at(-1)).toEqual({ type: 'log-subscribe', uuid, from: null, logId: null });
+    const before = store.getState();
+    const chunk = { text: 'hello\n', from: 100, next: 106, size: 106, truncated: false, rotated: false, logId: 'i1', path: '/p' };
+    sockets[0]!.receive({ type: 'log', uuid, chunk, behind: 0 });
+    expect(seen).toEqual(['hello\n']);
+    // Log text never goes through the store (no re-render of anything bound to it).
+    expect(store.getState()).toBe(before);
+
+    sockets[0]!.onclose?.({ code: 1006, reason: '' });
+    vi.advanceTimersByTime(5000);
+    sockets[1]!.open();
+    const out = sockets[1]!.json();
+    // hello first, then the graph subscription, then the log from where it stood.
+    expect(out[0]).toMatchObject({ type: 'hello' });
+    expect(out).toContainEqual({ type: 'log-subscribe', uuid, from: 106, logId: 'i1' });
+    // A hostile log message (wrong shape) is dropped like any other.
+    sockets[1]!.receive(JSON.stringify({ type: 'log', uuid, chunk: { ...chunk, from: -1 }, behind: 0 }));
+    expect(conn.stats.badMessages).toBe(1);
+    expect(seen).toEqual(['hello\n']);
+    conn.stop();
+  });
 });
 
 describe('websocketUrl', () => {

@@ -3,22 +3,26 @@
  * (protocol version, physics backend and score, visibility, followOnly, resume cursor) and subscribe;
  * it validates every JSON message with the shared zod schemas before applying it to the store, decodes
  * binary V2 frames into typed arrays (never React state), and, while this page leads the layout, uploads
- * position frames at most `config.positionHz` times a second. DOM-free: the page wires visibility and
+ * position frames at most `config.positionHz` times a second. Session logs ride the same socket
+ * (./logFeed.ts): their messages go to the views that follow them, never into the store, and every open
+ * resubscribes them from where they stood. DOM-free: the page wires visibility and
  * online hints in client/main.tsx, so unit tests drive it with a fake socket.
  */
 import {
   PROTOCOL_VERSION,
   ServerMessageSchema,
-  allocNodeFrameBuffers,
+  allocNodeFrameRecords,
   decodeNodeFrameInto,
   frameRecordCount,
+  recordCapacity,
   FrameError,
   WS_MAX_PAYLOAD,
   type ClientMessage,
-  type NodeFrameBuffers,
+  type NodeFrameRecords,
   type PhysicsBackend,
 } from '../../shared/index.js';
 import { ReconnectManager, type SocketLike } from './reconnect.js';
+import { LogFeeds } from './logFeed.js';
 import { applyServerMessage } from '../state/apply.js';
 import type { HiveStore, HiveState } from '../state/store.js';
 import type { PerformanceHistory } from '../state/performance.js';
@@ -71,7 +75,9 @@ export interface ConnectionStats {
 export class HiveConnection {
   readonly manager: ReconnectManager<BrowserSocket>;
   readonly stats: ConnectionStats = { framesIn: 0, framesOut: 0, badMessages: 0, badFrames: 0, lastBadMessage: null };
-  private frame: NodeFrameBuffers = allocNodeFrameBuffers(256);
+  /** Session logs this page follows (the console, the XR card's tail); resubscribed on every open. */
+  readonly logs = new LogFeeds((m) => this.send(m));
+  private frame: NodeFrameRecords = allocNodeFrameRecords(256);
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private lastPingAt: number | null = null;
   private lastPongAt: number | null = null;
@@ -111,7 +117,10 @@ export class HiveConnection {
         // A new connection must deliver a fresh snapshot before the page counts as ready again.
         if (state !== 'open') Object.assign(patch, { snapshotApplied: false, layoutRole: null, layoutSettled: false });
         opts.store.setState(patch);
-        if (state !== 'open') this.stopPing();
+        if (state !== 'open') {
+          this.stopPing();
+          this.logs.connectionLost();
+        }
       },
       onOpen: (socket) => this.handleOpen(socket),
       onMessage: (data) => this.handleMessage(data),
@@ -220,6 +229,8 @@ export class HiveConnection {
   private handleOpen(socket: BrowserSocket): void {
     this.sendHello(socket);
     this.sendSubscribe();
+    // From each log's last `next` and logId: no gap and no repeat across the reconnect.
+    this.logs.resubscribeAll();
     // The hello must be the first message on the socket: pings start after it.
     this.startPing();
   }
@@ -267,6 +278,8 @@ export class HiveConnection {
         return this.bad(`invalid ${type} message: ${r.error.issues[0]?.path.join('.') ?? ''} ${r.error.issues[0]?.message ?? ''}`);
       }
       if (r.data.type === 'pong') this.lastPongAt = this.now();
+      // Log text goes to the views that follow it, never through the store (it can be megabytes).
+      if (r.data.type === 'log' || r.data.type === 'log-status') return this.logs.handle(r.data);
       applyServerMessage(this.opts.store, r.data, { now: this.now(), performance: this.opts.performance });
       return;
     }
@@ -281,7 +294,8 @@ export class HiveConnection {
   private handleFrame(bytes: ArrayBuffer): void {
     try {
       const n = frameRecordCount(bytes.byteLength);
-      if (n > this.frame.ids.length) this.frame = allocNodeFrameBuffers(Math.max(n, this.frame.ids.length * 2));
+      const capacity = recordCapacity(this.frame);
+      if (n > capacity) this.frame = allocNodeFrameRecords(Math.max(n, capacity * 2));
       const records = decodeNodeFrameInto(bytes, this.frame);
       this.stats.framesIn++;
       // The leader's own layout is authoritative for itself; only followers take the relay's positions.

@@ -58,4 +58,38 @@ describe('REST client from the shared route table', () => {
     await rest.call('removeTask', { params: { id: '../../etc' } });
     expect(calls[0]!.url).toBe('/api/bots/remove-task/..%2F..%2Fetc');
   });
+
+  it('reads at most maxBytes of a file and cancels the rest of the download', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        if (pulled > 100) return c.close();
+        c.enqueue(new Uint8Array(1000).fill(65));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const calls: string[] = [];
+    const rest = createRestClient({
+      token: 'tok',
+      fetch: (async (url: string) => (calls.push(url), new Response(body, { status: 200, headers: { 'content-type': 'text/plain' } }))) as unknown as typeof fetch,
+    });
+    const r = await rest.readBytes('sessionFile', { params: { uuid, path: 'docs/notes v2.md' }, maxBytes: 2500 });
+    expect(calls[0]).toBe(`/api/sessions/${uuid}/files/docs/notes%20v2.md`);
+    expect(r.bytes.length).toBe(2500);
+    expect(r.truncated).toBe(true);
+    expect(r.contentType).toBe('text/plain');
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(10);
+  });
+
+  it('a refused file read is a RestError with the relay\'s code; links carry the token as ?token=', async () => {
+    const rest = createRestClient({ token: 't/k', fetch: fakeFetch(400, { error: { code: 'path-refused', message: 'path escapes the output directory' } }, []) });
+    await expect(rest.readBytes('sessionFile', { params: { uuid, path: 'x' }, maxBytes: 10 })).rejects.toMatchObject({ status: 400, code: 'path-refused' });
+    expect(rest.link('sessionFile', { uuid, path: 'a/b c.txt' })).toBe(`/api/sessions/${uuid}/files/a/b%20c.txt?token=t%2Fk`);
+    expect(createRestClient().link('sessionFiles', { uuid })).toBe(`/api/sessions/${uuid}/files`);
+  });
 });

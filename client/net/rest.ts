@@ -35,8 +35,22 @@ type CallArgs<N extends RouteName> = (RouteBody<N> extends never ? { body?: unde
   signal?: AbortSignal;
 };
 
+/** The first bytes of a route's raw body (a session's file): bounded, never the whole of a big file. */
+export interface BytesRead {
+  contentType: string;
+  bytes: Uint8Array;
+  /** More bytes followed than were read. */
+  truncated: boolean;
+  /** Content-Length when the relay sent one. */
+  total: number | null;
+}
+
 export interface RestClient {
   call<N extends RouteName>(name: N, args?: CallArgs<N>): Promise<RouteResponse<N>>;
+  /** Reads at most `maxBytes` of a route's raw body, then cancels the rest of the download. */
+  readBytes(name: RouteName, args: { params?: Record<string, string>; maxBytes: number; signal?: AbortSignal }): Promise<BytesRead>;
+  /** The route's URL for the browser to follow itself (a download link): the token travels as `?token=`. */
+  link(name: RouteName, params?: Record<string, string>): string;
 }
 
 /** Validates a route body the way the relay will, returning person-readable messages. */
@@ -53,7 +67,65 @@ export function createRestClient(opts: RestClientOptions = {}): RestClient {
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
+  /** Turns a non-OK answer into a RestError with the relay's code and message. */
+  const failure = async (res: Response): Promise<RestError> => {
+    const text = await res.text().catch(() => '');
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: the status alone says it
+    }
+    const err = ErrorBodySchema.safeParse(json);
+    return err.success ? new RestError(err.data.error.message, res.status, err.data.error.code) : new RestError(`HTTP ${res.status}`, res.status, 'internal');
+  };
+
   return {
+    link(name, params = {}) {
+      const url = base + routePath(routes[name].path, params);
+      return opts.token ? `${url}?token=${encodeURIComponent(opts.token)}` : url;
+    },
+
+    async readBytes(name, args) {
+      const headers: Record<string, string> = {};
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+      args.signal?.addEventListener('abort', () => ctrl.abort(), { once: true });
+      try {
+        let res: Response;
+        try {
+          res = await doFetch(base + routePath(routes[name].path, args.params ?? {}), { method: 'GET', headers, signal: ctrl.signal });
+        } catch (e) {
+          throw new RestError(ctrl.signal.aborted ? 'request timed out or was cancelled' : `relay unreachable: ${(e as Error).message}`, 0, ctrl.signal.aborted ? 'timeout' : 'network');
+        }
+        if (!res.ok) throw await failure(res);
+        const lengthHeader = res.headers.get('content-length');
+        const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
+        const out = new Uint8Array(Math.max(0, args.maxBytes));
+        let have = 0;
+        let truncated = false;
+        const reader = res.body?.getReader();
+        while (reader) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          const room = out.length - have;
+          out.set(value.subarray(0, room), have);
+          have += Math.min(room, value.length);
+          if (value.length > room) {
+            truncated = true;
+            // The rest is not wanted: stop the download instead of reading a 16 MiB file to show 64 KiB.
+            await reader.cancel().catch(() => {});
+            break;
+          }
+        }
+        if (!truncated && total !== null && total > have) truncated = true;
+        return { contentType: res.headers.get('content-type') ?? '', bytes: out.subarray(0, have), truncated, total };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
     async call(name, args) {
       const def = routes[name] as { method: string; path: string; body?: z.ZodType; response: z.ZodType };
       const a = (args ?? {}) as { body?: unknown; params?: Record<string, string>; signal?: AbortSignal };
