@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import path from 'node:path';
+import { CONTAINER_NAME_RE, DEFAULT_TARGET_NAME, TARGET_NAME_RE, TargetsError, modemDebugRefusal, parseTargets, singleTarget, type TargetConfig } from './targets.js';
 
 const bool = (def: boolean) =>
   z
@@ -40,7 +41,10 @@ const EnvSchema = z.object({
   RELAY_TOKEN: optStr,
   ALLOWED_ORIGINS: optStr,
   HIVE_DRIVER: z.enum(['auto', 'docker', 'local', 'none']).optional().default('auto'),
-  HIVE_CONTAINER: str('multi-agent-container').pipe(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'not a container name')),
+  HIVE_CONTAINER: str('multi-agent-container').pipe(z.string().regex(CONTAINER_NAME_RE, 'not a container name')),
+  HIVE_TARGETS: optStr,
+  HIVE_TARGET_NAME: str(DEFAULT_TARGET_NAME).pipe(z.string().regex(TARGET_NAME_RE, 'must be 1-32 of a-z, 0-9 and "-", not starting or ending with "-"')),
+  DOCKER_CERT_PATH: optStr,
   HIVE_RESTORE: bool(true),
   HIVE_STATE_DIR: str('.hivescope'),
   HIVE_EMBEDDED: bool(true),
@@ -73,8 +77,18 @@ export interface RelayConfig {
   allowedOrigins: string[];
   /** Control-plane driver: docker when the container runs, local child processes, or none (read-only). Default auto (HIVE_DRIVER). */
   driver: 'auto' | 'docker' | 'local' | 'none';
-  /** Container to exec into; only ever taken from here. Default multi-agent-container (HIVE_CONTAINER). */
+  /**
+   * Container to exec into; only ever taken from configuration. With HIVE_TARGETS, the first target's
+   * (HIVE_CONTAINER must then be unset). Default multi-agent-container (HIVE_CONTAINER).
+   */
   container: string;
+  /**
+   * The swarm containers this relay drives, each on its Docker engine (relay/targets.ts, docs/fleet.md).
+   * HIVE_TARGETS: a JSON array `[{ name, docker?, container, mcp?, tls?, ssh? }]` inline or `@path` to a
+   * file. Until the fleet composition lands the relay drives the first one. Default: one target named
+   * HIVE_TARGET_NAME (`local`) on the environment's engine (DOCKER_HOST) with HIVE_CONTAINER and MCP_HOST:MCP_PORT.
+   */
+  targets: TargetConfig[];
   /** Re-spawn sessions that were running when the container restarted. Default true (HIVE_RESTORE). */
   restore: boolean;
   /** Where the relay persists node ids, the uuid-to-swarm map, and the embedded hive's root. Default .hivescope (HIVE_STATE_DIR). */
@@ -84,9 +98,9 @@ export interface RelayConfig {
   /** With the embedded hive, keep one demo swarm running whenever no session is active, so a new user sees a live swarm. Default true (HIVE_DEMO). */
   demo: boolean;
   mcp: {
-    /** MCP telemetry server host. Default 127.0.0.1 (MCP_HOST). */
+    /** MCP telemetry server host (with HIVE_TARGETS: the first target's). Default 127.0.0.1 (MCP_HOST). */
     host: string;
-    /** Default 9500 (MCP_PORT). */
+    /** With HIVE_TARGETS: the first target's. Default 9500 (MCP_PORT). */
     port: number;
     /** Sent with `authenticate` when set. Default none (MCP_AUTH_TOKEN). */
     authToken: string | null;
@@ -138,6 +152,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  let targets: TargetConfig[];
+  if (e.HIVE_TARGETS === null) {
+    targets = [singleTarget({ name: e.HIVE_TARGET_NAME, container: e.HIVE_CONTAINER, mcpHost: e.MCP_HOST, mcpPort: e.MCP_PORT })];
+  } else {
+    // Two places naming the container would leave one silently ignored.
+    if (env.HIVE_CONTAINER) throw new ConfigError('HIVE_CONTAINER and HIVE_TARGETS are both set: name each container in HIVE_TARGETS and unset HIVE_CONTAINER');
+    if (env.HIVE_TARGET_NAME) throw new ConfigError('HIVE_TARGET_NAME names the single default target; with HIVE_TARGETS each entry has its own name');
+    try {
+      targets = parseTargets(e.HIVE_TARGETS, { cwd, dockerCertPath: e.DOCKER_CERT_PATH ?? undefined, mcpDefault: { host: e.MCP_HOST, port: e.MCP_PORT } });
+    } catch (err) {
+      if (err instanceof TargetsError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  const primary = targets[0]!;
+  const leak = modemDebugRefusal(env.DEBUG, targets, e.DOCKER_CERT_PATH);
+  if (leak) throw new ConfigError(leak);
   if (!isLoopbackHost(e.HOST) && !e.RELAY_TOKEN) {
     throw new ConfigError(
       `refusing to bind ${e.HOST} without RELAY_TOKEN: the relay holds the Docker socket. Set RELAY_TOKEN or bind 127.0.0.1.`,
@@ -152,14 +183,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     token: e.RELAY_TOKEN,
     allowedOrigins: e.ALLOWED_ORIGINS ? e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
     driver: e.HIVE_DRIVER,
-    container: e.HIVE_CONTAINER,
+    container: primary.container,
+    targets,
     restore: e.HIVE_RESTORE,
     stateDir: path.resolve(cwd, e.HIVE_STATE_DIR),
     embedded: e.HIVE_EMBEDDED,
     demo: e.HIVE_DEMO,
     mcp: {
-      host: e.MCP_HOST,
-      port: e.MCP_PORT,
+      host: primary.mcp.host,
+      port: primary.mcp.port,
       authToken: e.MCP_AUTH_TOKEN,
       pollMs: e.MCP_POLL_MS,
       metricsHz: e.MCP_METRICS_HZ,
