@@ -15,6 +15,10 @@ import { createTelemetry, registerTelemetryMetrics, type ControlView, type Telem
 import { createStreamServer, registerStreamMetrics, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
+import { logRoutes } from './http/logRoutes.js';
+import { LogUnavailable } from './control/index.js';
+import { ControlError } from './control/errors.js';
+import type { StreamLogView } from './stream/index.js';
 import { combineHealth, countActiveSessions } from './health.js';
 import { startDemoKeeper } from './demo.js';
 import { routes } from '../shared/api.js';
@@ -64,6 +68,23 @@ function controlView(control: ControlPlane): ControlView & { dispose(): void } {
     off: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
     dispose: unsubscribe,
   } as ControlView & { dispose(): void };
+}
+
+/** The narrow view the live log needs of the control plane: reads (each one exec) and the listed status. */
+function logView(control: ControlPlane): StreamLogView {
+  return {
+    read: async (uuid, q) => {
+      try {
+        const { chunk, bytes } = await control.readLog(uuid, q);
+        return { ok: true, chunk, bytes };
+      } catch (err) {
+        if (err instanceof LogUnavailable) return { ok: false, reason: err.reason, message: err.message, permanent: err.reason === 'no-log' };
+        const gone = err instanceof ControlError && err.kind === 'session-not-found';
+        return { ok: false, reason: null, message: err instanceof Error ? err.message : String(err), permanent: gone };
+      }
+    },
+    sessionStatus: (uuid) => control.sessions().sessions.find((s) => s.uuid === uuid)?.status ?? null,
+  };
 }
 
 /** Test and bench seams; production passes none. */
@@ -119,6 +140,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
         logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'control route failed'),
       }),
       telemetryRoutes(telemetry, { hideMock: config.hideMock }),
+      logRoutes(control, { logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'log route failed') }),
       hybrid,
     ],
     metrics: () => registry.metrics(),
@@ -133,6 +155,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
     logger: logger.child({ part: 'stream' }),
     telemetry,
     control,
+    logs: logView(control),
     server,
     health,
     authorize: (req) => (!tokenOk(config, req) ? false : originOk(config, req) ? true : 403),

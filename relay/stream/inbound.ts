@@ -10,7 +10,7 @@ import { ClientMessageSchema, CloseCode, PROTOCOL_VERSION, type ClientMessage } 
 import type { StreamMetrics } from './metrics.js';
 import type { StreamClient } from './streamClient.js';
 
-const KNOWN_TYPES = new Set(['hello', 'subscribe', 'visibility', 'pin', 'unpin', 'ping']);
+const KNOWN_TYPES = new Set(['hello', 'subscribe', 'visibility', 'pin', 'unpin', 'ping', 'log-subscribe', 'log-unsubscribe']);
 
 /** A refusal: the close code, its reason, and whether the input was malformed (counted) or just foreign. */
 export interface Refusal {

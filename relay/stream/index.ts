@@ -5,3 +5,4 @@ export { HEALTH_INTERVAL_MS, type StreamControlView } from './healthFeed.js';
 export { METRIC_DELTA_HZ, TOPOLOGY_GAP_MS } from './scheduler.js';
 export { PIN_RATE_PER_SEC, MAX_PINS } from './pins.js';
 export { registerStreamMetrics, type StreamMetrics } from './metrics.js';
+export { LogFeed, type StreamLogView, type LogViewRead, LOG_CLIENT_BYTES_PER_SEC, LOG_HIGH_WATER, LOG_POLL_MS } from './log/feed.js';

@@ -34,17 +34,30 @@ import { DeltaScheduler, METRIC_DELTA_HZ } from './scheduler.js';
 import { SnapshotCache } from './snapshots.js';
 import { newStreamClient, type StreamClient } from './streamClient.js';
 import { handleUpgrade } from './upgrade.js';
+import { LogFeed, type LogFeedOptions, type StreamLogView } from './log/feed.js';
 
 /** Server heartbeat: a client that has not answered the previous ping by the next one is terminated. */
 export const PING_INTERVAL_MS = 30_000;
 /** A client that has not sent its hello by then gets live events from that point on. */
 export const HELLO_WAIT_MS = 2_000;
 
+/** How often the live log polls due tails and serves subscribers (drained sockets, refilled budgets). */
+export const LOG_TICK_MS = 50;
+
+const NO_LOGS: StreamLogView = {
+  read: async () => ({ ok: false, reason: 'no-log', message: 'this relay serves no session logs', permanent: true }),
+  sessionStatus: () => null,
+};
+
 export interface StreamServerOptions {
   config: RelayConfig;
   logger: Logger;
   telemetry: Telemetry;
   control?: StreamControlView | null;
+  /** Session logs (log-subscribe); without it every subscription is answered unavailable. */
+  logs?: StreamLogView | null;
+  /** Tests: the live log's periods and budgets. */
+  logOptions?: Partial<Omit<LogFeedOptions, 'view' | 'send' | 'log'>>;
   server: http.Server;
   /** Token and Origin checks before the upgrade: false -> 401, a number -> that status (e.g. 403). Default: allow. */
   authorize?: (req: http.IncomingMessage) => boolean | number;
@@ -83,6 +96,7 @@ class StreamServerImpl implements StreamServer {
   private readonly pins: PinRelay;
   private readonly positions: Positions;
   private readonly healthFeed: HealthFeed;
+  private readonly logs: LogFeed;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly listeners: { ev: string; fn: (...a: never[]) => void }[] = [];
   private readonly onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -134,6 +148,17 @@ class StreamServerImpl implements StreamServer {
       },
     });
     this.healthFeed = new HealthFeed(clients, out, log, telemetry, opts.control ?? null, opts.health);
+    this.logs = new LogFeed({
+      ...opts.logOptions,
+      view: opts.logs ?? NO_LOGS,
+      log,
+      send: (c, msg) => {
+        const text = JSON.stringify(msg);
+        if (c.ws.readyState !== c.ws.OPEN) return 0;
+        out.send(c, text, false);
+        return Buffer.byteLength(text);
+      },
+    });
 
     this.onUpgrade = (req, socket, head) =>
       handleUpgrade({ wss: this.wss, authorize: opts.authorize, closed: () => this.closed, log, accept: (ws, follow) => this.attach(ws, follow) }, req, socket, head);
@@ -151,6 +176,7 @@ class StreamServerImpl implements StreamServer {
     this.every(HEALTH_INTERVAL_MS, () => this.healthFeed.send(false));
     this.every(opts.pingIntervalMs ?? PING_INTERVAL_MS, () => this.heartbeat());
     this.every(LEADER_CHECK_MS, () => this.leadership.reelect());
+    this.every(LOG_TICK_MS, () => this.logs.tick());
   }
 
   private listen(ev: string, fn: (...a: never[]) => void): void {
@@ -250,6 +276,7 @@ class StreamServerImpl implements StreamServer {
     if (c.helloTimer) clearTimeout(c.helloTimer);
     c.held = null;
     this.pins.forget(c);
+    this.logs.forget(c);
     this.m.clients = this.clients.size;
     if (this.leadership.leaderId === c.id) this.leadership.reelect();
     this.updateSelection();
@@ -314,6 +341,12 @@ class StreamServerImpl implements StreamServer {
       case 'ping':
         this.out.json(c, { type: 'pong', t: msg.t, serverTime: Date.now() });
         return;
+      case 'log-subscribe':
+        this.logs.subscribe(c, msg);
+        return;
+      case 'log-unsubscribe':
+        this.logs.unsubscribe(c, msg.uuid);
+        return;
       case 'pin':
       case 'unpin':
         // Pins are applied by the layout leader's physics: the relay keeps the latest and forwards them.
@@ -362,6 +395,7 @@ class StreamServerImpl implements StreamServer {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.scheduler.close();
+    this.logs.close();
     this.opts.server.off('upgrade', this.onUpgrade);
     for (const { ev, fn } of this.listeners) (this.opts.telemetry.off as (e: string, f: (...a: never[]) => void) => unknown)(ev, fn);
     for (const c of this.clients.values()) {

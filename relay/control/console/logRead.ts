@@ -11,7 +11,7 @@ export type LogUnavailableReason = (typeof LOG_UNAVAILABLE_REASONS)[number];
 import type { RequestContext } from '../../context.js';
 import { ControlError, clip } from '../errors.js';
 import type { RunFn } from '../backends/types.js';
-import { utf8End, utf8StartSkip } from './utf8.js';
+import { utf8End, utf8StartSkip } from '../../../shared/utf8.js';
 
 /**
  * `sh -c LOG_READ_SCRIPT <path> <from + 1> <bytes>`. Identity is device and inode (plus birth time where

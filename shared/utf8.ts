@@ -1,5 +1,5 @@
 /**
- * UTF-8 boundaries of raw log bytes. A log read is cut by a byte count, and a character may straddle
+ * UTF-8 boundaries of raw bytes (the session log: relay/control/console reads, relay/stream/log serves). A log read is cut by a byte count, and a character may straddle
  * the cut: the text of a read ends before such a character, whose bytes wait for the next read (from
  * `next`), so no character is ever split or shown as two replacement marks. Pure functions.
  */
