@@ -1,8 +1,10 @@
 /**
  * Page layout: status bar and degraded banners on top, the 3D canvas filling the page, the control panel
  * on the left, agent detail on the right, the activity log at the bottom, the spawn prompt as a dialog,
- * and the empty/loading/reconnecting/stale states over the canvas. Global keys: F fits the view,
- * L cycles the label mode, N opens the spawn prompt, Escape clears the selection or closes the prompt.
+ * the session console over the bottom when open, and the empty/loading/reconnecting/stale states over
+ * the canvas. Global keys: F fits the view, L cycles the label mode, N opens the spawn prompt, C opens
+ * the session console (the selected agent's session, else the newest running one), Escape closes the
+ * prompt, else the console, else clears the selection.
  */
 import { useEffect } from 'react';
 import type { XRStore } from '@react-three/xr';
@@ -18,6 +20,8 @@ import { AgentDetail } from './panels/AgentDetail.js';
 import { ActivityLog } from './panels/ActivityLog.js';
 import { SpawnPrompt } from './panels/SpawnPrompt.js';
 import { Notices } from './panels/Notices.js';
+import { Console } from './panels/Console.js';
+import { consoleTarget } from './panels/consoleModel.js';
 import { XRButtons } from './xr/XRButtons.js';
 import { XRDetailCard } from './xr/XRDetailCard.js';
 
@@ -36,6 +40,7 @@ export function App(props: { xrStore: XRStore }) {
       if (e.key === 'Escape') {
         const s = store.getState();
         if (s.spawnOpen) store.setState({ spawnOpen: false });
+        else if (s.consoleSession !== null) store.setState({ consoleSession: null });
         else s.select(null);
         return;
       }
@@ -45,6 +50,12 @@ export function App(props: { xrStore: XRStore }) {
       else if (e.key === 'n' || e.key === 'N') {
         e.preventDefault();
         store.setState({ spawnOpen: true });
+      } else if (e.key === 'c' || e.key === 'C') {
+        const s = store.getState();
+        const agent = s.selectedAgentId ? s.agents.get(s.selectedAgentId) : undefined;
+        const uuid = consoleTarget(agent?.sessionUuid ?? null, s.sessions.values());
+        if (uuid) store.setState({ consoleSession: uuid });
+        else s.notify('info', 'No session to show in the console yet: spawn a swarm first.');
       }
     };
     window.addEventListener('keydown', onKey);
@@ -63,6 +74,7 @@ export function App(props: { xrStore: XRStore }) {
         <ControlPanel />
         <AgentDetail />
         <ActivityLog />
+        <Console />
       </main>
       <SpawnPrompt />
       <Notices />

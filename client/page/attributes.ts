@@ -9,6 +9,7 @@
  *   data-degraded         space-separated degraded-mode codes from the relay's health, or ""
  *   data-xr               "true" while an XR session runs
  *   data-xr-card          id of the agent whose in-scene XR card is showing, or ""
+ *   data-console          uuid of the session whose console is open, or ""
  */
 import { visibleAgentCount, type HiveState, type HiveStore } from '../state/store.js';
 
@@ -27,6 +28,7 @@ export function pageAttributes(s: HiveState): Record<string, string> {
     'data-degraded': (s.health?.degraded ?? []).map((d) => d.code).join(' '),
     'data-xr': String(s.inXR),
     'data-xr-card': s.xrCardAgentId ?? '',
+    'data-console': s.consoleSession ?? '',
   };
 }
 

@@ -73,6 +73,13 @@ export function AgentDetail() {
       <p className="current-task" data-testid="current-task">
         <strong>Current task:</strong> {agent.currentTask ?? (agent.sources.currentTask ? 'none' : 'unknown')}
       </p>
+      {agent.sessionUuid !== null ? (
+        <button type="button" onClick={() => store.setState({ consoleSession: agent.sessionUuid })} data-testid="agent-open-console">
+          Open its session console
+        </button>
+      ) : (
+        <p className="muted">This agent's session is unknown, so it has no console.</p>
+      )}
       <Sparklines agentId={agent.id} />
       <table className="fields">
         <thead>

@@ -1,6 +1,7 @@
 /**
  * Control panel (upstream BotsControlPanel): Agents (search, filter by type/status/swarm, "+ type" buttons
- * adding an agent to the selected swarm), Sessions (status, progress, age; stop, pause, resume) and
+ * adding an agent to the selected swarm), Sessions (status, progress, age; stop, pause, resume; open the
+ * session console) and
  * Visual (colours, animation, physics, rendering) with presets, local persistence and JSON export/import.
  */
 import { useId, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
@@ -273,6 +274,10 @@ function SessionsTab() {
               </div>
               <div className="progress-row">
                 {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
+                {/* Every session, ended ones too: what a finished swarm wrote is what people come for. */}
+                <button type="button" className="open-console" aria-label={`Console of session ${s.task || s.uuid}`} onClick={() => store.setState({ consoleSession: s.uuid })} data-testid="open-console">
+                  Console
+                </button>
               </div>
               {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy} readOnly={readOnly} act={act} />}
             </li>

@@ -84,6 +84,8 @@ export interface UiSlice {
   filterSwarm: string | null;
   spawnOpen: boolean;
   spawnNotice: SpawnNotice | null;
+  /** Session whose console (log, files, tasks) is open, or null. */
+  consoleSession: string | null;
   /** Physics backend actually running (body[data-physics-backend]). */
   physicsBackend: PhysicsBackend;
   /** Why this backend (the start-up trial's one-line result). */
@@ -163,6 +165,7 @@ const uiSlice: Slice<UiSlice> = () => ({
   filterSwarm: null,
   spawnOpen: false,
   spawnNotice: null,
+  consoleSession: null,
   physicsBackend: 'none',
   physicsChoice: null,
   physicsStepMs: null,
