@@ -35,6 +35,8 @@ import { Restorer } from './restore.js';
 import type { ContainerWatch, WatchHost } from './containerWatch.js';
 import { ExecFamilies, type ControlPerformance } from './metrics.js';
 import { LogReader, type LogQuery, type LogRead } from './console/logRead.js';
+import { OutputFiles, type OpenedFile } from './outputFiles/outputFiles.js';
+import type { FilesList } from '../../shared/model/console.js';
 
 export interface ControlPlaneDeps {
   config: RelayConfig;
@@ -71,6 +73,7 @@ export class ControlPlane {
   private readonly watch: ContainerWatch | null;
   private mcpTools: McpTools | null = null;
   private readonly logs: LogReader;
+  private readonly outputs: OutputFiles;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
@@ -118,6 +121,17 @@ export class ControlPlane {
       locate: async (uuid, ctx) => {
         const b = await this.backend.require(ctx);
         return b.logFile ? b.logFile(uuid, ctx) : { path: null, reason: 'no-log', message: `the ${b.name} backend keeps no log the relay can read` };
+      },
+    });
+    this.outputs = new OutputFiles({
+      run: this.run,
+      driver: () => this.driver,
+      maxOutputBytes: config.exec.maxOutputBytes,
+      locate: async (uuid, ctx) => {
+        const b = await this.backend.require(ctx);
+        if (b.outputDir) return b.outputDir(uuid, ctx);
+        await this.commands.getSession(uuid, ctx);
+        return { dir: null, message: `the ${b.name} backend keeps no output directory the relay knows` };
       },
     });
     this.cache = new SessionCache({ backend: this.backend, store: this.store, events, logger, timing, onListOk: () => status.changed() });
@@ -223,6 +237,26 @@ export class ControlPlane {
    */
   readLog(uuid: string, q: LogQuery, ctx?: RequestContext): Promise<LogRead> {
     return this.logs.read(uuid, q, ctx);
+  }
+
+  /** The session's output directory, bounded (relay/control/outputFiles). OutputFileError says why not. */
+  listFiles(uuid: string, ctx?: RequestContext): Promise<FilesList> {
+    return this.outputs.list(uuid, ctx);
+  }
+
+  /** One produced file, opened for streaming after both path gates; `path` as the route decoded it. */
+  openFile(uuid: string, path: unknown, ctx?: RequestContext): Promise<OpenedFile> {
+    return this.outputs.open(uuid, path, ctx);
+  }
+
+  /**
+   * Where this session's tasks come from: the backend's own connection (`taskList`, claude-flow 3.x) or,
+   * with none, the relay's main MCP connection judged by the backend kind. Throws for an unknown session.
+   */
+  async taskSource(uuid: string, ctx?: RequestContext): Promise<{ kind: import('../../shared/model/health.js').BackendKind | null; taskList: (() => Promise<unknown>) | null }> {
+    await this.commands.getSession(uuid, ctx);
+    const b = this.backend.current;
+    return { kind: b?.describe?.().kind ?? null, taskList: b?.taskList ? () => b.taskList!(uuid, ctx) : null };
   }
 
   /** Session manager first (probe the script), else a bare claude-flow CLI. Null when neither answers. */

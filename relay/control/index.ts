@@ -17,6 +17,7 @@ export type { ControlTiming } from './timing.js';
 export { registerControlMetrics, type ControlPerformance } from './metrics.js';
 export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
+export { OutputFileError, contentTypeFor, contentDisposition, isTextType, type OpenedFile } from './outputFiles/index.js';
 export { LogUnavailable, type LogRead, type LogQuery, type LogUnavailableReason } from './console/logRead.js';
 
 /**

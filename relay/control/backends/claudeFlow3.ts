@@ -146,6 +146,12 @@ export class ClaudeFlow3Backend implements Backend {
     return { path: null, reason: 'no-log', message: message('it was started before the relay captured spawn output') };
   }
 
+  /** Each session has its own directory (its hive and whatever Claude Code writes there). */
+  async outputDir(uuid: string): Promise<{ dir: string }> {
+    this.cf(uuid);
+    return { dir: this.dir(uuid) };
+  }
+
   /** `claude` on PATH in the container (asked at most once a minute). */
   async claudePresent(ctx?: RequestContext): Promise<boolean> {
     if (this.claudeChecked && Date.now() - this.claudeChecked.at < CLAUDE_CHECK_TTL_MS) return this.claudeChecked.present;

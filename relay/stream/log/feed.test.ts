@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { utf8End } from '../../../shared/utf8.js';
+import { MAX_LOG_SUBSCRIPTIONS, type LogMessage, type LogStatusMessage, type ServerMessage } from '../../../shared/protocol/messages.js';
+import type { SessionStatus } from '../../../shared/model/session.js';
+import type { StreamClient } from '../streamClient.js';
+import { LogFeed, type LogViewRead, type StreamLogView } from './feed.js';
+import { LogRing } from './ring.js';
+import { ByteBudget } from './budget.js';
+
+const UUID = '11111111-2222-4333-8444-555555555555';
+const OTHER = '11111111-2222-4333-8444-666666666666';
+
+/** A log file in memory behind the view's read contract (the control plane's reader, minus the exec). */
+function memoryLog() {
+  const st = { bytes: Buffer.alloc(0), ino: 1, status: 'running' as SessionStatus | null, reads: 0 };
+  const view: StreamLogView = {
+    async read(uuid, q): Promise<LogViewRead> {
+      st.reads++;
+      if (uuid !== UUID) return { ok: false, reason: 'no-log', message: 'keeps none', permanent: true };
+      const id = `1:${st.ino}`;
+      let from = q.from ?? Math.max(0, st.bytes.length - (q.tailBytes ?? 0));
+      let rotated = false;
+      if (q.from !== null && ((q.logId !== null && q.logId !== id) || from > st.bytes.length)) {
+        from = 0;
+        rotated = true;
+      }
+      const body = st.bytes.subarray(from, from + q.max + 3);
+      const end = utf8End(body, q.max);
+      const bytes = Buffer.from(body.subarray(0, end));
+      return { ok: true, bytes, chunk: { text: bytes.toString(), from, next: from + end, size: st.bytes.length, truncated: body.length > q.max, rotated, logId: id, path: '/log' } };
+    },
+    sessionStatus: (uuid) => (uuid === UUID || uuid === OTHER ? st.status : null),
+  };
+  return { st, view, write: (s: string | Buffer) => (st.bytes = Buffer.concat([st.bytes, Buffer.from(s)])) };
+}
+
+function client(name: string) {
+  const got: ServerMessage[] = [];
+  const c = { id: name, ws: { bufferedAmount: 0, readyState: 1, OPEN: 1 } } as unknown as StreamClient & { ws: { bufferedAmount: number } };
+  const logs = () => got.filter((m): m is LogMessage => m.type === 'log');
+  const statuses = () => got.filter((m): m is LogStatusMessage => m.type === 'log-status');
+  /** Every text received, checked for exact continuity (from = previous next unless rotated). */
+  const text = () => {
+    let out = '';
+    let at: number | null = null;
+    for (const m of logs()) {
+      if (m.chunk.rotated) out = '';
+      else if (at !== null) expect(m.chunk.from).toBe(at);
+      out += m.chunk.text;
+      at = m.chunk.next;
+    }
+    return out;
+  };
+  return { c, got, logs, statuses, text };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+function feed(view: StreamLogView, opts: Partial<ConstructorParameters<typeof LogFeed>[0]> = {}) {
+  const clock = { t: 1_000_000 };
+  const f = new LogFeed({
+    view,
+    log: pino({ level: 'silent' }),
+    send: (c, msg) => {
+      (c as unknown as { sink: ServerMessage[] }).sink.push(msg);
+      return JSON.stringify(msg).length;
+    },
+    now: () => clock.t,
+    pollMs: 100,
+    retryMs: 500,
+    ...opts,
+  });
+  const run = async (ms: number, step = 50) => {
+    for (let t = 0; t < ms; t += step) {
+      clock.t += step;
+      f.tick();
+      await settle();
+    }
+  };
+  return { f, clock, run };
+}
+
+function attach(x: ReturnType<typeof client>) {
+  (x.c as unknown as { sink: ServerMessage[] }).sink = x.got;
+  return x;
+}
+
+describe('live session log: one tail per session, each client from its own offset', () => {
+  it('two subscribers share one tail and each gets every byte once, in order', async () => {
+    const m = memoryLog();
+    m.write('before\n');
+    const { f, run } = feed(m.view);
+    const a = attach(client('a'));
+    const b = attach(client('b'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    f.subscribe(b.c, { type: 'log-subscribe', uuid: UUID, from: null, logId: null });
+    await run(200);
+    for (let i = 0; i < 20; i++) {
+      m.write(`line ${i} ✓\n`);
+      await run(150);
+    }
+    expect(f.tailCount).toBe(1);
+    expect(a.text()).toBe(m.st.bytes.toString());
+    expect(b.text()).toBe(m.st.bytes.toString()); // from: null started at the tail, which held it all
+    expect(a.statuses()[0]).toMatchObject({ state: 'following', reason: null });
+    // One shared poll per period, not one per subscriber.
+    expect(m.st.reads).toBeLessThan(40);
+  });
+
+  it('a stalled client lags (behind > 0) without slowing the other; after it drains it resumes from its own offset with no gap or duplicate', async () => {
+    const m = memoryLog();
+    const { f, run } = feed(m.view, { ringBytes: 4096, clientBytesPerSec: 1e9, clientBurstBytes: 1e9, highWater: 1000 });
+    const fast = attach(client('fast'));
+    const slow = attach(client('slow'));
+    f.subscribe(fast.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    f.subscribe(slow.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await run(100);
+    slow.c.ws.bufferedAmount = 10_000; // the browser stopped reading
+    for (let i = 0; i < 50; i++) {
+      m.write(`${'x'.repeat(200)} ${i}\n`);
+      await run(100);
+    }
+    expect(fast.text()).toBe(m.st.bytes.toString());
+    const lagging = slow.text().length;
+    expect(lagging).toBeLessThan(m.st.bytes.length);
+    slow.c.ws.bufferedAmount = 0;
+    await run(2000);
+    // Its offset fell out of the 4 KiB ring: it was served by reads of its own, then from the ring again.
+    expect(slow.text()).toBe(m.st.bytes.toString());
+    expect(slow.logs().at(-1)!.behind).toBe(0);
+    expect(f.ringBytes).toBeLessThanOrEqual(4096);
+  });
+
+  it('a client gets log bytes within its byte budget; what is held back is counted in behind, never dropped', async () => {
+    const m = memoryLog();
+    m.write('y'.repeat(3 * 1024 * 1024));
+    const { f, run } = feed(m.view, { clientBytesPerSec: 100_000, clientBurstBytes: 20_000, messageBytes: 10_000 });
+    const a = attach(client('a'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await run(1000);
+    const got = a.logs().reduce((n, x) => n + x.chunk.next - x.chunk.from, 0);
+    // burst + rate x 1 s, allowing one message of JSON overhead.
+    expect(got).toBeLessThanOrEqual(20_000 + 100_000 + 10_000);
+    expect(got).toBeGreaterThan(50_000);
+    const last = a.logs().at(-1)!;
+    expect(last.behind).toBe(m.st.bytes.length - last.chunk.next);
+    expect(last.chunk.truncated).toBe(true);
+  });
+
+  it('a rotated file is announced with a chunk from 0 marked rotated', async () => {
+    const m = memoryLog();
+    m.write('old file\n');
+    const { f, run } = feed(m.view);
+    const a = attach(client('a'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await run(200);
+    m.st.ino = 2;
+    m.st.bytes = Buffer.from('new file, longer than the old one\n');
+    await run(300);
+    const rotated = a.logs().filter((x) => x.chunk.rotated);
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0]!.chunk.from).toBe(0);
+    expect(a.text()).toBe('new file, longer than the old one\n');
+  });
+
+  it('resumes after a relay restart from the client offset (a new feed): no gap, no duplicate', async () => {
+    const m = memoryLog();
+    m.write('one\ntwo\n');
+    const first = feed(m.view);
+    const a = attach(client('a'));
+    first.f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await first.run(200);
+    const last = a.logs().at(-1)!.chunk;
+    first.f.close();
+    m.write('three\n' + 'z'.repeat(200_000) + '\nfour\n');
+    const second = feed(m.view);
+    const b = attach(client('b'));
+    second.f.subscribe(b.c, { type: 'log-subscribe', uuid: UUID, from: last.next, logId: last.logId });
+    await second.run(3000);
+    expect(a.text() + b.text()).toBe(m.st.bytes.toString());
+    expect(b.logs()[0]!.chunk.from).toBe(last.next);
+  });
+
+  it('hostile subscriptions: unknown session, too many, past the end, no log kept; unsubscribing stops the tail', async () => {
+    const m = memoryLog();
+    m.write('abc\n');
+    const { f, run } = feed(m.view);
+    const a = attach(client('a'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: '99999999-2222-4333-8444-555555555555', from: 0, logId: null });
+    expect(a.statuses()[0]).toMatchObject({ state: 'unavailable', reason: null });
+    expect(m.st.reads).toBe(0); // answered from the relay's list, no read
+    // Past the end: reported rotated, from 0.
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: Number.MAX_SAFE_INTEGER, logId: null });
+    await run(300);
+    expect(a.logs()[0]!.chunk).toMatchObject({ from: 0, rotated: true, text: 'abc\n' });
+    // A session whose backend keeps no log: unavailable with the reason, and the subscription ends.
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: OTHER, from: 0, logId: null });
+    await run(100);
+    expect(a.statuses().find((s) => s.uuid === OTHER)).toMatchObject({ state: 'unavailable', reason: 'no-log' });
+    expect(f.tailCount).toBe(1);
+    f.unsubscribe(a.c, UUID);
+    expect(f.tailCount).toBe(0);
+    const reads = m.st.reads;
+    await run(1000);
+    expect(m.st.reads).toBe(reads); // nobody subscribed: nothing polls
+  });
+
+  it('refuses a subscription over MAX_LOG_SUBSCRIPTIONS with an error message', async () => {
+    const m = memoryLog();
+    const known = new Set(Array.from({ length: MAX_LOG_SUBSCRIPTIONS + 1 }, (_, i) => `${String(i).padStart(8, '0')}-2222-4333-8444-555555555555`));
+    const view: StreamLogView = { read: m.view.read, sessionStatus: (u) => (known.has(u) ? 'running' : null) };
+    const { f } = feed(view);
+    const a = attach(client('a'));
+    for (const u of known) f.subscribe(a.c, { type: 'log-subscribe', uuid: u, from: 0, logId: null });
+    expect(a.got.filter((x) => x.type === 'error')).toEqual([expect.objectContaining({ code: 'log-subscriptions' })]);
+    expect(f.tailCount).toBe(MAX_LOG_SUBSCRIPTIONS);
+    f.forget(a.c);
+    expect(f.tailCount).toBe(0);
+  });
+
+  it('says ended once a finished session has nothing more to read', async () => {
+    const m = memoryLog();
+    m.write('done\n');
+    m.st.status = 'completed';
+    const { f, run } = feed(m.view);
+    const a = attach(client('a'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await run(500);
+    expect(a.statuses().map((s) => s.state)).toEqual(['following', 'ended']);
+  });
+});
+
+describe('log ring and byte budget', () => {
+  it('the ring keeps the newest bytes within its capacity and slices on character boundaries', () => {
+    const r = new LogRing(10);
+    r.append(0, Buffer.from('abcdef'));
+    r.append(6, Buffer.from('€€')); // 6 bytes
+    expect(r.start).toBe(6);
+    expect(r.end).toBe(12);
+    expect(r.slice(6, 4).toString()).toBe('€');
+    expect(r.holds(5)).toBe(false);
+    expect(() => r.append(11, Buffer.from('x'))).toThrow(RangeError);
+    r.append(12, Buffer.from('0123456789ABC'));
+    expect(r.bytes).toBe(10);
+    expect(r.slice(r.start, 100).toString()).toBe('3456789ABC');
+  });
+  it('the budget refills at its rate up to its burst', () => {
+    const b = new ByteBudget(1000, 500, 0);
+    expect(b.available(0)).toBe(500);
+    b.take(800, 0);
+    expect(b.available(0)).toBe(0);
+    expect(b.available(500)).toBe(200);
+    expect(b.available(10_000)).toBe(500);
+  });
+});
