@@ -4,8 +4,10 @@
 // lists + the compiled kit and only the runtime packages it imports (@modelcontextprotocol/sdk, zod),
 // `docker import`s it as hivescope/multi-agent-base and `docker build`s container/image/Dockerfile on it
 // (legacy builder, no pull). Skips the work when the image's kit-hash label matches the sources.
-// up: runs it as multi-agent-container (HIVE_CONTAINER overrides) with --network host and a named volume
-// on /workspace. down: removes the container (and the volume with --volumes).
+// up: runs it as multi-agent-container (HIVE_CONTAINER or --name overrides) with --network host and a named
+// volume on /workspace; --mcp-port P sets MCP_TCP_PORT so several kit containers share a host network;
+// --docker URL (+ --certs DIR for tcp://) runs it, and builds the image, on another engine (docs/fleet.md).
+// down: removes the container (and the volume with --volumes).
 // Also a module: buildImage/up/down/imageStatus for tests and the lead's scripts. Docker is driven with
 // execFile/spawn argv arrays, never a shell.
 import { execFile, spawn } from 'node:child_process';
@@ -228,9 +230,10 @@ export async function containerState(name = defaultContainerName()) {
 
 /**
  * Runs the image (idempotent: starts an existing stopped container, leaves a running one).
- * opts: name, volume, port (MCP_PORT), authToken (MCP_AUTH_TOKEN), env (extra {K: V}), image.
+ * opts: name, volume, port (MCP_PORT), mcpPort (MCP_TCP_PORT: wins over MCP_PORT in the kit),
+ * authToken (MCP_AUTH_TOKEN), env (extra {K: V}), image.
  */
-export async function up({ name = defaultContainerName(), volume = process.env.HIVE_VOLUME || DEFAULT_VOLUME, port, authToken, env = {}, image = IMAGE } = {}) {
+export async function up({ name = defaultContainerName(), volume = process.env.HIVE_VOLUME || DEFAULT_VOLUME, port, mcpPort, authToken, env = {}, image = IMAGE } = {}) {
   const state = await containerState(name);
   if (state.running) return { name, started: false };
   if (state.exists) {
@@ -240,6 +243,7 @@ export async function up({ name = defaultContainerName(), volume = process.env.H
   const allEnv = { ...env };
   if (port !== undefined) allEnv.MCP_PORT = String(port);
   else if (process.env.MCP_PORT) allEnv.MCP_PORT = process.env.MCP_PORT;
+  if (mcpPort !== undefined) allEnv.MCP_TCP_PORT = String(mcpPort);
   if (authToken) allEnv.MCP_AUTH_TOKEN = authToken;
   for (const k of ['HIVE_SIM_SPEED', 'HIVE_SIM_SEED']) if (process.env[k] && allEnv[k] === undefined) allEnv[k] = process.env[k];
   const args = ['run', '-d', '--name', name, '--network', 'host', '--restart', 'unless-stopped', '-v', `${volume}:/workspace`];
@@ -257,22 +261,121 @@ export async function down({ name = defaultContainerName(), volume = process.env
   return { name, removed: state.exists };
 }
 
+export class UsageError extends Error {
+  name = 'UsageError';
+}
+
+export const USAGE = `usage: node scripts/container.mjs build [--force] [--docker URL [--certs DIR]]
+       node scripts/container.mjs up [--name N] [--mcp-port P] [--volume V] [--docker URL [--certs DIR]]
+       node scripts/container.mjs down [--name N] [--volume V] [--volumes] [--docker URL [--certs DIR]]
+  --docker: unix:///path.sock, tcp://host:port (TLS from --certs, else DOCKER_CERT_PATH, else ~/.docker) or ssh://user@host[:port]`;
+
+const CONTAINER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]{2,45}\])$/;
+const OPTIONS = {
+  build: { '--force': false, '--docker': true, '--certs': true },
+  up: { '--name': true, '--mcp-port': true, '--volume': true, '--docker': true, '--certs': true },
+  down: { '--name': true, '--volume': true, '--volumes': false, '--docker': true, '--certs': true },
+};
+
+/**
+ * The environment the docker CLI needs for a DOCKER_HOST-style URL (the same three forms as HIVE_TARGETS,
+ * relay/targets.ts; checked here again because this script runs without a build). tcp:// is always TLS
+ * with verification, as the relay requires for a remote engine.
+ */
+export function dockerEnvFor(url, certs, env = process.env) {
+  if (url.length > 512 || /[\s\u0000-\u001f]/.test(url)) throw new UsageError('--docker: not a docker URL');
+  if (url.startsWith('unix://')) {
+    if (!url.slice(7).startsWith('/')) throw new UsageError('--docker: unix:// needs an absolute socket path (unix:///var/run/docker.sock)');
+    if (certs !== undefined) throw new UsageError('--certs applies to a tcp:// engine only');
+    return { DOCKER_HOST: url };
+  }
+  const tcp = /^tcp:\/\/(.+):(\d{1,5})$/.exec(url);
+  if (tcp) {
+    if (!HOST_RE.test(tcp[1]) || Number(tcp[2]) < 1 || Number(tcp[2]) > 65535) throw new UsageError(`--docker: ${url} is not tcp://host:port`);
+    const certPath = path.resolve(certs ?? env.DOCKER_CERT_PATH ?? path.join(os.homedir(), '.docker'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) {
+      if (!fs.existsSync(path.join(certPath, f))) throw new UsageError(`--docker ${url}: ${path.join(certPath, f)} is missing (TLS client certificates: --certs DIR or DOCKER_CERT_PATH)`);
+    }
+    return { DOCKER_HOST: url, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath };
+  }
+  const ssh = /^ssh:\/\/([a-zA-Z_][a-zA-Z0-9_.-]{0,31})@([^:@/]+|\[[^\]]+\])(?::(\d{1,5}))?$/.exec(url);
+  if (ssh) {
+    if (!HOST_RE.test(ssh[2]) || (ssh[3] !== undefined && (Number(ssh[3]) < 1 || Number(ssh[3]) > 65535))) throw new UsageError(`--docker: ${url} is not ssh://user@host[:port]`);
+    if (certs !== undefined) throw new UsageError('--certs applies to a tcp:// engine only');
+    return { DOCKER_HOST: url };
+  }
+  throw new UsageError(`--docker: expected unix:///path, tcp://host:port or ssh://user@host[:port], got ${JSON.stringify(url.slice(0, 80))}`);
+}
+
+/** Parses `cmd ...args` (argv after the script). Throws UsageError with a message naming the argument. */
+export function parseArgs(argv, env = process.env) {
+  const [cmd, ...rest] = argv;
+  const allowed = OPTIONS[cmd];
+  if (!allowed) throw new UsageError(cmd === undefined ? 'no command' : `unknown command ${JSON.stringify(String(cmd).slice(0, 40))}`);
+  const seen = {};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (!(flag in allowed)) throw new UsageError(`${cmd}: unknown argument ${JSON.stringify(a.slice(0, 40))}`);
+    if (flag in seen) throw new UsageError(`${cmd}: ${flag} given twice`);
+    if (!allowed[flag]) {
+      if (eq > 0) throw new UsageError(`${cmd}: ${flag} takes no value`);
+      seen[flag] = true;
+      continue;
+    }
+    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
+    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${cmd}: ${flag} needs a value`);
+    seen[flag] = value;
+  }
+  const out = { cmd, force: Boolean(seen['--force']), volumes: Boolean(seen['--volumes']), dockerEnv: null };
+  if (seen['--name'] !== undefined) {
+    if (!CONTAINER_NAME_RE.test(seen['--name'])) throw new UsageError(`--name: ${JSON.stringify(seen['--name'].slice(0, 40))} is not a container name (letters, digits, _ . -)`);
+    out.name = seen['--name'];
+  }
+  if (seen['--volume'] !== undefined) {
+    if (!CONTAINER_NAME_RE.test(seen['--volume'])) throw new UsageError(`--volume: ${JSON.stringify(seen['--volume'].slice(0, 40))} is not a volume name`);
+    out.volume = seen['--volume'];
+  } else if (out.name !== undefined) {
+    // A named container gets its own workspace: two kits on one volume would share a session registry.
+    out.volume = `${out.name}-workspace`;
+  }
+  if (seen['--mcp-port'] !== undefined) {
+    const v = seen['--mcp-port'];
+    if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`--mcp-port: must be a port number in 1..65535, got ${JSON.stringify(v.slice(0, 20))}`);
+    out.mcpPort = Number(v);
+  }
+  if (seen['--certs'] !== undefined && seen['--docker'] === undefined) throw new UsageError('--certs needs --docker tcp://host:port');
+  if (seen['--docker'] !== undefined) out.dockerEnv = dockerEnvFor(seen['--docker'], seen['--certs'], env);
+  return out;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const [cmd, ...rest] = process.argv.slice(2);
+  let args;
   try {
-    if (cmd === 'build') {
-      const r = await buildImage({ force: rest.includes('--force') });
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  // One engine per invocation: every docker call below (build included) goes to it.
+  if (args.dockerEnv) {
+    for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT']) delete process.env[k];
+    Object.assign(process.env, args.dockerEnv);
+  }
+  try {
+    if (args.cmd === 'build') {
+      const r = await buildImage({ force: args.force });
       console.log(r.built ? `built ${r.image} (${(r.sizeBytes / 1e6).toFixed(1)} MB, ${r.seconds.toFixed(1)} s)` : `${r.image} is up to date`);
-    } else if (cmd === 'up') {
+    } else if (args.cmd === 'up') {
       if (!(await imageStatus()).exists) await buildImage();
-      const r = await up();
-      console.log(r.started ? `started ${r.name}` : `${r.name} is already running`);
-    } else if (cmd === 'down') {
-      const r = await down({ volumes: rest.includes('--volumes') });
-      console.log(r.removed ? `removed ${r.name}` : `${r.name} does not exist`);
+      const r = await up({ name: args.name, volume: args.volume, mcpPort: args.mcpPort });
+      console.log(r.started ? `started ${r.name}${args.mcpPort ? ` (MCP on port ${args.mcpPort})` : ''}` : `${r.name} is already running`);
     } else {
-      console.error('usage: node scripts/container.mjs build [--force] | up | down [--volumes]');
-      process.exit(2);
+      const r = await down({ name: args.name, volume: args.volume, volumes: args.volumes });
+      console.log(r.removed ? `removed ${r.name}` : `${r.name} does not exist`);
     }
   } catch (e) {
     console.error(`error: ${e.message}`);

@@ -132,10 +132,10 @@ export class McpClient {
   }
 }
 
-/** MCP connection settings from the same environment the engine reads. */
+/** MCP connection settings from the same environment the engine reads (MCP_TCP_PORT before MCP_PORT, as main.ts). */
 export function mcpEnv(env: NodeJS.ProcessEnv = process.env): { host: string; port: number; authToken: string | null } {
   const host = env.MCP_HOST && env.MCP_HOST !== '0.0.0.0' ? env.MCP_HOST : '127.0.0.1';
-  const port = Number(env.MCP_PORT || 9500);
+  const port = Number(env.MCP_TCP_PORT || env.MCP_PORT || 9500);
   let authToken: string | null = env.MCP_AUTH_TOKEN || null;
   if (!authToken && /^(1|true|yes)$/i.test(env.WS_AUTH_ENABLED ?? '') && env.WS_AUTH_TOKEN) authToken = env.WS_AUTH_TOKEN;
   return { host, port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 9500, authToken };

@@ -1,7 +1,8 @@
 /**
  * `hive-engine`: the long-lived simulated swarm engine and MCP server. Configuration from the
  * environment (parsed once here): HIVE_ROOT (/workspace; the session registry it writes for sessions `start` hands over),
- * MCP_HOST (127.0.0.1), MCP_PORT (9500; 0 picks a free port), MCP_AUTH_TOKEN or
+ * MCP_HOST (127.0.0.1), MCP_TCP_PORT (upstream's name) or else MCP_PORT (9500; 0 picks a free port: several
+ * kit containers share a host network on different ports), MCP_AUTH_TOKEN or
  * WS_AUTH_ENABLED=true + WS_AUTH_TOKEN, HIVE_SIM_SEED, HIVE_SIM_SPEED (1), TCP_MAX_CONNECTIONS (50),
  * TCP_CONNECTION_TIMEOUT (ms, 300000; 0 disables), HIVE_ORPHAN_GRACE_MS (15000), HIVE_PUSH_MS (50), HIVE_PUSH_AFTER_TICK (1; 0: timer only),
  * HIVE_ENGINE_CTL (1; 0: do not serve the session manager's create/list/status/get, see session-service.ts).
@@ -29,7 +30,7 @@ function authToken(): string | null {
 
 const engine = await startEngine({
   host: process.env.MCP_HOST || '127.0.0.1',
-  port: num('MCP_PORT', 9500, 0, 65535),
+  port: num(process.env.MCP_TCP_PORT ? 'MCP_TCP_PORT' : 'MCP_PORT', 9500, 0, 65535),
   authToken: authToken(),
   seed: num('HIVE_SIM_SEED', Date.now() % 2 ** 31, 0, 2 ** 32 - 1),
   speed: num('HIVE_SIM_SPEED', 1, 0.001, 10_000),

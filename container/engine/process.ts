@@ -36,7 +36,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = fs.existsSync(path.join(here, 'main.js')) ? path.join(here, 'main.js') : path.resolve(here, '../../dist/container/engine/main.js');
 
 export function spawnEngineProcess(opts: EngineProcessOptions = {}): Promise<EngineProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MCP_HOST: opts.host ?? '127.0.0.1', MCP_PORT: String(opts.port ?? 9500) };
+  // MCP_TCP_PORT would win over MCP_PORT in the engine: the port asked for here is set under both names.
+  const port = String(opts.port ?? 9500);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MCP_HOST: opts.host ?? '127.0.0.1', MCP_PORT: port, MCP_TCP_PORT: port };
   if (opts.authToken) env.MCP_AUTH_TOKEN = opts.authToken;
   if (opts.hiveRoot) env.HIVE_ROOT = opts.hiveRoot;
   if (opts.seed !== undefined) env.HIVE_SIM_SEED = String(opts.seed);

@@ -3,7 +3,8 @@
 # groups died with the previous container run as `interrupted` (reap; simulated sessions are marked by
 # hive-engine itself when it starts, since a fresh engine knows no swarm), then supervises hive-engine
 # (restarted 1 s after it exits) and keeps the container alive. Runs as PID 1 under busybox sh; TERM/INT
-# stop the engine and exit.
+# stop the engine and exit. The engine listens on MCP_TCP_PORT (upstream's name), else MCP_PORT, else 9500;
+# a bad value stops it with a message naming the variable (see the log), and the loop retries each second.
 set -u
 LOG_DIR="${HIVE_LOG_DIR:-/var/log/multi-agent}"
 mkdir -p "$LOG_DIR" "${HIVE_ROOT:-/workspace}/ext/hive-sessions"

@@ -53,7 +53,9 @@ export class EmbeddedEngine {
       ...process.env,
       HIVE_ROOT: this.o.hiveRoot,
       MCP_HOST: '127.0.0.1',
+      // Both names: the engine reads MCP_TCP_PORT first, and one inherited from our environment must not win.
       MCP_PORT: String(this.o.port),
+      MCP_TCP_PORT: String(this.o.port),
       HIVESCOPE_DIE_WITH_PARENT: '1',
     };
     if (this.o.authToken) env.MCP_AUTH_TOKEN = this.o.authToken;
