@@ -149,6 +149,15 @@ export class ClaudeFlowBackend implements Backend {
     return { path: null, reason: 'no-log', message: `session ${uuid} has no log the relay can read: ${why}` };
   }
 
+  /** 2.7 keeps no directory per session: every spawn runs in the container's working directory. */
+  async outputDir(uuid: string): Promise<{ dir: null; message: string }> {
+    this.cf(uuid);
+    return {
+      dir: null,
+      message: `claude-flow 2.7 runs every hive-mind spawn in the container's one working directory (its .hive-mind database is shared by all sessions), so no directory holds session ${uuid}'s files alone`,
+    };
+  }
+
   /** One exec: `hive-mind sessions`; our records fill in what it does not say. */
   async list(ctx?: RequestContext): Promise<ListResult> {
     const r = await this.o.run([...this.cli, 'hive-mind', 'sessions'], { idempotent: true, ctx });

@@ -144,6 +144,21 @@ export class SessionManagerBackend implements Backend {
     return { path };
   }
 
+  /** Output directories by uuid (`output-dir <uuid>`: one exec per session; a session's directory never changes). */
+  private readonly outputDirs = new Map<string, string>();
+
+  async outputDir(uuid: string, ctx?: RequestContext): Promise<{ dir: string }> {
+    const known = this.outputDirs.get(uuid);
+    if (known) return { dir: known };
+    const r = await this.run([...this.prefix, 'output-dir', uuid], { idempotent: true, ctx });
+    if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
+    const dir = r.stdout.trim();
+    if (r.exitCode !== 0 || !dir.startsWith('/') || dir.includes('\n') || dir.length > 1024) throw failed('output-dir', r);
+    if (this.outputDirs.size >= 1024) this.outputDirs.delete(this.outputDirs.keys().next().value!);
+    this.outputDirs.set(uuid, dir);
+    return { dir };
+  }
+
   async cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null> {
     const r = await this.run([...this.prefix, 'cleanup', String(Math.max(0, Math.floor(maxAgeHours)))], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('cleanup', r);

@@ -67,6 +67,17 @@ export interface Backend {
   describe?(): BackendDescription;
   /** Where the session's log is in the container, or why the relay can reach none (relay/control/console). */
   logFile?(uuid: string, ctx?: RequestContext): Promise<import('../console/logRead.js').LogLocation>;
+  /**
+   * The directory holding the session's produced files in the container, or why no directory holds them
+   * alone (relay/control/outputFiles). Throws session-not-found for an unknown session.
+   */
+  outputDir?(uuid: string, ctx?: RequestContext): Promise<import('../outputFiles/outputFiles.js').OutputLocation>;
+  /**
+   * The raw answer of `task_list` for this session where the backend itself holds the MCP connection
+   * that knows its tasks (claude-flow 3.x: the session directory's own server); mapped by
+   * relay/telemetry/tasks.ts. Absent: the relay's main MCP connection answers (the kit) or none does.
+   */
+  taskList?(uuid: string, ctx?: RequestContext): Promise<unknown>;
   /** Things a person should know about one session (e.g. "no `claude` in the container: nothing runs the hive"). */
   sessionNotes?(uuid: string): string[];
 }
