@@ -20,7 +20,9 @@ import { Notifications, type PushState } from './notifications.js';
 import { Poller } from './poller.js';
 import { SelectedMetrics, type PerformanceSample } from './selectedMetrics.js';
 import { TcpTransport, type TransportFactory } from './transport.js';
-import { ToolSupport, type ToolVerdict } from './toolSupport.js';
+import { ToolSupport, ToolUnsupportedError, type ToolVerdict } from './toolSupport.js';
+import { TaskProgressMemo, mapTaskList, tasksUnsupported, unsupportedTasks } from './tasks.js';
+import type { BackendKind, TasksList } from '../../shared/model/index.js';
 
 export type TelemetryHealth = Health['telemetry'];
 
@@ -51,6 +53,12 @@ export interface Telemetry {
   callTool(name: string, args?: Record<string, unknown>, ctx?: RequestContext): Promise<unknown>;
   /** Agents some client selected: their agent_metrics are polled at up to config.mcp.metricsHz. */
   setSelectedAgents(ids: Iterable<string>): void;
+  /**
+   * A session's tasks (./tasks.ts): from `source.taskList` when the backend holds the connection that
+   * knows them (claude-flow 3.x), else this connection's `task_list {sessionId}` where the backend kind
+   * reports tasks there (the kit), else supported:false saying why. MCP down: rejects (503).
+   */
+  sessionTasks?(uuid: string, source: { kind: BackendKind | null; taskList: (() => Promise<unknown>) | null }, ctx?: RequestContext): Promise<TasksList>;
   /** Tools the current connection's server lacks or stubs, no longer called until the next connection or backend. */
   toolsOff?(): { tool: string; verdict: ToolVerdict }[];
   /** Node ids of the agents now in the graph. */
@@ -86,6 +94,8 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
   private readonly selected: SelectedMetrics;
   private readonly unfollow: () => void;
   private readonly tools = new ToolSupport();
+  /** Progress notifications per task id, for tasks whose list entry has no figure (./tasks.ts). */
+  private readonly taskProgress = new TaskProgressMemo();
   private backendKey: string | null = null;
   private closed = false;
   private lastHealthKey = '';
@@ -157,6 +167,7 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
   }
 
   private onNotification(method: string, params: unknown): void {
+    if (method === 'notifications/progress') this.taskProgress.note(params);
     try {
       this.notifications.handle(method, params, (m) => this.log.debug({ method: m.slice(0, 100) }, 'notification ignored'));
     } catch (e) {
@@ -242,6 +253,25 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
       log.warn({ tool: name, ms: Math.round(performance.now() - t0), err: e instanceof Error ? e.message : String(e) }, 'MCP call failed');
       throw e;
     }
+  }
+
+  async sessionTasks(uuid: string, source: { kind: BackendKind | null; taskList: (() => Promise<unknown>) | null }, ctx?: RequestContext): Promise<TasksList> {
+    if (source.taskList) return mapTaskList(await source.taskList(), this.taskProgress);
+    const why = tasksUnsupported(source.kind);
+    if (why) return unsupportedTasks(why);
+    let raw: unknown;
+    const t0 = performance.now();
+    try {
+      raw = await this.tools.call(this.client, 'task_list', { sessionId: uuid });
+    } catch (e) {
+      ctx?.log.warn({ tool: 'task_list', ms: Math.round(performance.now() - t0), err: e instanceof Error ? e.message : String(e) }, 'MCP call failed');
+      if (e instanceof ToolUnsupportedError) return unsupportedTasks('the kit engine in the container has no task_list tool (an image from before the session console): rebuild the kit image');
+      throw e;
+    }
+    if (typeof raw === 'object' && raw !== null && (raw as { sessionKnown?: unknown }).sessionKnown === false) {
+      return unsupportedTasks('the kit engine holds no swarm for this session any more: it forgets a finished swarm 30 minutes after it ends, and every swarm when it restarts');
+    }
+    return mapTaskList(raw, this.taskProgress);
   }
 
   async close(): Promise<void> {
