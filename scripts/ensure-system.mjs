@@ -1,7 +1,7 @@
-// Prerequisites for `npm test`: Debian's chromium, a Docker engine (docker.io) and busybox-static (the
-// image's rootfs). As root on Debian, whatever is missing is installed with apt-get, and dockerd is
-// started (no iptables, no bridge: tests use --network host) if none answers. Otherwise each missing
-// prerequisite is reported with the command that fixes it; the caller decides skip (local) or fail (CI).
+// Prerequisites for `npm test`: Debian's chromium, a Docker engine (docker.io), busybox-static (the
+// image's rootfs) and openssl (TLS certificates for a private engine on tcp://). As root on Debian,
+// whatever is missing is installed with apt-get, and dockerd is started (no iptables, no bridge: tests
+// use --network host) if none answers. Otherwise each missing prerequisite is reported with the command that fixes it; the caller decides skip (local) or fail (CI).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -94,6 +94,8 @@ export async function ensureSystem({ install = true, log = console.log } = {}) {
   if (!findChromium()) want.push('chromium');
   if (!has('dockerd') || !has('docker')) want.push('docker.io');
   if (!fs.existsSync('/bin/busybox') && !has('busybox')) want.push('busybox-static');
+  // The fleet's Docker tests make TLS certificates for a private engine on tcp:// (testkit/tlsCerts.ts).
+  if (!has('openssl')) want.push('openssl');
   if (want.length && canInstall) aptInstall(want, log);
 
   let startedDockerdPid = null;
@@ -110,6 +112,7 @@ export async function ensureSystem({ install = true, log = console.log } = {}) {
       fix: has('dockerd') ? 'sudo dockerd --iptables=false --bridge=none &' : 'sudo apt-get install -y docker.io && sudo dockerd --iptables=false --bridge=none &',
     });
   if (!busybox) missing.push({ what: 'busybox-static', fix: 'sudo apt-get install -y busybox-static' });
+  if (!has('openssl')) missing.push({ what: 'openssl', fix: 'sudo apt-get install -y openssl' });
   return { chromium, docker, busybox, startedDockerdPid, missing };
 }
 

@@ -13,6 +13,10 @@
  * keep serving telemetry while Docker is gone. Without it, SIGTERM stops every container first (the
  * relay then sees the container down, a different fault the `docker restart` tests cover).
  *
+ * With `tls: true` it also listens on tcp://127.0.0.1:<reserved port> with --tlsverify, certificates made
+ * by openssl in its folder (tlsCerts.ts): a remote engine as a fleet target reaches it (issue 14). The
+ * port stays the same across stop/start, as a real engine's address does.
+ *
  * close() tears everything down even after a failure: containers (starting the daemon again to remove
  * them, falling back to runc), the daemon, stray shim/containerd processes that name our folder or
  * namespace, every mount under the folder (the daemon leaves its data-root bind mount and the host
@@ -25,7 +29,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DIR_PREFIX, OWNER_FILE, scrub, type Owner, type TeardownReport } from './dockerdTeardown.js';
+import { portAccepts, reservePort, type PortLease } from './ports.js';
 import { findOnPath, runCommand, type CommandResult } from './processes.js';
+import { makeDockerTlsCerts, type DockerTlsCerts } from './tlsCerts.js';
 
 export { mountsUnder, sweepStalePrivateDockerds, type TeardownReport } from './dockerdTeardown.js';
 
@@ -34,6 +40,19 @@ export interface PrivateDockerdOptions {
   liveRestore?: boolean;
   /** Progress lines (default: none). */
   log?: (msg: string) => void;
+  /** Also listen on tcp://127.0.0.1:<port> with TLS and client verification (see the file comment). Default false. */
+  tls?: boolean;
+}
+
+/** The TLS listener of a private dockerd started with `tls: true`. */
+export interface PrivateDockerdTcp {
+  /** `tcp://127.0.0.1:<port>`, for a target's `docker` URL or DOCKER_HOST. */
+  url: string;
+  port: number;
+  /** DOCKER_CERT_PATH-style folder (ca.pem, cert.pem, key.pem) with a client certificate the daemon trusts. */
+  clientDir: string;
+  /** The daemon's CA (ca.pem) and its key, for tests that make more clients. */
+  certs: DockerTlsCerts;
 }
 
 /** Why a private daemon cannot run here (a sentence naming the fix), or null when it can. */
@@ -78,6 +97,10 @@ export class PrivateDockerd {
   readonly namespace: string;
   readonly liveRestore: boolean;
   readonly logFile: string;
+  /** Set by the first start() when `tls` was asked for. */
+  tcp: PrivateDockerdTcp | null = null;
+  private readonly wantTls: boolean;
+  private tcpLease: PortLease | null = null;
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private closed: Promise<TeardownReport> | null = null;
@@ -86,6 +109,7 @@ export class PrivateDockerd {
   constructor(o: PrivateDockerdOptions = {}) {
     this.liveRestore = o.liveRestore ?? true;
     this.log = o.log ?? (() => undefined);
+    this.wantTls = o.tls ?? false;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
     this.socket = path.join(this.dir, 'docker.sock');
     this.host = `unix://${this.socket}`;
@@ -111,6 +135,12 @@ export class PrivateDockerd {
   async start(o: { readyTimeoutMs?: number } = {}): Promise<{ readyMs: number }> {
     if (this.closed) throw new Error('private dockerd is closed');
     if (this.child) throw new Error('private dockerd already runs');
+    if (this.wantTls && !this.tcp) {
+      this.tcpLease = await reservePort();
+      const certs = await makeDockerTlsCerts(path.join(this.dir, 'tls'));
+      this.tcp = { url: `tcp://127.0.0.1:${this.tcpLease.port}`, port: this.tcpLease.port, clientDir: certs.clientDir, certs };
+    }
+    const tcp = this.tcp;
     const args = [
       '--config-file', path.join(this.dir, 'daemon.json'),
       '--iptables=false',
@@ -121,6 +151,7 @@ export class PrivateDockerd {
       '--containerd-namespace', this.namespace,
       '--containerd-plugins-namespace', `${this.namespace}-plugins`,
       '-H', this.host,
+      ...(tcp ? ['-H', tcp.url, '--tlsverify', '--tlscacert', tcp.certs.server.ca, '--tlscert', tcp.certs.server.cert, '--tlskey', tcp.certs.server.key] : []),
       ...(this.liveRestore ? ['--live-restore'] : []),
     ];
     const out = fs.openSync(this.logFile, 'a');
@@ -140,7 +171,7 @@ export class PrivateDockerd {
       });
     });
     const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
-    while (!(await pingSocket(this.socket, 1000))) {
+    while (!(await pingSocket(this.socket, 1000)) || (tcp && !(await portAccepts(tcp.port)))) {
       if (!this.child) throw new Error(`private dockerd exited while starting; log ${this.logFile}:\n${this.logTail()}`);
       if (Date.now() > deadline) throw new Error(`private dockerd did not answer within ${o.readyTimeoutMs ?? 30_000} ms; log ${this.logFile}:\n${this.logTail()}`);
       await sleep(25);
@@ -247,6 +278,7 @@ export class PrivateDockerd {
       await this.stop('SIGTERM', 20_000);
     }
     const report = await scrub(this.dir, this.namespace, forced);
+    this.tcpLease?.release();
     this.log(`private dockerd torn down: ${report.dirRemoved ? 'folder removed' : `folder kept (${report.mountsLeft.length} mounts left)`}${forced.length ? `; forced: ${forced.join(', ')}` : ''}`);
     return report;
   }

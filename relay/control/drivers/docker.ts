@@ -29,6 +29,9 @@ export interface DockerEvent {
   time: number;
 }
 
+/** Node's codes for a server certificate that does not verify. */
+const TLS_VERIFY_CODES = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED']);
+
 /** Maps an Engine API / socket failure to a control error kind. */
 export function dockerErrorToControl(err: unknown, container: string): ControlError {
   if (err instanceof ControlError) return err;
@@ -36,6 +39,11 @@ export function dockerErrorToControl(err: unknown, container: string): ControlEr
   const msg = e.json?.message ?? e.message ?? String(err);
   if (e.statusCode === 404) return new ControlError('container-not-running', `container ${container} does not exist: ${clip(msg)}`);
   if (e.statusCode === 409) return new ControlError('container-not-running', `container ${container} is not running: ${clip(msg)}`);
+  // A TLS engine (a fleet target on tcp://) that refuses our client certificate, or whose own certificate we
+  // do not trust: the engine is unusable until the certificates are fixed, and openssl's text alone says little.
+  if (typeof e.code === 'string' && (/^ERR_(SSL|TLS)_/.test(e.code) || TLS_VERIFY_CODES.has(e.code))) {
+    return new ControlError('docker-unavailable', `TLS with the Docker engine failed (${e.code}): check the target's certificates (ca.pem, cert.pem, key.pem): ${clip(msg)}`);
+  }
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT') {
     return new ControlError('docker-unavailable', `Docker engine unreachable (${e.code}): ${clip(msg)}`);
   }
@@ -196,6 +204,21 @@ export class DockerDriver implements ExecDriver {
     } catch (err) {
       const e = err as { statusCode?: number };
       if (e.statusCode === 404) return { exists: false, running: false, paused: false, restarting: false, startedAt: null };
+      throw dockerErrorToControl(err, this.container);
+    }
+  }
+
+  /**
+   * The container's environment as created (`K=V` strings, bounded), or null when it does not exist: where
+   * a fleet target without an explicit `mcp` finds its MCP port (relay/targets.ts resolveMcpEndpoint).
+   */
+  async containerEnv(): Promise<string[] | null> {
+    try {
+      const info = await this.docker.getContainer(this.container).inspect();
+      const env: unknown = info.Config?.Env;
+      return Array.isArray(env) ? env.filter((kv): kv is string => typeof kv === 'string' && kv.length <= 64 * 1024).slice(0, 4096) : [];
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return null;
       throw dockerErrorToControl(err, this.container);
     }
   }

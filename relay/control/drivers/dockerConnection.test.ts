@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DockerEndpoint } from '../../targets.js';
 import { makeTempDir } from '../../../testkit/tempDirs.js';
-import { DockerDriver } from './docker.js';
+import { DockerDriver, dockerErrorToControl } from './docker.js';
 import { DockerConnectionError, createDocker, dockerOptionsFor } from './dockerConnection.js';
 
 const SECRET = 'KEYMATERIAL-d41d8cd98f00b204e9800998ecf8427e';
@@ -159,5 +159,15 @@ describe('key material is never logged', () => {
     logger.info({ docker }, 'client');
     expect(text()).toContain('gpu.lan');
     for (const s of [text(), JSON.stringify(docker), util.inspect(docker, { depth: 20 })]) expect(leaks(s)).toBe(false);
+  });
+});
+
+describe('a TLS failure with an engine', () => {
+  it('is Docker unavailable, naming the certificates, whichever side refused', () => {
+    for (const code of ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED']) {
+      const e = dockerErrorToControl(Object.assign(new Error('openssl says no'), { code }), 'c');
+      expect(e, code).toMatchObject({ kind: 'docker-unavailable', message: expect.stringContaining(`TLS with the Docker engine failed (${code}): check the target's certificates`) });
+    }
+    expect(dockerErrorToControl(Object.assign(new Error('x'), { code: 'ERR_SOMETHING' }), 'c').kind).toBe('command-failed');
   });
 });
