@@ -10,6 +10,7 @@ import * as THREE from 'three';
 import { useHiveStore } from '../state/react.js';
 import { useServices } from '../page/context.js';
 import { SHAPES, type Shape, shapeForStatus, colorForType, healthColor, agentSize, pulseHz, PULSE_AMPLITUDE, NODE_UNIT } from './encodings.js';
+import { SLOT_POSITION, SLOT_STRIDE } from './positions.js';
 
 const _m = new THREE.Matrix4();
 const _q = new THREE.Quaternion();
@@ -148,7 +149,7 @@ export function Agents(props: { capacity: number }) {
     }
     if (!animating && seenNow.positions === positions.version) return;
     seenNow.positions = positions.version;
-    const pos = positions.pos;
+    const pos = positions.records.floats;
     const scaleOf = (slot: number) => {
       const f = t.pulse[slot]!;
       return t.size[slot]! * (f > 0 ? 1 + PULSE_AMPLITUDE * Math.sin((time * f + t.phase[slot]!) * Math.PI * 2) : 1);
@@ -160,7 +161,8 @@ export function Agents(props: { capacity: number }) {
       for (let i = 0; i < slots.length; i++) {
         const slot = slots[i]!;
         const r = scaleOf(slot);
-        _p.set(pos[slot * 3]!, pos[slot * 3 + 1]!, pos[slot * 3 + 2]!);
+        const o = slot * SLOT_STRIDE + SLOT_POSITION;
+        _p.set(pos[o]!, pos[o + 1]!, pos[o + 2]!);
         _m.compose(_p, _q, _s.set(r, r, r));
         mesh.setMatrixAt(i, _m);
       }
@@ -172,7 +174,8 @@ export function Agents(props: { capacity: number }) {
     if (glow) {
       for (let slot = 0; slot < t.count; slot++) {
         const r = scaleOf(slot) * 1.35;
-        _p.set(pos[slot * 3]!, pos[slot * 3 + 1]!, pos[slot * 3 + 2]!);
+        const o = slot * SLOT_STRIDE + SLOT_POSITION;
+        _p.set(pos[o]!, pos[o + 1]!, pos[o + 2]!);
         _m.compose(_p, _q, _s.set(r, r, r));
         glow.setMatrixAt(slot, _m);
       }

@@ -10,6 +10,7 @@ import * as THREE from 'three';
 import { useHiveStore } from '../state/react.js';
 import { useServices } from '../page/context.js';
 import { edgeIsActive, edgeRadius, particleCount } from './encodings.js';
+import { SLOT_POSITION, SLOT_STRIDE } from './positions.js';
 
 const _m = new THREE.Matrix4();
 const _q = new THREE.Quaternion();
@@ -125,13 +126,13 @@ export function Edges(props: { capacity: number }) {
         activeKey = (Math.imul(activeKey ^ (i + 1), 16777619) >>> 0) + activeCount;
       }
     }
-    const pos = positions.pos;
+    const pos = positions.records.floats;
     const settingsColors = s.settings.colors;
     material.opacity = s.settings.rendering.edgeOpacity;
     if (sn.positions !== positions.version || sn.activeKey !== activeKey) {
       for (let i = 0; i < t.count; i++) {
-        const ia = t.a[i]! * 3;
-        const ib = t.b[i]! * 3;
+        const ia = t.a[i]! * SLOT_STRIDE + SLOT_POSITION;
+        const ib = t.b[i]! * SLOT_STRIDE + SLOT_POSITION;
         _a.set(pos[ia]!, pos[ia + 1]!, pos[ia + 2]!);
         _b.set(pos[ib]!, pos[ib + 1]!, pos[ib + 2]!);
         _mid.addVectors(_a, _b).multiplyScalar(0.5);
@@ -161,8 +162,8 @@ export function Edges(props: { capacity: number }) {
         const time = state.clock.elapsedTime * s.settings.animation.speed * 0.6;
         for (let i = 0; i < t.count && p < MAX_PARTICLES; i++) {
           if (!edgeIsActive({ lastMessageTime: t.lastMessage[i]! }, now, windowS)) continue;
-          const ia = t.a[i]! * 3;
-          const ib = t.b[i]! * 3;
+          const ia = t.a[i]! * SLOT_STRIDE + SLOT_POSITION;
+          const ib = t.b[i]! * SLOT_STRIDE + SLOT_POSITION;
           const n = t.particles[i]!;
           for (let k = 0; k < n && p < MAX_PARTICLES; k++, p++) {
             const f = (time + k / n + (i % 7) / 7) % 1;

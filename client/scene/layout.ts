@@ -130,7 +130,7 @@ export class LayoutController {
       parents,
       edges: Uint32Array.from(pairs),
       weights: Float32Array.from(weights),
-      positions: this.positions.pos.slice(0, n * 3),
+      positions: this.positions.positionsCopy(n),
     };
   }
 
@@ -161,17 +161,8 @@ export class LayoutController {
       .then((info) => {
         // A result for another engine or another slot assignment would scramble positions: drop it.
         if (engine !== this.engine || structureAtStep !== this.positions.structure) return;
-        const p = engine.positions();
-        const n = Math.min(this.positions.count * 3, p.length);
-        for (let i = 0; i < n; i++) {
-          const v = p[i]!;
-          const old = this.positions.pos[i]!;
-          this.positions.vel[i] = v - old;
-          this.positions.pos[i] = v;
-        }
         // Settled frames say so with zero velocity (the relay tells followers from the velocities).
-        if (info.settled) this.positions.vel.fill(0);
-        this.positions.version++;
+        this.positions.applyStep(engine.positions(), info.settled);
         this.settled = info.settled;
         if (info.msPerStep !== null) this.store.setState({ physicsStepMs: info.msPerStep });
         this.opts.onUpload?.(info.settled);
@@ -201,15 +192,9 @@ export class LayoutController {
   pin(nodeId: number, x: number, y: number, z: number): void {
     const slot = this.positions.slotOf.get(nodeId);
     if (slot === undefined) return;
-    this.positions.pos[slot * 3] = x;
-    this.positions.pos[slot * 3 + 1] = y;
-    this.positions.pos[slot * 3 + 2] = z;
     // A follower eases towards the relay's target: move the target too, so the node stays where dropped
     // until the leader's layout says otherwise.
-    this.positions.target[slot * 3] = x;
-    this.positions.target[slot * 3 + 1] = y;
-    this.positions.target[slot * 3 + 2] = z;
-    this.positions.version++;
+    this.positions.place(slot, x, y, z);
     this.pinned.add(nodeId);
     this.engine?.pin(slot, x, y, z);
     this.settled = false;

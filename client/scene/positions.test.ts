@@ -1,29 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { NodePositions, SPAWN_NEAR_PARENT } from './positions.js';
+import { NodePositions, SPAWN_NEAR_PARENT, SLOT_POSITION, SLOT_STRIDE } from './positions.js';
 import { LayoutController, type LayoutEngine, type LayoutGraph } from './layout.js';
 import { createHiveStore } from '../state/store.js';
 import { applyServerMessage } from '../state/apply.js';
-import { allocNodeFrameBuffers, decodeNodeFrame, unknownAgent, type Agent } from '../../shared/index.js';
+import {
+  V2_POSITION_WORD,
+  V2_RECORD_WORDS,
+  allocNodeFrameRecords,
+  decodeNodeFrame,
+  initRecord,
+  unknownAgent,
+  type Agent,
+  type NodeFrameRecords,
+} from '../../shared/index.js';
+
+/** Position of a slot (slots are V2 records: SLOT_STRIDE floats each). */
+function posOf(p: NodePositions, slot: number): number[] {
+  const o = slot * SLOT_STRIDE + SLOT_POSITION;
+  return Array.from(p.records.floats.subarray(o, o + 3));
+}
 
 function dist(p: NodePositions, a: number, b: number): number {
-  const sa = p.slotOf.get(a)!;
-  const sb = p.slotOf.get(b)!;
+  const pa = posOf(p, p.slotOf.get(a)!);
+  const pb = posOf(p, p.slotOf.get(b)!);
   let d = 0;
-  for (let k = 0; k < 3; k++) d += (p.pos[sa * 3 + k]! - p.pos[sb * 3 + k]!) ** 2;
+  for (let k = 0; k < 3; k++) d += (pa[k]! - pb[k]!) ** 2;
   return Math.sqrt(d);
+}
+
+/** Sets the positions of consecutive frame records from `r` on, xyz each. */
+function setFramePositions(f: NodeFrameRecords, xyz: number[], r = 0): void {
+  for (let k = 0; k < xyz.length; k++) f.floats[(r + Math.floor(k / 3)) * V2_RECORD_WORDS + V2_POSITION_WORD + (k % 3)] = xyz[k]!;
 }
 
 describe('NodePositions', () => {
   it('existing nodes keep their position when the graph changes; new workers appear next to their queen', () => {
     const p = new NodePositions(4, 7);
     p.sync([{ nodeId: 1, parentNodeId: null }]);
-    const queen = Array.from(p.pos.slice(0, 3));
+    const queen = posOf(p, 0);
     p.sync([
       { nodeId: 2, parentNodeId: 1 },
       { nodeId: 1, parentNodeId: null },
     ]);
     const s1 = p.slotOf.get(1)!;
-    expect(Array.from(p.pos.slice(s1 * 3, s1 * 3 + 3))).toEqual(queen);
+    expect(posOf(p, s1)).toEqual(queen);
     expect(dist(p, 1, 2)).toBeCloseTo(SPAWN_NEAR_PARENT, 3);
   });
 
@@ -43,7 +63,7 @@ describe('NodePositions', () => {
     a.sync(nodes);
     b.sync(nodes);
     expect(a.count).toBe(100);
-    expect(Array.from(a.pos.slice(0, 300))).toEqual(Array.from(b.pos.slice(0, 300)));
+    expect(Array.from(a.positionsCopy(100))).toEqual(Array.from(b.positionsCopy(100)));
   });
 
   it('same node list is not a change', () => {
@@ -59,16 +79,16 @@ describe('NodePositions', () => {
       { nodeId: 1, parentNodeId: null },
       { nodeId: 2, parentNodeId: null },
     ]);
-    const f = allocNodeFrameBuffers(3);
-    f.ids.set([1, 99, 2]);
-    f.positions.set([10, 20, 30, 1, 1, 1, Number.NaN, 0, 0]);
+    const f = allocNodeFrameRecords(3);
+    [1, 99, 2].forEach((id, r) => initRecord(f, r, id, 'agent'));
+    setFramePositions(f, [10, 20, 30, 1, 1, 1, Number.NaN, 0, 0]);
     expect(p.applyRemote(f, 3)).toBe(1);
-    expect(Array.from(p.pos.slice(0, 3))).toEqual([10, 20, 30]);
-    f.positions.set([20, 20, 30], 0);
+    expect(posOf(p, 0)).toEqual([10, 20, 30]);
+    setFramePositions(f, [20, 20, 30], 0);
     p.applyRemote(f, 1);
     const left = p.follow(0.5);
     expect(left).toBeCloseTo(10);
-    expect(p.pos[0]).toBeCloseTo(15);
+    expect(posOf(p, 0)[0]).toBeCloseTo(15);
   });
 
   it('encode produces a V2 frame of every slot with the agent flag', () => {

@@ -1,11 +1,23 @@
 /**
  * Node positions in typed arrays, one slot per drawn agent (slot i = instance i of the instanced mesh).
  * Shared by the layout (leader: physics writes here), the network (follower: relay frames land in
- * `target`, leader: frames are encoded from here) and the scene (reads `pos` every frame).
+ * `target`, leader: frames are encoded from here) and the scene (reads positions every frame).
+ * Each slot is a binary V2 record (`records`, the wire's layout: id word with the agent flag, position,
+ * velocity, SSSP "none"), so the leader's upload is one copy and a relay frame is decoded with one copy;
+ * readers index with SLOT_STRIDE, which costs them what the stride of 3 did (docs/client.md).
  * Never React state. `sync` keeps existing agents where they are and puts new ones next to their queen,
  * so nothing jumps when the graph changes.
  */
-import { encodeNodeFrameFrom, type NodeFrameBuffers } from '../../shared/index.js';
+import {
+  NODE_ID_MASK,
+  V2_POSITION_WORD,
+  V2_RECORD_WORDS,
+  V2_VELOCITY_WORD,
+  allocNodeFrameRecords,
+  encodeNodeFrameFrom,
+  initRecord,
+  type NodeFrameRecords,
+} from '../../shared/index.js';
 // One seeded PRNG for the whole project: placement must be reproducible, never Math.random.
 import { mulberry32 } from '../../shared/random.js';
 export { mulberry32 };
@@ -22,16 +34,21 @@ export const SPAWN_RADIUS_MAX = 160;
 /** Distance from its queen a new worker is placed at. */
 export const SPAWN_NEAR_PARENT = 30;
 
+/** Floats per slot in `records.floats`: slot i's position x y z starts at i * SLOT_STRIDE + SLOT_POSITION. */
+export const SLOT_STRIDE = V2_RECORD_WORDS;
+export const SLOT_POSITION = V2_POSITION_WORD;
+/** Velocity x y z of slot i starts at i * SLOT_STRIDE + SLOT_VELOCITY. */
+export const SLOT_VELOCITY = V2_VELOCITY_WORD;
+
 
 export class NodePositions {
   count = 0;
   capacity: number;
+  /** Node id of each slot. */
   ids: Uint32Array;
-  /** 1 = agent (frame flag); kept per slot for encodeNodeFrameFrom. */
-  kinds: Uint8Array;
-  pos: Float32Array;
-  vel: Float32Array;
-  /** Positions received from the relay (follower), eased towards by `follow`. */
+  /** Position and velocity of each slot, as V2 records (see SLOT_STRIDE). */
+  records: NodeFrameRecords;
+  /** Positions received from the relay (follower), xyz per slot, eased towards by `follow`. */
   target: Float32Array;
   hasTarget: Uint8Array;
   readonly slotOf = new Map<number, number>();
@@ -44,9 +61,7 @@ export class NodePositions {
   constructor(capacity = 256, seed = 1) {
     this.capacity = capacity;
     this.ids = new Uint32Array(capacity);
-    this.kinds = new Uint8Array(capacity);
-    this.pos = new Float32Array(capacity * 3);
-    this.vel = new Float32Array(capacity * 3);
+    this.records = allocNodeFrameRecords(capacity);
     this.target = new Float32Array(capacity * 3);
     this.hasTarget = new Uint8Array(capacity);
     this.rand = mulberry32(seed);
@@ -56,9 +71,11 @@ export class NodePositions {
   positionOf(nodeId: number, out: [number, number, number]): [number, number, number] | null {
     const slot = this.slotOf.get(nodeId);
     if (slot === undefined) return null;
-    out[0] = this.pos[slot * 3]!;
-    out[1] = this.pos[slot * 3 + 1]!;
-    out[2] = this.pos[slot * 3 + 2]!;
+    const f = this.records.floats;
+    const o = slot * SLOT_STRIDE + SLOT_POSITION;
+    out[0] = f[o]!;
+    out[1] = f[o + 1]!;
+    out[2] = f[o + 2]!;
     return out;
   }
 
@@ -74,9 +91,9 @@ export class NodePositions {
 
     const cap = Math.max(this.capacity, nextPow2(nodes.length));
     const ids = new Uint32Array(cap);
-    const kinds = new Uint8Array(cap);
-    const pos = new Float32Array(cap * 3);
-    const vel = new Float32Array(cap * 3);
+    const records = allocNodeFrameRecords(cap);
+    const f = records.floats;
+    const old = this.records.floats;
     const target = new Float32Array(cap * 3);
     const hasTarget = new Uint8Array(cap);
     const newSlots = new Map<number, number>();
@@ -84,19 +101,19 @@ export class NodePositions {
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
       ids[i] = n.nodeId;
-      kinds[i] = 1;
+      initRecord(records, i, n.nodeId, 'agent');
       newSlots.set(n.nodeId, i);
-      const old = this.slotOf.get(n.nodeId);
-      if (old === undefined) {
+      const was = this.slotOf.get(n.nodeId);
+      if (was === undefined) {
         fresh.push(i);
         continue;
       }
       for (let k = 0; k < 3; k++) {
-        pos[i * 3 + k] = this.pos[old * 3 + k]!;
-        vel[i * 3 + k] = this.vel[old * 3 + k]!;
-        target[i * 3 + k] = this.target[old * 3 + k]!;
+        f[i * SLOT_STRIDE + SLOT_POSITION + k] = old[was * SLOT_STRIDE + SLOT_POSITION + k]!;
+        f[i * SLOT_STRIDE + SLOT_VELOCITY + k] = old[was * SLOT_STRIDE + SLOT_VELOCITY + k]!;
+        target[i * 3 + k] = this.target[was * 3 + k]!;
       }
-      hasTarget[i] = this.hasTarget[old]!;
+      hasTarget[i] = this.hasTarget[was]!;
     }
     // Seed new nodes after the old ones are copied, so a worker can sit next to a queen that already existed.
     const placed = new Uint8Array(nodes.length);
@@ -107,26 +124,26 @@ export class NodePositions {
         const n = nodes[i]!;
         const parentSlot = n.parentNodeId === null ? undefined : newSlots.get(n.parentNodeId);
         const [dx, dy, dz] = this.unitVector();
+        const o = i * SLOT_STRIDE + SLOT_POSITION;
         if (parentSlot !== undefined && placed[parentSlot]) {
-          pos[i * 3] = pos[parentSlot * 3]! + dx * SPAWN_NEAR_PARENT;
-          pos[i * 3 + 1] = pos[parentSlot * 3 + 1]! + dy * SPAWN_NEAR_PARENT;
-          pos[i * 3 + 2] = pos[parentSlot * 3 + 2]! + dz * SPAWN_NEAR_PARENT;
+          const po = parentSlot * SLOT_STRIDE + SLOT_POSITION;
+          f[o] = f[po]! + dx * SPAWN_NEAR_PARENT;
+          f[o + 1] = f[po + 1]! + dy * SPAWN_NEAR_PARENT;
+          f[o + 2] = f[po + 2]! + dz * SPAWN_NEAR_PARENT;
         } else if (pass === 0 && parentSlot !== undefined) {
           continue; // wait for the parent to be placed in this pass
         } else {
           const r = SPAWN_RADIUS_MIN + (SPAWN_RADIUS_MAX - SPAWN_RADIUS_MIN) * this.rand();
-          pos[i * 3] = dx * r;
-          pos[i * 3 + 1] = dy * r;
-          pos[i * 3 + 2] = dz * r;
+          f[o] = dx * r;
+          f[o + 1] = dy * r;
+          f[o + 2] = dz * r;
         }
         placed[i] = 1;
       }
     }
     this.capacity = cap;
     this.ids = ids;
-    this.kinds = kinds;
-    this.pos = pos;
-    this.vel = vel;
+    this.records = records;
     this.target = target;
     this.hasTarget = hasTarget;
     this.slotOf.clear();
@@ -142,23 +159,27 @@ export class NodePositions {
    * `follow`. A node seen for the first time snaps to its target. Unknown ids (a frame racing the delta
    * that adds the agent) are skipped. Returns how many records matched a slot.
    */
-  applyRemote(frame: NodeFrameBuffers, records: number): number {
+  applyRemote(frame: NodeFrameRecords, count: number): number {
     let matched = 0;
-    for (let r = 0; r < records; r++) {
-      const slot = this.slotOf.get(frame.ids[r]!);
+    const { words, floats } = frame;
+    const f = this.records.floats;
+    const { slotOf, target, hasTarget } = this;
+    for (let r = 0, o = 0; r < count; r++, o += V2_RECORD_WORDS) {
+      const slot = slotOf.get(words[o]! & NODE_ID_MASK);
       if (slot === undefined) continue;
-      const x = frame.positions[r * 3]!;
-      const y = frame.positions[r * 3 + 1]!;
-      const z = frame.positions[r * 3 + 2]!;
+      const x = floats[o + V2_POSITION_WORD]!;
+      const y = floats[o + V2_POSITION_WORD + 1]!;
+      const z = floats[o + V2_POSITION_WORD + 2]!;
       if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) continue;
-      this.target[slot * 3] = x;
-      this.target[slot * 3 + 1] = y;
-      this.target[slot * 3 + 2] = z;
-      if (!this.hasTarget[slot]) {
-        this.pos[slot * 3] = x;
-        this.pos[slot * 3 + 1] = y;
-        this.pos[slot * 3 + 2] = z;
-        this.hasTarget[slot] = 1;
+      target[slot * 3] = x;
+      target[slot * 3 + 1] = y;
+      target[slot * 3 + 2] = z;
+      if (!hasTarget[slot]) {
+        const p = slot * SLOT_STRIDE + SLOT_POSITION;
+        f[p] = x;
+        f[p + 1] = y;
+        f[p + 2] = z;
+        hasTarget[slot] = 1;
       }
       matched++;
     }
@@ -174,23 +195,75 @@ export class NodePositions {
   follow(alpha: number): number {
     let maxD = 0;
     const a = Math.min(1, Math.max(0, alpha));
-    for (let i = 0; i < this.count; i++) {
-      if (!this.hasTarget[i]) continue;
+    const f = this.records.floats;
+    const { target, hasTarget, count } = this;
+    for (let i = 0, j = 0, p = SLOT_POSITION; i < count; i++, j += 3, p += SLOT_STRIDE) {
+      if (!hasTarget[i]) continue;
       for (let k = 0; k < 3; k++) {
-        const j = i * 3 + k;
-        const d = this.target[j]! - this.pos[j]!;
+        const to = target[j + k]!;
+        const at = f[p + k]!;
+        const d = to - at;
         const ad = Math.abs(d);
         if (ad > maxD) maxD = ad;
-        this.pos[j] = ad < 1e-3 ? this.target[j]! : this.pos[j]! + d * a;
+        f[p + k] = ad < 1e-3 ? to : at + d * a;
       }
     }
     if (maxD > 0) this.version++;
     return maxD;
   }
 
-  /** The leader's upload: a V2 frame of every slot. */
+  /**
+   * Leader: takes the physics engine's positions (xyz per slot) as the displayed ones, each slot's
+   * velocity being its move since the last step; a settled layout says so with zero velocity (the relay
+   * tells followers from the velocities).
+   */
+  applyStep(positions: Float32Array, settled: boolean): void {
+    const f = this.records.floats;
+    const end = Math.min(this.count, Math.floor(positions.length / 3)) * 3;
+    const dv = SLOT_VELOCITY - SLOT_POSITION;
+    // Unrolled by hand: V8 runs this about 1.4x faster than a loop over the three axes.
+    for (let j = 0, p = SLOT_POSITION; j < end; j += 3, p += SLOT_STRIDE) {
+      const x = positions[j]!;
+      const y = positions[j + 1]!;
+      const z = positions[j + 2]!;
+      const x0 = f[p]!;
+      const y0 = f[p + 1]!;
+      const z0 = f[p + 2]!;
+      f[p] = x;
+      f[p + 1] = y;
+      f[p + 2] = z;
+      f[p + dv] = x - x0;
+      f[p + dv + 1] = y - y0;
+      f[p + dv + 2] = z - z0;
+    }
+    if (settled) for (let i = 0, v = SLOT_VELOCITY; i < this.count; i++, v += SLOT_STRIDE) f[v] = f[v + 1] = f[v + 2] = 0;
+    this.version++;
+  }
+
+  /** Puts slot `slot` at (x, y, z) and makes that its remote target too (a drop stays where it was made). */
+  place(slot: number, x: number, y: number, z: number): void {
+    const f = this.records.floats;
+    const p = slot * SLOT_STRIDE + SLOT_POSITION;
+    f[p] = x;
+    f[p + 1] = y;
+    f[p + 2] = z;
+    this.target[slot * 3] = x;
+    this.target[slot * 3 + 1] = y;
+    this.target[slot * 3 + 2] = z;
+    this.version++;
+  }
+
+  /** Positions of the first `n` slots, xyz per slot (what the physics engine takes). */
+  positionsCopy(n = this.count): Float32Array {
+    const out = new Float32Array(n * 3);
+    const f = this.records.floats;
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) out[i * 3 + k] = f[i * SLOT_STRIDE + SLOT_POSITION + k]!;
+    return out;
+  }
+
+  /** The leader's upload: a V2 frame of every slot (a copy of `records`). */
   encode(target?: Uint8Array): Uint8Array {
-    return encodeNodeFrameFrom(this.count, this.ids, this.kinds, this.pos, this.vel, target);
+    return encodeNodeFrameFrom(this.count, this.records, target);
   }
 
   /** Centre and radius of the bounding sphere of all slots (for "fit"). */
@@ -199,19 +272,20 @@ export class NodePositions {
     let cx = 0;
     let cy = 0;
     let cz = 0;
-    for (let i = 0; i < this.count; i++) {
-      cx += this.pos[i * 3]!;
-      cy += this.pos[i * 3 + 1]!;
-      cz += this.pos[i * 3 + 2]!;
+    const f = this.records.floats;
+    for (let i = 0, p = SLOT_POSITION; i < this.count; i++, p += SLOT_STRIDE) {
+      cx += f[p]!;
+      cy += f[p + 1]!;
+      cz += f[p + 2]!;
     }
     cx /= this.count;
     cy /= this.count;
     cz /= this.count;
     let r2 = 0;
-    for (let i = 0; i < this.count; i++) {
-      const dx = this.pos[i * 3]! - cx;
-      const dy = this.pos[i * 3 + 1]! - cy;
-      const dz = this.pos[i * 3 + 2]! - cz;
+    for (let i = 0, p = SLOT_POSITION; i < this.count; i++, p += SLOT_STRIDE) {
+      const dx = f[p]! - cx;
+      const dy = f[p + 1]! - cy;
+      const dz = f[p + 2]! - cz;
       r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
     }
     return { cx, cy, cz, radius: Math.max(10, Math.sqrt(r2)) };

@@ -16,7 +16,19 @@ import {
   frameIsFinite,
   type NodeState,
 } from './binaryV2.js';
-import { allocAlignedFrame, allocNodeFrameBuffers, decodeNodeFrameInto, encodeNodeFrameFrom } from './binaryV2Arrays.js';
+import {
+  V2_POSITION_WORD,
+  V2_RECORD_WORDS,
+  V2_VELOCITY_WORD,
+  allocAlignedFrame,
+  allocNodeFrameRecords,
+  decodeNodeFrameInto,
+  encodeNodeFrameFrom,
+  initRecord,
+  recordKind,
+  recordNodeId,
+  type NodeFrameRecords,
+} from './binaryV2Arrays.js';
 
 /** One record: agent id 5 at (1, 2, 3), velocity (0.5, -0.5, 0), sssp +Inf, parent -1. */
 const GOLDEN_AGENT_5 = [
@@ -33,6 +45,20 @@ const GOLDEN_AGENT_5 = [
 ];
 
 const agent5: NodeState = { id: 5, type: 'agent', x: 1, y: 2, z: 3, vx: 0.5, vy: -0.5, vz: 0, ssspDistance: Infinity, ssspParent: -1 };
+
+/** Field `word` .. `word + len - 1` of records 0..n-1, concatenated. */
+function fields(b: NodeFrameRecords, n: number, word: number, len: number): number[] {
+  return Array.from({ length: n }, (_, r) => Array.from(b.floats.subarray(r * V2_RECORD_WORDS + word, r * V2_RECORD_WORDS + word + len))).flat();
+}
+
+/** One agent record with this id, position and velocity (SSSP "none"), as the client's slots hold it. */
+function agentRecords(id: number, pos: number[], vel: number[]): NodeFrameRecords {
+  const r = allocNodeFrameRecords(1);
+  initRecord(r, 0, id, 'agent');
+  r.floats.set(pos, V2_POSITION_WORD);
+  r.floats.set(vel, V2_VELOCITY_WORD);
+  return r;
+}
 
 function expectFrameError(fn: () => unknown, reason: FrameError['reason']): void {
   try {
@@ -138,20 +164,20 @@ describe('binary V2 frame', () => {
   });
 
   it('decodes into caller-owned typed arrays and leaves them untouched on a bad frame', () => {
-    const buf = allocNodeFrameBuffers(4);
+    const buf = allocNodeFrameRecords(4);
     const two = encodeNodeFrame([agent5, { ...agent5, id: 1 << 20, type: 'knowledge', x: -7 }]);
     expect(decodeNodeFrameInto(two, buf)).toBe(2);
-    expect(Array.from(buf.ids.subarray(0, 2))).toEqual([5, 1 << 20]);
-    expect(Array.from(buf.kinds.subarray(0, 2))).toEqual([1, 2]);
-    expect(Array.from(buf.positions.subarray(0, 6))).toEqual([1, 2, 3, -7, 2, 3]);
-    expect(Array.from(buf.velocities.subarray(0, 3))).toEqual([0.5, -0.5, 0]);
+    expect([0, 1].map((r) => recordNodeId(buf, r))).toEqual([5, 1 << 20]);
+    expect([0, 1].map((r) => recordKind(buf, r))).toEqual(['agent', 'knowledge']);
+    expect(fields(buf, 2, V2_POSITION_WORD, 3)).toEqual([1, 2, 3, -7, 2, 3]);
+    expect(fields(buf, 1, V2_VELOCITY_WORD, 3)).toEqual([0.5, -0.5, 0]);
 
     const bad = GOLDEN_AGENT_5.slice();
     bad[4] = 0xc0;
     bad[1] = 0x09;
-    const before = buf.ids.slice();
+    const before = buf.words.slice();
     expectFrameError(() => decodeNodeFrameInto(new Uint8Array(bad), buf), 'both-flags');
-    expect(buf.ids).toEqual(before);
+    expect(buf.words).toEqual(before);
     expectFrameError(() => decodeNodeFrameInto(encodeNodeFrame(new Array(5).fill(agent5)), buf), 'capacity');
     // The aligned fast path (no copy) checks every record too: the second one here.
     const aligned = allocAlignedFrame(3);
@@ -159,17 +185,14 @@ describe('binary V2 frame', () => {
     expect(aligned.byteOffset % 4).toBe(3);
     aligned[1 + 36 + 3] = 0xc0;
     expect(() => decodeNodeFrameInto(aligned, buf)).toThrow(/record 1: node id 0xc0000005 has both flags set/);
-    expect(buf.ids).toEqual(before);
+    expect(buf.words).toEqual(before);
   });
 
   it('encodes from typed arrays to the same bytes as from objects', () => {
-    const ids = new Uint32Array([5]);
-    const kinds = new Uint8Array([1]);
-    const pos = new Float32Array([1, 2, 3]);
-    const vel = new Float32Array([0.5, -0.5, 0]);
-    expect(Array.from(encodeNodeFrameFrom(1, ids, kinds, pos, vel))).toEqual(GOLDEN_AGENT_5);
+    const records = agentRecords(5, [1, 2, 3], [0.5, -0.5, 0]);
+    expect(Array.from(encodeNodeFrameFrom(1, records))).toEqual(GOLDEN_AGENT_5);
     const target = new Uint8Array(37);
-    expect(encodeNodeFrameFrom(1, ids, kinds, pos, vel, target)).toBe(target);
+    expect(encodeNodeFrameFrom(1, records, target)).toBe(target);
   });
 
   it('round-trips many records', () => {
@@ -199,17 +222,22 @@ describe('aligned and unaligned paths agree', () => {
     for (let off = 0; off < 4; off++) {
       const host = new Uint8Array(off + frame.length);
       host.set(frame, off);
-      const buf = allocNodeFrameBuffers(64);
+      const buf = allocNodeFrameRecords(64);
       expect(decodeNodeFrameInto(host.subarray(off), buf)).toBe(50);
-      const got = Array.from({ length: 50 }, (_, i) => [buf.ids[i], buf.kinds[i], buf.positions[i * 3], buf.positions[i * 3 + 1], buf.positions[i * 3 + 2], buf.velocities[i * 3]]);
+      const got = Array.from({ length: 50 }, (_, i) => [
+        recordNodeId(buf, i),
+        recordKind(buf, i) === 'agent' ? 1 : 2,
+        ...fields(buf, 64, V2_POSITION_WORD, 3).slice(i * 3, i * 3 + 3),
+        fields(buf, 64, V2_VELOCITY_WORD, 1)[i],
+      ]);
       expect(got).toEqual(expected.map((e) => e.map((v) => (typeof v === 'number' ? Math.fround(v) : v))));
     }
   });
 
   it('encodes into an unaligned caller buffer to the same golden bytes', () => {
-    const target = new Uint8Array(37); // byteOffset 0: body unaligned, DataView path
-    encodeNodeFrameFrom(1, new Uint32Array([5]), new Uint8Array([1]), new Float32Array([1, 2, 3]), new Float32Array([0.5, -0.5, 0]), target);
+    const target = new Uint8Array(37); // byteOffset 0: body unaligned
+    encodeNodeFrameFrom(1, agentRecords(5, [1, 2, 3], [0.5, -0.5, 0]), target);
     expect(Array.from(target)).toEqual(GOLDEN_AGENT_5);
-    expect(() => encodeNodeFrameFrom(1, [2 ** 30], [1], [0, 0, 0], [0, 0, 0])).toThrow(FrameError);
+    expect(() => agentRecords(2 ** 30, [0, 0, 0], [0, 0, 0])).toThrow(FrameError);
   });
 });

@@ -1,17 +1,33 @@
-// The typed-array codec: the word loops (in place or over a scratch copy) and the DataView path give the
-// same result on the same input, including hostile frames, at every byte offset a frame can sit at.
+// The typed-array codec: the copy path and the DataView path give the same result on the same input,
+// including hostile frames, at every byte offset a frame can sit at.
 import { describe, expect, it } from 'vitest';
 import {
   FrameError,
+  KNOWLEDGE_NODE_FLAG,
   MAX_NODE_ID,
   V2_HEADER_BYTES,
   V2_RECORD_BYTES,
+  decodeNodeFrame,
   encodeNodeFrame,
   frameIsFinite,
   type CodecPath,
   type NodeState,
 } from './binaryV2.js';
-import { allocAlignedFrame, allocNodeFrameBuffers, decodeNodeFrameInto, encodeNodeFrameFrom, type NodeFrameBuffers } from './binaryV2Arrays.js';
+import {
+  V2_POSITION_WORD,
+  V2_RECORD_WORDS,
+  V2_SSSP_DISTANCE_WORD,
+  V2_SSSP_PARENT_WORD,
+  V2_VELOCITY_WORD,
+  allocAlignedFrame,
+  allocNodeFrameRecords,
+  decodeNodeFrameInto,
+  encodeNodeFrameFrom,
+  initRecord,
+  recordKind,
+  recordNodeId,
+  type NodeFrameRecords,
+} from './binaryV2Arrays.js';
 import { mulberry32 } from '../random.js';
 
 const PATHS: CodecPath[] = ['auto', 'dataview'];
@@ -41,10 +57,25 @@ function awkwardNodes(): NodeState[] {
   }));
 }
 
-function snapshot(b: NodeFrameBuffers, n: number): unknown[] {
-  return [b.ids, b.kinds, b.positions, b.velocities, b.ssspDistance!, b.ssspParent!].map((a) =>
-    Array.from(a.subarray(0, a === b.positions || a === b.velocities ? n * 3 : n)),
-  );
+const KIND_CODE = { agent: 1, knowledge: 2, other: 0 } as const;
+
+/** The first n records as columns: ids (flags stripped), kind codes, xyz positions and velocities, SSSP. */
+function columns(b: NodeFrameRecords, n: number) {
+  const field = (word: number, len: number) =>
+    Array.from({ length: n }, (_, r) => Array.from(b.floats.subarray(r * V2_RECORD_WORDS + word, r * V2_RECORD_WORDS + word + len))).flat();
+  return {
+    ids: Array.from({ length: n }, (_, r) => recordNodeId(b, r)),
+    kinds: Array.from({ length: n }, (_, r) => KIND_CODE[recordKind(b, r)]),
+    positions: field(V2_POSITION_WORD, 3),
+    velocities: field(V2_VELOCITY_WORD, 3),
+    ssspDistance: field(V2_SSSP_DISTANCE_WORD, 1),
+    ssspParent: Array.from({ length: n }, (_, r) => b.words[r * V2_RECORD_WORDS + V2_SSSP_PARENT_WORD]!),
+  };
+}
+
+function snapshot(b: NodeFrameRecords, n: number): unknown[] {
+  const c = columns(b, n);
+  return [c.ids, c.kinds, c.positions, c.velocities, c.ssspDistance, c.ssspParent];
 }
 
 function expectFrameError(fn: () => unknown, reason: FrameError['reason'], message?: RegExp): void {
@@ -59,42 +90,43 @@ function expectFrameError(fn: () => unknown, reason: FrameError['reason'], messa
   if (message) expect((err as FrameError).message).toMatch(message);
 }
 
-describe('decodeNodeFrameInto: word loops and DataView agree', () => {
+describe('decodeNodeFrameInto: copy and DataView agree', () => {
   const nodes = awkwardNodes();
   const frame = encodeNodeFrame(nodes);
 
   it('decodes the same fields at every offset and on both paths, NaN and -0 included', () => {
-    const reference = allocNodeFrameBuffers(nodes.length);
+    const reference = allocNodeFrameRecords(nodes.length);
     expect(decodeNodeFrameInto(frame, reference, 'dataview')).toBe(nodes.length);
-    expect(Array.from(reference.ids)).toEqual(nodes.map((n) => n.id));
-    expect(Array.from(reference.kinds)).toEqual(nodes.map((n) => ({ agent: 1, knowledge: 2, other: 0 })[n.type]));
-    expect(Array.from(reference.positions.subarray(0, 3))).toEqual([0, Math.fround(nodes[0]!.y), Infinity]);
-    expect(Object.is(reference.positions[3], -0)).toBe(true);
+    const ref = columns(reference, nodes.length);
+    expect(ref.ids).toEqual(nodes.map((n) => n.id));
+    expect(ref.kinds).toEqual(nodes.map((n) => ({ agent: 1, knowledge: 2, other: 0 })[n.type]));
+    expect(ref.positions.slice(0, 3)).toEqual([0, Math.fround(nodes[0]!.y), Infinity]);
+    expect(Object.is(ref.positions[3], -0)).toBe(true);
     for (const path of PATHS) {
       for (let off = 0; off < 4; off++) {
-        const got = allocNodeFrameBuffers(nodes.length + 3);
+        const got = allocNodeFrameRecords(nodes.length + 3);
         expect(decodeNodeFrameInto(at(frame, off), got, path)).toBe(nodes.length);
         expect(snapshot(got, nodes.length)).toEqual(snapshot(reference, nodes.length));
-        expect(Object.is(got.positions[3], -0)).toBe(true);
+        expect(Object.is(columns(got, nodes.length).positions[3], -0)).toBe(true);
+        // Every word as on the wire, NaN payloads included.
+        expect(Array.from(got.words.subarray(0, nodes.length * V2_RECORD_WORDS))).toEqual(Array.from(reference.words.subarray(0, nodes.length * V2_RECORD_WORDS)));
       }
     }
-    // From an ArrayBuffer (the browser's binaryType), body at offset 1: the scratch-copy path.
-    const got = allocNodeFrameBuffers(nodes.length);
+    // From an ArrayBuffer (the browser's binaryType), body at offset 1.
+    const got = allocNodeFrameRecords(nodes.length);
     decodeNodeFrameInto(frame.slice().buffer, got);
     expect(snapshot(got, nodes.length)).toEqual(snapshot(reference, nodes.length));
   });
 
-  it('fills buffers without SSSP arrays, or with one of them, the same way', () => {
-    const full = allocNodeFrameBuffers(nodes.length);
-    decodeNodeFrameInto(frame, full);
+  it('holds every field, the SSSP ones included, as the object decoder reads them', () => {
+    const objects = decodeNodeFrame(frame);
     for (const path of PATHS) {
-      const { ssspDistance, ssspParent, ...core } = allocNodeFrameBuffers(nodes.length);
-      decodeNodeFrameInto(at(frame, 3), core, path);
-      expect(Array.from(core.velocities)).toEqual(Array.from(full.velocities));
-      decodeNodeFrameInto(at(frame, 3), { ...core, ssspParent }, path);
-      expect(Array.from(ssspParent!)).toEqual(Array.from(full.ssspParent!));
-      decodeNodeFrameInto(at(frame, 2), { ...core, ssspDistance }, path);
-      expect(Array.from(ssspDistance!)).toEqual(Array.from(full.ssspDistance!));
+      const got = allocNodeFrameRecords(nodes.length);
+      decodeNodeFrameInto(at(frame, 2), got, path);
+      const c = columns(got, nodes.length);
+      expect(c.velocities).toEqual(objects.flatMap((o) => [o.vx, o.vy, o.vz]));
+      expect(c.ssspDistance).toEqual(objects.map((o) => o.ssspDistance));
+      expect(c.ssspParent).toEqual(objects.map((o) => o.ssspParent));
     }
   });
 
@@ -118,25 +150,25 @@ describe('decodeNodeFrameInto: word loops and DataView agree', () => {
     for (const path of PATHS) {
       for (let off = 0; off < 4; off++) {
         for (const [f, reason, message] of hostile) {
-          const buf = allocNodeFrameBuffers(8);
+          const buf = allocNodeFrameRecords(8);
           decodeNodeFrameInto(good, buf);
           const before = snapshot(buf, 8);
           expectFrameError(() => decodeNodeFrameInto(at(f, off), buf, path), reason, message);
           expect(snapshot(buf, 8)).toEqual(before);
         }
-        expectFrameError(() => decodeNodeFrameInto(at(good, off), allocNodeFrameBuffers(2), path), 'capacity');
-        const short = { ...allocNodeFrameBuffers(3), ssspParent: new Int32Array(2) };
-        expectFrameError(() => decodeNodeFrameInto(at(good, off), short, path), 'capacity');
+        expectFrameError(() => decodeNodeFrameInto(at(good, off), allocNodeFrameRecords(2), path), 'capacity');
+        const short = new Int32Array(3 * V2_RECORD_WORDS - 1);
+        expectFrameError(() => decodeNodeFrameInto(at(good, off), { words: short, floats: new Float32Array(short.buffer) }, path), 'capacity');
       }
     }
   });
 
   it('an empty update decodes to zero records on both paths', () => {
-    for (const path of PATHS) expect(decodeNodeFrameInto(new Uint8Array([2]), allocNodeFrameBuffers(0), path)).toBe(0);
+    for (const path of PATHS) expect(decodeNodeFrameInto(new Uint8Array([2]), allocNodeFrameRecords(0), path)).toBe(0);
   });
 });
 
-describe('encodeNodeFrameFrom: word loops and DataView agree', () => {
+describe('encodeNodeFrameFrom: copy and DataView agree', () => {
   const n = 37;
   const rnd = mulberry32(3);
   const ids = new Uint32Array(n).map((_, i) => (i === 0 ? MAX_NODE_ID : Math.floor(rnd() * MAX_NODE_ID)));
@@ -158,34 +190,39 @@ describe('encodeNodeFrameFrom: word loops and DataView agree', () => {
       ssspParent: -1,
     })),
   );
+  // The same nodes as records, as the client's slots hold them.
+  const records = allocNodeFrameRecords(n);
+  for (let i = 0; i < n; i++) {
+    initRecord(records, i, ids[i]!, kinds[i] === 1 ? 'agent' : kinds[i] === 2 ? 'knowledge' : 'other');
+    records.floats.set(pos.subarray(i * 3, i * 3 + 3), i * V2_RECORD_WORDS + V2_POSITION_WORD);
+    records.floats.set(vel.subarray(i * 3, i * 3 + 3), i * V2_RECORD_WORDS + V2_VELOCITY_WORD);
+  }
 
   it('writes the same bytes as the object encoder, into aligned, unaligned and fresh targets, on both paths', () => {
     for (const path of PATHS) {
-      expect(Array.from(encodeNodeFrameFrom(n, ids, kinds, pos, vel, undefined, path))).toEqual(Array.from(expected));
+      expect(Array.from(encodeNodeFrameFrom(n, records, undefined, path))).toEqual(Array.from(expected));
       for (let off = 0; off < 4; off++) {
         const target = at(new Uint8Array(expected.byteLength), off);
-        expect(encodeNodeFrameFrom(n, ids, kinds, pos, vel, target, path)).toBe(target);
+        expect(encodeNodeFrameFrom(n, records, target, path)).toBe(target);
         expect(Array.from(target)).toEqual(Array.from(expected));
         expect(target.buffer.byteLength - target.byteOffset - target.byteLength).toBe(5); // nothing written past the end
         expect(new Uint8Array(target.buffer)[off + target.byteLength]).toBe(0xee);
       }
-      // Plain arrays take the DataView path whatever `path` says.
-      expect(Array.from(encodeNodeFrameFrom(n, Array.from(ids), Array.from(kinds), Array.from(pos), Array.from(vel), undefined, path))).toEqual(Array.from(expected));
     }
     const reused = allocAlignedFrame(n);
-    expect(encodeNodeFrameFrom(n, ids, kinds, pos, vel, reused)).toBe(reused);
+    expect(encodeNodeFrameFrom(n, records, reused)).toBe(reused);
     expect(Array.from(reused)).toEqual(Array.from(expected));
   });
 
   it('a target of the wrong size is replaced by a fresh aligned frame', () => {
     const wrong = new Uint8Array(expected.byteLength - 1);
-    const out = encodeNodeFrameFrom(n, ids, kinds, pos, vel, wrong);
+    const out = encodeNodeFrameFrom(n, records, wrong);
     expect(out).not.toBe(wrong);
     expect(out.byteOffset % 4).toBe(3);
     expect(Array.from(out)).toEqual(Array.from(expected));
   });
 
-  it('refuses ids that do not fit in 30 bits before writing anything, on both paths', () => {
+  it('refuses ids that do not fit in 30 bits before writing anything (initRecord)', () => {
     const hostileIds: Array<ArrayLike<number>> = [
       new Uint32Array([1, 2 ** 30, 3]),
       new Uint32Array([0xffffffff, 1, 2]),
@@ -193,17 +230,35 @@ describe('encodeNodeFrameFrom: word loops and DataView agree', () => {
       [NaN, 1, 2],
       [1e10, 1, 2],
     ];
+    for (const bad of hostileIds) {
+      const r = allocNodeFrameRecords(3);
+      r.words.fill(0x5a5a5a5a);
+      const badAt = Array.from(bad).findIndex((id) => !(id >= 0 && id <= MAX_NODE_ID));
+      for (let i = 0; i < badAt; i++) initRecord(r, i, bad[i]!, 'agent');
+      const before = Array.from(r.words);
+      expectFrameError(() => initRecord(r, badAt, bad[badAt]!, 'agent'), 'id-out-of-range', /does not fit in 30 bits/);
+      expect(Array.from(r.words)).toEqual(before);
+    }
+  });
+
+  it('refuses records it cannot send (both flags, more than the records hold) before writing anything, on both paths', () => {
     for (const path of PATHS) {
-      for (const bad of hostileIds) {
+      for (const record of [0, 1, 2]) {
+        const r = allocNodeFrameRecords(3);
+        for (let i = 0; i < 3; i++) initRecord(r, i, i + 5, 'agent');
+        r.words[record * V2_RECORD_WORDS] = r.words[record * V2_RECORD_WORDS]! | KNOWLEDGE_NODE_FLAG;
         const target = allocAlignedFrame(3).fill(0xaa);
-        expectFrameError(() => encodeNodeFrameFrom(3, bad, [1, 1, 1], new Float32Array(9), new Float32Array(9), target, path), 'id-out-of-range', /does not fit in 30 bits/);
+        expectFrameError(() => encodeNodeFrameFrom(3, r, target, path), 'both-flags', new RegExp(`^record ${record}: node id 0xc000000${record + 5} has both flags set$`));
         expect(Array.from(target).every((b) => b === 0xaa)).toBe(true);
       }
+      const target = allocAlignedFrame(4).fill(0xaa);
+      for (const count of [4, -1, 1.5, NaN]) expectFrameError(() => encodeNodeFrameFrom(count, allocNodeFrameRecords(3), target, path), 'capacity');
+      expect(Array.from(target).every((b) => b === 0xaa)).toBe(true);
     }
   });
 
   it('an empty update is the version byte alone on both paths', () => {
-    for (const path of PATHS) expect(Array.from(encodeNodeFrameFrom(0, [], [], [], [], undefined, path))).toEqual([2]);
+    for (const path of PATHS) expect(Array.from(encodeNodeFrameFrom(0, allocNodeFrameRecords(0), undefined, path))).toEqual([2]);
   });
 });
 
