@@ -16,6 +16,7 @@ import { createStreamServer, registerStreamMetrics, type StreamServer } from './
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
 import { logRoutes } from './http/logRoutes.js';
+import { sessionOutputRoutes, sessionOutputView } from './http/sessionOutputRoutes.js';
 import { LogUnavailable } from './control/index.js';
 import { ControlError } from './control/errors.js';
 import type { StreamLogView } from './stream/index.js';
@@ -141,6 +142,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
       }),
       telemetryRoutes(telemetry, { hideMock: config.hideMock }),
       logRoutes(control, { logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'log route failed') }),
+      sessionOutputRoutes(sessionOutputView(control, telemetry), { logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'session output route failed') }),
       hybrid,
     ],
     metrics: () => registry.metrics(),

@@ -10,5 +10,5 @@ export { MAX_SELECTED, type PerformanceSample } from './selectedMetrics.js';
 export { PUSH_RECONCILE_MS } from './poller.js';
 export type { ControlView, ExecAgentInfo, SessionCause } from './controlSync.js';
 export { AgentGraph, type ChangeSet, type GraphDelta, type GraphEvent } from '../graph/graph.js';
-export { McpClient, RECONNECT, MAX_IN_FLIGHT } from './client.js';
+export { McpClient, RECONNECT, MAX_IN_FLIGHT, McpBusyError, McpRpcError, McpTimeoutError, McpUnavailableError } from './client.js';
 export { mapTaskList, taskEntry, TaskProgressMemo, tasksUnsupported } from './tasks.js';
