@@ -153,6 +153,18 @@ describe('log feeds: one subscription per session over the socket', () => {
     expect(v.events.at(-2)).toEqual({ kind: 'behind', bytes: 0 });
   });
 
+  it('follows again when text arrives after "ended" or "unavailable"; an empty chunk changes nothing', () => {
+    const { f } = feeds();
+    const v = collect();
+    f.subscribe(U, v.listener);
+    f.handle(msg(chunk(0, 'a')));
+    f.handle({ type: 'log-status', uuid: U, state: 'ended', reason: null, message: 'session completed' });
+    f.handle(msg(chunk(1, '')));
+    expect(v.events.at(-1)).toMatchObject({ kind: 'status', status: { state: 'ended' } });
+    f.handle(msg(chunk(1, 'more')));
+    expect(v.events.filter((e) => e.kind === 'status').map((e) => (e as { status: { state: string } }).status.state)).toEqual(['waiting', 'following', 'ended', 'following']);
+  });
+
   it('ignores messages for sessions it does not follow', () => {
     const { f } = feeds();
     const v = collect();

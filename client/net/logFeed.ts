@@ -33,6 +33,8 @@ export type ChunkVerdict =
 export class LogCursor {
   next: number | null = null;
   logId: string | null = null;
+  /** The log's path in the container, as the relay last named it. */
+  path: string | null = null;
 
   accept(chunk: LogChunk): ChunkVerdict {
     if (chunk.rotated) {
@@ -54,12 +56,14 @@ export class LogCursor {
   reset(): void {
     this.next = null;
     this.logId = null;
+    this.path = null;
   }
 
   private take(chunk: LogChunk): void {
     this.next = chunk.next;
     // The relay names the file in every chunk; keep the latest (a change without `rotated` is its call).
     this.logId = chunk.logId;
+    this.path = chunk.path;
   }
 }
 
@@ -170,9 +174,9 @@ export class LogFeeds {
   }
 
   /** Where a session's cursor stands, or null when it is not followed. */
-  cursor(uuid: string): { next: number | null; logId: string | null } | null {
+  cursor(uuid: string): { next: number | null; logId: string | null; path: string | null } | null {
     const f = this.feeds.get(uuid);
-    return f ? { next: f.cursor.next, logId: f.cursor.logId } : null;
+    return f ? { next: f.cursor.next, logId: f.cursor.logId, path: f.cursor.path } : null;
   }
 
   /** The socket (re)opened: every subscription goes out again from where its cursor stands. */
@@ -200,8 +204,9 @@ export class LogFeeds {
       this.setStatus(f, { state: msg.state, reason: msg.reason, message: msg.message });
       return;
     }
-    // A chunk means the log is being followed, whatever status came before it (a reconnect's "waiting").
-    if (f.status.state === 'waiting') this.setStatus(f, { state: 'following', reason: null, message: '' });
+    // A chunk means the log is being followed again: after a reconnect's "waiting", and after "ended" or
+    // "unavailable" once it brings text (an ended session that prints more, a log file that appeared).
+    if (f.status.state === 'waiting' || (f.status.state !== 'following' && msg.chunk.text.length > 0)) this.setStatus(f, { state: 'following', reason: null, message: '' });
     if (msg.behind !== f.behind) {
       f.behind = msg.behind;
       this.emit(f, { kind: 'behind', bytes: msg.behind });

@@ -67,6 +67,8 @@ export function ConsoleLog(props: { uuid: string }) {
   const [behind, setBehind] = useState(0);
   const [restarted, setRestarted] = useState<string | null>(null);
   const [empty, setEmpty] = useState(true);
+  /** The log's container path (for people who want to `docker exec` it), once a chunk named it. */
+  const [path, setPath] = useState<string | null>(null);
   const [query, setQuery] = useState('');
   /** null: not searched since the query changed. */
   const [matches, setMatches] = useState<Match[] | null>(null);
@@ -111,15 +113,18 @@ export function ConsoleLog(props: { uuid: string }) {
     let sawText = false;
     const off = connection.logs.subscribe(props.uuid, (e) => {
       switch (e.kind) {
-        case 'text':
+        case 'text': {
           lv.text(e.text);
           if (!sawText) {
             sawText = true;
             setEmpty(false);
           }
+          const c = connection.logs.cursor(props.uuid);
           // For tests and tools: the byte offset shown up to, written to the DOM (not React state).
-          el.dataset.next = String(connection.logs.cursor(props.uuid)?.next ?? '');
+          el.dataset.next = String(c?.next ?? '');
+          if (c?.path) setPath(c.path); // React bails out when it is unchanged
           return;
+        }
         case 'reset':
           lv.reset();
           setRestarted(e.why);
@@ -245,8 +250,9 @@ export function ConsoleLog(props: { uuid: string }) {
         <button type="button" onClick={() => void copy()}>
           Copy
         </button>
-        <span className="muted console-state" aria-live="polite">
+        <span className="muted console-state" aria-live="polite" title={path ?? undefined}>
           {copied ?? STATUS_WORDS[status.state]}
+          {!copied && path && status.state === 'following' ? ` ${path}` : ''}
           {behindText ? ` · ${behindText}` : ''}
         </span>
       </div>
