@@ -7,6 +7,7 @@
  * directory's. Refusals are OutputFileError with an HTTP status and wire code; the http room maps them.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FILE_DOWNLOAD_MAX_BYTES, FILES_LIST_MAX_DEPTH, FILES_LIST_MAX_ENTRIES, MAX_FILE_PATH_CHARS, type FilesList } from '../../../shared/model/console.js';
 import type { ErrorCode } from '../../../shared/api.js';
@@ -68,11 +69,12 @@ export class OutputFiles {
   private async root(uuid: string, ctx?: RequestContext): Promise<string> {
     const loc = await this.d.locate(uuid, ctx);
     if (loc.dir === null) throw new OutputFileError(422, 'unsupported', loc.message);
-    // The embedded hive's directory is on this machine: compare against its real path (the repository
-    // may sit behind a symlink), as the container programs compare against theirs.
+    // The embedded hive's directories are on this machine, below the relay's own state dir, which may sit
+    // behind a symlink (a linked checkout): its parents are resolved here. The directory itself is not,
+    // so the programs still refuse one that was replaced by a link.
     if (this.d.driver()?.kind === 'local') {
       try {
-        return fs.realpathSync(loc.dir);
+        return path.join(fs.realpathSync(path.dirname(loc.dir)), path.basename(loc.dir));
       } catch {
         return loc.dir;
       }
