@@ -205,3 +205,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staticDir: path.resolve(cwd, e.STATIC_DIR),
   };
 }
+
+/**
+ * The relay config as one target's control plane and telemetry read it (issue 14, docs/fleet.md): its
+ * container, its MCP endpoint (`mcp`: a derived endpoint refined from the container's environment), and
+ * for a HIVE_TARGETS target its own state folder `<stateDir>/targets/<name>` (session record, restore).
+ * Those planes then need no notion of a fleet. The single target of a relay without HIVE_TARGETS keeps
+ * the config's own folder, so nothing moves for existing installs.
+ */
+export function configForTarget(config: RelayConfig, target: TargetConfig, mcp: { host: string; port: number } = target.mcp): RelayConfig {
+  return {
+    ...config,
+    container: target.container,
+    targets: [target],
+    mcp: { ...config.mcp, host: mcp.host, port: mcp.port },
+    stateDir: target.source === 'single' ? config.stateDir : path.join(config.stateDir, 'targets', target.name),
+  };
+}

@@ -18,6 +18,10 @@ try {
 }
 
 const logger = pino({ level: config.logLevel });
+if (config.targets.length > 1) {
+  // Parsed and checked, but one control plane and telemetry per target are not composed yet (docs/fleet.md).
+  logger.warn({ targets: config.targets.map((t) => t.name) }, `HIVE_TARGETS lists ${config.targets.length} targets; this relay drives only the first (${config.targets[0]!.name}) for now`);
+}
 const relay = await startRelay(config, logger).catch((err: unknown) => {
   logger.fatal({ err }, 'relay failed to start');
   console.error(`hivescope: could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, configForTarget, loadConfig } from './config.js';
 import { MAX_TARGETS, MAX_TARGETS_BYTES, TargetsError, debugEnables, mcpPortFromContainerEnv, modemDebugRefusal, parseDockerUrl, parseHostPort, parseTargets, resolveMcpEndpoint } from './targets.js';
 import { makeTempDir } from '../testkit/tempDirs.js';
 
@@ -246,5 +246,20 @@ describe("the MCP endpoint from the container's environment", () => {
     expect(resolveMcpEndpoint(explicit!, ['MCP_TCP_PORT=9700'])).toEqual({ host: 'h', port: 1 });
     expect(resolveMcpEndpoint(derived!, ['MCP_TCP_PORT=9700'])).toEqual({ host: '127.0.0.1', port: 9700 });
     expect(resolveMcpEndpoint(derived!, null)).toEqual({ host: '127.0.0.1', port: 9500 });
+  });
+});
+
+describe('one target as its planes see the config', () => {
+  it('gives a HIVE_TARGETS target its container, MCP endpoint and own state folder', () => {
+    const c = loadConfig({ HIVE_TARGETS: JSON.stringify([{ name: 'a', container: 'c1', mcp: '127.0.0.1:9601' }, { name: 'b', container: 'c2' }]), HIVE_STATE_DIR: 'st' }, cwd);
+    const b = configForTarget(c, c.targets[1]!, { host: '127.0.0.1', port: 9702 });
+    expect(b).toMatchObject({ container: 'c2', targets: [c.targets[1]], stateDir: '/srv/hive/st/targets/b', mcp: { host: '127.0.0.1', port: 9702, pollMs: c.mcp.pollMs } });
+    expect(configForTarget(c, c.targets[0]!).mcp).toMatchObject({ port: 9601 });
+    expect(c.container).toBe('c1'); // the relay config itself is untouched
+  });
+
+  it('leaves the single target where it always was', () => {
+    const c = loadConfig({ HIVE_STATE_DIR: 'st' }, cwd);
+    expect(configForTarget(c, c.targets[0]!)).toEqual(c);
   });
 });
