@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
 import { createControlPlane, registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
-import { createTelemetry, registerTelemetryMetrics, type ControlView, type Telemetry } from './telemetry/index.js';
+import { createTelemetry, openStdioMcp, registerTelemetryMetrics, type ControlView, type Telemetry } from './telemetry/index.js';
 import { createStreamServer, registerStreamMetrics, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
@@ -112,6 +112,10 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
       return { taskId: r?.taskId ?? null, message: r?.message ?? 'task submitted through MCP' };
     },
   });
+
+  // claude-flow 3.x's MCP has no TCP and sees a hive only in its directory: the control plane runs one
+  // per running session over an exec stream, spoken to with telemetry's stdio client.
+  control.setStdioMcp((open) => openStdioMcp({ open, logger: logger.child({ part: 'session-mcp' }), requestTimeoutMs: config.mcp.requestTimeoutMs }));
 
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);

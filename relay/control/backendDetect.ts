@@ -10,6 +10,7 @@ import { ControlError } from './errors.js';
 import type { ExecDriver } from './exec.js';
 import type { StateStore } from './stateStore.js';
 import type { Backend, RunFn } from './backends/types.js';
+import type { SessionMcpOpener } from './backends/sessionMcp.js';
 import { SessionManagerBackend, SESSION_MANAGER_PATH } from './backends/sessionManager.js';
 import { claudeFlowBackend, detectClaudeFlow } from './backends/detect.js';
 import { localSessionManagerCli } from './paths.js';
@@ -30,6 +31,8 @@ export interface BackendSlotDeps {
   containerStopped(): boolean;
   /** A backend was found (health changes from degraded). */
   onDetected(): void;
+  /** claude-flow 3.x: opens an MCP server in a session's directory, once the relay provides one. */
+  sessionMcp?: () => SessionMcpOpener | null;
 }
 
 export class BackendSlot {
@@ -94,7 +97,7 @@ export class BackendSlot {
       if (t.exitCode === 0) return new SessionManagerBackend(run, [SESSION_MANAGER_PATH]);
       // 3.x (`ruflo v3.43.0`) and 2.x (`v2.7.47`) are different products: one backend each, by what --version says.
       const cf = await detectClaudeFlow(run, ctx);
-      return cf ? claudeFlowBackend(cf, { run, store: this.d.store, driverKind: 'docker' }) : null;
+      return cf ? claudeFlowBackend(cf, { run, store: this.d.store, driverKind: 'docker', sessionMcp: this.d.sessionMcp, logger: this.d.logger }) : null;
     } catch (err) {
       (ctx?.log ?? this.d.logger).debug({ err }, 'backend detection failed');
       return null;

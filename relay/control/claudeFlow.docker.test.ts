@@ -65,6 +65,8 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
   /** The session's live processes: those tagged with its uuid and their descendants and group. */
   const procsOf = (table: ProcInfo[], uuid: string) => sessionProcesses({ procs: table, matched: new Set(table.filter((p) => p.args.includes(uuid)).map((p) => p.pid)), method: 'ps' }).procs.filter((p) => !isZombie(p));
   const zombies = (table: ProcInfo[]) => table.filter(isZombie);
+  /** The relay's per-session MCP servers (3.x): exec'd (parent outside the container, ppid 0), not the front's child. */
+  const sessionMcps = (table: ProcInfo[]) => table.filter((p) => p.ppid === 0 && !isZombie(p) && p.args.endsWith('claude-flow mcp start'));
   /**
    * No zombie left: PID 1 (node) never reaps, so a leaked one stays for good; one whose live parent is
    * about to reap it (a relay exec ending while ps runs) is gone a moment later. Waits out the second kind.
@@ -166,21 +168,28 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     for (const [s, xs] of [[a, ofA], [b, ofB]] as const) {
       expect(xs.every((x) => x.swarmId === s.swarmId)).toBe(true);
       const queen = xs.find((x) => x.type === 'queen')!;
-      expect(xs.filter((x) => x.type !== 'queen').every((x) => x.parentQueenId === queen.id)).toBe(true);
+      // 3.x's agents spawned through MCP are no hive workers: in the session's swarm, under no queen (none is recorded).
+      const mcpSpawned = (x: Agent) => v3 && /^agent-\d{13}-[a-z0-9]+$/.test(x.id);
+      expect(xs.filter((x) => x.type !== 'queen' && !mcpSpawned(x)).every((x) => x.parentQueenId === queen.id)).toBe(true);
+      expect(xs.filter(mcpSpawned).every((x) => x.parentQueenId === null)).toBe(true);
     }
     // Apart: no agent in both, none of either session linked elsewhere.
     expect(ofA.filter((x) => ofB.some((y) => y.id === x.id))).toEqual([]);
     expect(graph.filter((x) => x.swarmId === a.swarmId || x.swarmId === b.swarmId).every((x) => x.sessionUuid === a.uuid || x.sessionUuid === b.uuid)).toBe(true);
     if (v3) {
-      // One hive per session directory: each holds exactly the workers the graph shows for that session
-      // (polled: the stand-in adds one through MCP hive-mind_spawn while this runs).
+      // One hive per session directory: the graph shows for each session exactly its hive's workers plus
+      // the agents the stand-in spawned through MCP in that directory (agent_spawn's store), all linked to
+      // it (polled: the stand-in adds them while this runs).
       for (const s of [a, b]) {
         const same = async () => {
           const st = await hiveStatus3(s.uuid);
+          const store = await dockerExec(name, ['cat', `${SESSIONS_ROOT}/${s.uuid}/.claude-flow/agents/store.json`]);
+          const mcpIds = [...new Set(store.stdout.match(/agent-\d{13}-[a-z0-9]+/g) ?? [])];
           const ids = agentsOf(await agents(), s.uuid).filter((x) => x.type !== 'queen').map((x) => x.id);
-          return st.hiveId === s.swarmId && st.workers.length === ids.length && st.workers.every((w) => ids.includes(w.id));
+          const want = [...st.workers.map((w) => w.id), ...mcpIds];
+          return st.hiveId === s.swarmId && mcpIds.length > 0 && ids.length === want.length && want.every((w) => ids.includes(w));
         };
-        await waitUntil(same, 15_000, 200, `the graph shows exactly the workers of ${s.uuid}'s hive directory`);
+        await waitUntil(same, 15_000, 200, `the graph shows exactly the workers and MCP agents of ${s.uuid}'s hive directory`);
       }
     }
     // Both sessions run a process (2.7: the spawn; 3.x: the --claude spawn and the stand-in under it).
@@ -188,6 +197,33 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     expect(procsOf(table, a.uuid).length).toBeGreaterThan(0);
     expect(procsOf(table, b.uuid).length).toBeGreaterThan(0);
   }, 90_000);
+
+  it(v3 ? "an agent spawned and a task created through HTTP go through the session's own MCP and join its graph" : 'spawning an agent or submitting a task through MCP answers a clear 4xx (2.7\'s MCP never sees hive swarms)', async () => {
+    const spawn = await api<{ success?: boolean; methodUsed?: string; agentId?: string | null; error?: { code: string; message: string } }>('POST', routes.spawnAgentHybrid.path, { agentType: 'reviewer', sessionUuid: a.uuid, method: 'mcp' });
+    const task = await api<{ accepted?: boolean; taskId?: string | null; error?: { code: string; message: string } }>('POST', routePath(routes.submitTask.path, { uuid: a.uuid }), { task: 'proof: review the API', priority: 'high' });
+    if (!v3) {
+      for (const r of [spawn, task]) {
+        expect(r.status).toBe(422);
+        expect(r.body.error).toMatchObject({ code: 'unsupported', message: expect.stringContaining('never sees hive-mind swarms') });
+      }
+      return;
+    }
+    expect(spawn.status, JSON.stringify(spawn.body)).toBe(200);
+    expect(spawn.body).toMatchObject({ success: true, methodUsed: 'mcp', agentId: expect.stringMatching(/^agent-\d{13}-[a-z0-9]+$/) });
+    const id = spawn.body.agentId!;
+    // Its MCP ran in A's directory: the agent is in A's hive store, in A's swarm in the graph, nowhere else.
+    const agent = await pollFor(async () => (await agents()).find((x) => x.id === id), 15_000, 'the MCP-spawned agent in the graph', 100);
+    expect(agent).toMatchObject({ type: 'reviewer', sessionUuid: a.uuid, swarmId: a.swarmId, cpuUsage: null, memoryUsage: null });
+    expect(task.status, JSON.stringify(task.body)).toBe(202);
+    expect(task.body).toMatchObject({ accepted: true, taskId: expect.stringMatching(/^task-\d{13}-[a-z0-9]{1,6}$/) });
+    const inA = await dockerExec(name, ['cat', `${SESSIONS_ROOT}/${a.uuid}/.claude-flow/tasks/store.json`]);
+    expect(inA.stdout).toContain(task.body.taskId!);
+    const inB = await dockerExec(name, ['cat', `${SESSIONS_ROOT}/${b.uuid}/.claude-flow/tasks/store.json`]);
+    expect(inB.stdout).not.toContain(task.body.taskId!);
+    // Bad input is 3.x's refusal passed on, not a success.
+    const bad = await api<{ error?: { code: string } }>('POST', routes.spawnAgentHybrid.path, { agentType: 'reviewer', swarmId: 'hive-0000000000000', method: 'mcp' });
+    expect(bad.status).toBe(400);
+  }, 30_000);
 
   it('stop ends exactly that session\'s processes and removes its agents; the other session runs on', async () => {
     const before = await ps();
@@ -204,7 +240,11 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     await waitUntil(async () => agentsOf(await agents(), a.uuid).length === 0, 15_000, 100, 'session A\'s agents gone from the graph');
     expect(agentsOf(await agents(), b.uuid).length).toBeGreaterThanOrEqual(2);
     expect((await sessions()).find((s) => s.uuid === b.uuid)?.status).toBe('running');
-    if (v3) expect(await hiveStatus3(a.uuid)).toMatchObject({ initialized: false, workers: [] });
+    if (v3) {
+      expect(await hiveStatus3(a.uuid)).toMatchObject({ initialized: false, workers: [] });
+      // A's MCP server ended with it (stdin closed, reaped by the shim); B's still serves B.
+      await waitUntil(async () => sessionMcps(await ps()).length === 1, 10_000, 100, 'one session MCP server left (B\'s)');
+    }
     // Node as PID 1 reaps nothing: whatever the stop orphaned would still be listed as a zombie.
     await noZombies('no zombie after stopping A');
   }, 60_000);
@@ -252,6 +292,7 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     }
     await waitUntil(async () => (await agents()).filter((x) => x.sessionUuid !== null).length === 0, 15_000, 100, 'no session agents in the graph');
     expect((await ps()).filter((p) => p.args.includes('--hivescope-session'))).toEqual([]);
+    await waitUntil(async () => sessionMcps(await ps()).length === 0, 10_000, 100, 'no session MCP server left');
     await noZombies('no zombie after stopping every session');
     step('all stopped, no zombie');
   }, 60_000);

@@ -18,6 +18,17 @@ import type { HiveMetrics } from './parsers.js';
 import type { BackendSlot } from './backendDetect.js';
 import type { SessionCache } from './sessionCache.js';
 import type { PlaneEvents } from './planeEvents.js';
+import { hasSessionMcpOps } from './backends/claudeFlow3.js';
+import type { Backend } from './backends/types.js';
+
+/**
+ * claude-flow 2.7's MCP server keeps its own store and never sees hive-mind swarms (claude-flow-2.7.md,
+ * "MCP server"): an agent or task sent there would "succeed" without reaching the session.
+ */
+function mcpMissesSwarms(b: Backend | null): boolean {
+  return b?.describe?.().kind === 'claude-flow-2';
+}
+const V27_NO_MCP = "claude-flow 2.7's MCP server never sees hive-mind swarms (its store is separate), so nothing sent there would reach this session";
 
 /** Hooks the telemetry plane provides for the MCP side of spawn-agent-hybrid and task submission. */
 export interface McpTools {
@@ -174,7 +185,26 @@ export class ControlCommands {
   ): Promise<{ success: boolean; methodUsed: 'docker' | 'mcp'; agentId: string | null; swarmId: string | null; message: string }> {
     let swarmId = body.swarmId ?? null;
     if (!swarmId && body.sessionUuid) swarmId = (await this.getSession(body.sessionUuid, ctx)).swarmId;
-    if (body.method !== 'docker') {
+    const backend = body.method === 'docker' ? null : this.d.backend.current;
+    if (body.method !== 'docker' && hasSessionMcpOps(backend)) {
+      // claude-flow 3.x: through the MCP server in the session's own directory (the one its hive lives in).
+      this.assertWritable();
+      const uuid = body.sessionUuid ?? (swarmId ? this.d.cache.sessions().sessions.find((s) => s.swarmId === swarmId)?.uuid : undefined);
+      if (uuid) {
+        try {
+          const r = await backend.spawnAgentIn(uuid, body.agentType, ctx);
+          this.d.events.emit('agents');
+          this.d.events.activity('spawn', 'info', `agent ${body.agentType} spawned in session ${uuid} via its MCP`, { sessionUuid: uuid, swarmId, requestId: ctx?.requestId });
+          return { success: true, methodUsed: 'mcp', agentId: r.agentId, swarmId, message: r.message };
+        } catch (err) {
+          if (body.method === 'mcp' || asControlError(err).kind !== 'mcp-unavailable') throw err;
+        }
+      } else if (body.method === 'mcp') {
+        throw new ControlError('bad-request', `claude-flow 3.x spawns an agent into a session through that session's MCP: give sessionUuid${swarmId ? ` (no session has swarm ${swarmId})` : ''}, or use method docker for a new one-agent session`);
+      }
+    } else if (body.method !== 'docker' && mcpMissesSwarms(backend)) {
+      if (body.method === 'mcp') throw new ControlError('unsupported', `cannot spawn an agent through MCP: ${V27_NO_MCP}; use method docker for a new one-agent session`);
+    } else if (body.method !== 'docker') {
       const tools = this.d.mcpTools();
       const why = !tools ? 'the MCP telemetry connection is not available' : !swarmId ? 'no swarm id given (or the session has none yet)' : null;
       if (why === null) {
@@ -204,6 +234,14 @@ export class ControlCommands {
     const s = await this.getSession(uuid, ctx);
     if (TERMINAL_SESSION_STATUSES.includes(s.status)) throw new ControlError('conflict', `session ${uuid} is ${s.status}`);
     if (!s.swarmId) throw new ControlError('conflict', `session ${uuid} has no swarm id yet; try again when it is running`);
+    const b = await this.d.backend.require(ctx);
+    if (hasSessionMcpOps(b)) {
+      // claude-flow 3.x has no task_orchestrate: task_create in the session's directory (pending until assigned).
+      const r = await b.createTaskIn(uuid, { description: body.task, priority: body.priority }, ctx);
+      this.d.events.activity('task-start', 'info', `task ${r.taskId} created in session ${uuid}`, { sessionUuid: uuid, swarmId: s.swarmId, requestId: ctx?.requestId });
+      return { accepted: true, taskId: r.taskId, message: r.message };
+    }
+    if (mcpMissesSwarms(b)) throw new ControlError('unsupported', `claude-flow 2.7 cannot take a task for a running session: ${V27_NO_MCP}, and its hive-mind CLI has no task command`);
     const tools = this.d.mcpTools();
     if (!tools) throw new ControlError('mcp-unavailable', 'tasks go to the swarm through MCP, which is not connected');
     const r = await tools.taskOrchestrate({ task: body.task, priority: body.priority, swarmId: s.swarmId }, ctx);

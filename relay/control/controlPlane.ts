@@ -34,6 +34,9 @@ import { ControlCommands, type McpTools, type SpawnAgentBody, type SpawnOptions 
 import { Restorer } from './restore.js';
 import type { ContainerWatch, WatchHost } from './containerWatch.js';
 import { ExecFamilies, type ControlPerformance } from './metrics.js';
+import type { SessionMcp, SessionMcpOpener, SessionMcpSpec } from './backends/sessionMcp.js';
+import { openDockerExecStream, openLocalExecStream, type ExecStream } from './drivers/execStream.js';
+import { DockerDriver } from './drivers/docker.js';
 import { LogReader, type LogQuery, type LogRead } from './console/logRead.js';
 import { OutputFiles, type OpenedFile } from './outputFiles/outputFiles.js';
 import type { FilesList } from '../../shared/model/console.js';
@@ -72,6 +75,10 @@ export class ControlPlane {
   private readonly restorer: Restorer;
   private readonly watch: ContainerWatch | null;
   private mcpTools: McpTools | null = null;
+  /** Builds an MCP client over a stream the plane opens (set by the relay: the control plane speaks no MCP). */
+  private stdioMcp: ((open: () => Promise<ExecStream>) => SessionMcp) | null = null;
+  /** Every per-session MCP server opened, so close() ends them all whichever backend opened them. */
+  private readonly sessionServers = new Set<SessionMcp>();
   private readonly logs: LogReader;
   private readonly outputs: OutputFiles;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -115,6 +122,7 @@ export class ControlPlane {
       localSessionManager: deps.localSessionManager,
       containerStopped: () => this.watch?.stopped ?? false,
       onDetected: () => status.changed(),
+      sessionMcp: () => this.sessionMcpOpener(),
     });
     this.logs = new LogReader({
       run: this.run,
@@ -167,6 +175,33 @@ export class ControlPlane {
 
   setMcpTools(tools: McpTools | null): void {
     this.mcpTools = tools;
+  }
+
+  /** How to speak MCP over a command's stdio (the relay passes telemetry's stdio client). */
+  setStdioMcp(make: ((open: () => Promise<ExecStream>) => SessionMcp) | null): void {
+    this.stdioMcp = make;
+  }
+
+  /**
+   * A long-lived command in the target with stdin open and its output streamed (docker exec -i, or a
+   * local child): argv only, never through a shell.
+   */
+  openExecStream(argv: readonly string[], o: { cwd?: string; env?: Record<string, string> } = {}): Promise<ExecStream> {
+    const d = this.driver;
+    if (d instanceof DockerDriver) return openDockerExecStream(d.docker, d.container, argv, o);
+    if (d?.kind === 'local') return openLocalExecStream(argv, o);
+    return Promise.reject(new Error('no exec driver'));
+  }
+
+  /** Opens an MCP server for a session (claude-flow 3.x); null until the relay set the stdio client. */
+  private sessionMcpOpener(): SessionMcpOpener | null {
+    const make = this.stdioMcp;
+    if (!make || !this.driver || this.closed) return null;
+    return (spec: SessionMcpSpec) => {
+      const m = make(() => this.openExecStream(spec.argv, { cwd: spec.cwd, env: spec.env }));
+      this.sessionServers.add(m);
+      return { get state() { return m.state; }, get reconnects() { return m.reconnects; }, callTool: (n, a, t) => m.callTool(n, a, t), close: async () => { this.sessionServers.delete(m); await m.close(); } };
+    };
   }
 
   health(): ControlHealth {
@@ -331,6 +366,8 @@ export class ControlPlane {
     for (const t of this.timers) clearInterval(t);
     this.cache.close();
     this.watch?.close();
+    await Promise.all([...this.sessionServers].map((m) => m.close().catch(() => undefined)));
+    this.sessionServers.clear();
     this.store.flush();
     await this.engine?.stop();
     await this.driver?.close();

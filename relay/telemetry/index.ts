@@ -12,3 +12,4 @@ export type { ControlView, ExecAgentInfo, SessionCause } from './controlSync.js'
 export { AgentGraph, type ChangeSet, type GraphDelta, type GraphEvent } from '../graph/graph.js';
 export { McpClient, RECONNECT, MAX_IN_FLIGHT, McpBusyError, McpRpcError, McpTimeoutError, McpUnavailableError } from './client.js';
 export { mapTaskList, taskEntry, TaskProgressMemo, tasksUnsupported } from './tasks.js';
+export { openStdioMcp, type StdioMcp, type ByteStream } from './stdioMcp.js';

@@ -7,6 +7,7 @@ import { startHarness, tmpStateDir, until, validSpawn, type Harness } from '../t
 import * as S from './claudeFlow3.samples.js';
 import { AGENT_ID_PATTERN } from './claudeFlow3Parse.js';
 import { ClaudeFlow3Backend, SESSIONS_ROOT, workerPlan } from './claudeFlow3.js';
+import { MAX_SESSION_MCP } from './sessionMcp.js';
 import type { RunFn, RunOptions, SpawnRequest } from './types.js';
 
 const res = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, durationMs: 1, pid: null });
@@ -248,5 +249,140 @@ describe('ClaudeFlow3Backend records', () => {
     await expect(b.start(uuid, req())).rejects.toThrow(/mkdir of the session directory exited with 1: mkdir: permission denied/);
     expect((await b.list()).sessions.map((s) => s.status)).toEqual(['failed']);
     expect(await b.stop(uuid)).toBe('stopped');
+  });
+});
+
+/** A session's MCP server as 3.43.0 answers in that directory (claude-flow-3.md 3.2), over the fake container's hives. */
+class FakeSessionMcp {
+  state = 'ready';
+  reconnects = 0;
+  closed = false;
+  calls: { name: string; args: Record<string, unknown> }[] = [];
+  spawned: { agentId: string; agentType: string }[] = [];
+  tasks: Record<string, unknown>[] = [];
+  /** Set to answer agent_spawn with this instead. */
+  spawnAnswer: unknown = null;
+  constructor(
+    readonly spec: { argv: readonly string[]; cwd: string; env: Record<string, string> },
+    private readonly c: Cf3Container,
+  ) {}
+  async callTool(name: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    this.calls.push({ name, args });
+    const h = this.c.hives.get(this.spec.cwd);
+    switch (name) {
+      case 'hive-mind_status': {
+        const st = JSON.parse(this.c['cf'](['hive-mind', 'status'], { CLAUDE_FLOW_CWD: this.spec.cwd, CLAUDE_FLOW_AUTO_UPDATE: 'false' }, false).stdout) as object;
+        return st;
+      }
+      case 'agent_list':
+        return { agents: [...(h?.workers ?? []).map((w) => ({ agentId: w.id, agentType: w.type, status: 'idle', health: 1, taskCount: 0, domain: 'hive-mind' })), ...this.spawned.map((a) => ({ ...a, status: 'idle', health: 1, taskCount: 0 }))], total: 0, filters: {} };
+      case 'agent_spawn': {
+        if (this.spawnAnswer) return this.spawnAnswer;
+        if (!/^[a-z-]+$/.test(String(args.agentType))) return { success: false, error: 'Input validation failed: agentType contains disallowed characters' };
+        const a = { agentId: `agent-${1796434554847 + this.spawned.length}-m2vyza`, agentType: String(args.agentType) };
+        this.spawned.push(a);
+        return { success: true, ...a, model: 'sonnet', status: 'registered', createdAt: '2026-12-05T01:35:54.847Z' };
+      }
+      case 'task_create': {
+        const t = { taskId: `task-${1796434554870 + this.tasks.length}-j6yghh`, type: args.type, description: args.description, priority: args.priority, status: 'pending', createdAt: '2026-12-05T01:35:54.870Z', assignedTo: [], tags: [] };
+        this.tasks.push(t);
+        return t;
+      }
+      case 'task_list':
+        return { tasks: this.tasks, total: this.tasks.length, filters: {} };
+      default:
+        throw new Error(`Tool not found: ${name}`);
+    }
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    this.state = 'closed';
+  }
+}
+
+function mcpBackend(o: { opener?: boolean } = {}) {
+  const c = new Cf3Container();
+  const servers: FakeSessionMcp[] = [];
+  const run: RunFn = (argv, ro: RunOptions) => c.exec(argv, ro);
+  const store = new StateStore(tmpStateDir());
+  const opener = (spec: { argv: readonly string[]; cwd: string; env: Record<string, string> }) => {
+    const m = new FakeSessionMcp(spec, c);
+    servers.push(m);
+    return m;
+  };
+  const b = new ClaudeFlow3Backend({ run, store, driverKind: 'docker', version: '3.43.0', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 }, sessionMcp: () => (o.opener === false ? null : opener) });
+  return { c, b, store, servers };
+}
+
+describe('ClaudeFlow3Backend: one MCP server per running session, in its directory', () => {
+  it('opens it with argv only in the session directory; agents spawned through it join the graph linked to the session', async () => {
+    const { b, servers } = mcpBackend();
+    const uuid = await b.create(req(['coder']));
+    await b.start(uuid, req(['coder'], 3));
+    await b.refreshAgents();
+    expect(servers).toHaveLength(1);
+    const dir = `${SESSIONS_ROOT}/${uuid}`;
+    expect(servers[0]!.spec).toEqual({ argv: ['claude-flow', 'mcp', 'start'], cwd: dir, env: { CLAUDE_FLOW_AUTO_UPDATE: 'false', CLAUDE_FLOW_CWD: dir } });
+    const r = await b.spawnAgentIn(uuid, 'tester');
+    expect(r.agentId).toMatch(AGENT_ID_PATTERN);
+    expect(servers[0]!.calls.find((c) => c.name === 'agent_spawn')!.args).toEqual({ agentType: 'tester' });
+    const agents = b.execAgents();
+    const hiveId = agents.find((a) => a.type === 'queen')!.swarmId;
+    const spawned = agents.find((a) => a.id === r.agentId)!;
+    // In the session's swarm (the hive), linked to the session, metrics unknown (3.x measures none).
+    expect(spawned).toMatchObject({ type: 'tester', swarmId: hiveId, sessionUuid: uuid, cpuUsage: null, memoryUsage: null, health: 100 });
+    expect(agents.every((a) => a.sessionUuid === uuid && a.swarmId === hiveId)).toBe(true);
+    // Still one server after more reads.
+    await b.refreshAgents();
+    expect(servers).toHaveLength(1);
+  });
+
+  it('tasks: task_create in the session (priority in 3.x terms), task_list as 3.x answered it', async () => {
+    const { b, servers } = mcpBackend();
+    const uuid = await b.create(req(['coder']));
+    await b.start(uuid, req(['coder'], 2));
+    const t = await b.createTaskIn(uuid, { description: 'write the guide', priority: 'medium' });
+    expect(t.taskId).toMatch(/^task-\d{13}-[a-z0-9]{1,6}$/);
+    expect(servers[0]!.calls.find((c) => c.name === 'task_create')!.args).toEqual({ type: 'task', description: 'write the guide', priority: 'normal' });
+    expect(await b.taskListAnswer(uuid)).toMatchObject({ tasks: [{ taskId: t.taskId, description: 'write the guide', status: 'pending' }], total: 1 });
+  });
+
+  it("refusals are 4xx that say why, never a claimed success: 3.x's success:false, an id of the wrong shape, no server, a stopped session", async () => {
+    const { b, servers } = mcpBackend();
+    const uuid = await b.create(req(['coder']));
+    await b.start(uuid, req(['coder'], 2));
+    await expect(b.spawnAgentIn(uuid, 'bad type!')).rejects.toMatchObject({ kind: 'bad-request', message: expect.stringContaining('disallowed characters') });
+    servers[0]!.spawnAnswer = { success: true, agentId: '--rm -rf /' };
+    await expect(b.spawnAgentIn(uuid, 'coder')).rejects.toMatchObject({ kind: 'parse-error' });
+    servers[0]!.spawnAnswer = 'Tool agent_spawn executed successfully';
+    await expect(b.spawnAgentIn(uuid, 'coder')).rejects.toMatchObject({ kind: 'parse-error' });
+    expect(await b.stop(uuid)).toBe('stopped');
+    expect(servers[0]!.closed).toBe(true);
+    await expect(b.spawnAgentIn(uuid, 'coder')).rejects.toMatchObject({ kind: 'conflict', message: expect.stringContaining('stopped') });
+    const none = mcpBackend({ opener: false });
+    const u2 = await none.b.create(req(['coder']));
+    await none.b.start(u2, req(['coder'], 2));
+    await expect(none.b.createTaskIn(u2, { description: 'x', priority: 'low' })).rejects.toMatchObject({ kind: 'mcp-unavailable', message: expect.stringContaining("session's directory") });
+  });
+
+  it(`at most ${MAX_SESSION_MCP} servers per container; a session that ended has its server closed`, async () => {
+    const { b, servers } = mcpBackend();
+    const uuids: string[] = [];
+    for (let i = 0; i < MAX_SESSION_MCP + 2; i++) {
+      const u = await b.create(req(['coder']));
+      await b.start(u, req(['coder'], 1));
+      uuids.push(u);
+    }
+    await b.refreshAgents();
+    expect(servers).toHaveLength(MAX_SESSION_MCP);
+    expect(b.mcp.size).toBe(MAX_SESSION_MCP);
+    // Sessions past the cap are still read (by exec): every session's queen is in the graph.
+    expect(new Set(b.execAgents().filter((a) => a.type === 'queen').map((a) => a.sessionUuid))).toEqual(new Set(uuids));
+    await expect(b.spawnAgentIn(uuids[MAX_SESSION_MCP]!, 'coder')).rejects.toMatchObject({ kind: 'mcp-unavailable', message: expect.stringContaining(`at most ${MAX_SESSION_MCP}`) });
+    await b.stop(uuids[0]!);
+    expect(servers[0]!.closed).toBe(true);
+    await b.refreshAgents();
+    expect(b.mcp.size).toBe(MAX_SESSION_MCP);
+    expect(servers.filter((s) => !s.closed)).toHaveLength(MAX_SESSION_MCP);
   });
 });

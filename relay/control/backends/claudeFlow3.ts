@@ -9,6 +9,7 @@
  * otherwise check the npm registry and may install updates).
  */
 import crypto from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Session, SessionStatus } from '../../../shared/model/session.js';
 import { TERMINAL_SESSION_STATUSES } from '../../../shared/model/session.js';
 import { SESSION_UUID_PATTERN } from '../../../shared/api.js';
@@ -16,8 +17,9 @@ import type { RequestContext } from '../../context.js';
 import { ControlError } from '../errors.js';
 import type { StateStore, StoredSession } from '../stateStore.js';
 import { TAG_FLAG, failed, objectiveArg } from './claudeFlow.js';
-import { agentsFromHiveStatus, sessionFigures } from './claudeFlow3Normalise.js';
-import { HIVE_ID_PATTERN, parseHiveStatus3, parseInit3, parseSpawn3, type HiveStatus3 } from './claudeFlow3Parse.js';
+import { agentsFromHiveStatus, agentsFromMcpList, sessionFigures } from './claudeFlow3Normalise.js';
+import { AGENT_ID_PATTERN, HIVE_ID_PATTERN, agentListFrom, hiveStatusFrom, parseHiveStatus3, parseInit3, parseSpawn3, taskFrom, type HiveStatus3, type McpAgent3 } from './claudeFlow3Parse.js';
+import { MAX_SESSION_MCP, SessionMcpPool, type SessionMcp, type SessionMcpOpener } from './sessionMcp.js';
 import { spawnLogPath } from '../console/spawnLog.js';
 import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, parsePsTable, type EndOptions } from './processes.js';
@@ -43,7 +45,18 @@ export interface ClaudeFlow3Options {
   stopTiming?: EndOptions;
   /** Status reads in flight at once during a refresh. Default 4. */
   readConcurrency?: number;
+  /**
+   * Opens a stdio MCP server in a session's directory (the relay hands one in once the telemetry plane
+   * exists; none: sessions are read by exec only, and MCP-only operations answer 503 saying so).
+   */
+  sessionMcp?: () => SessionMcpOpener | null;
+  logger?: Logger;
 }
+
+/** Tool calls on a session's MCP (3.x answers them in 0.2-27 ms; a spawn writes a redb file). */
+const MCP_CALL_TIMEOUT_MS = 10_000;
+/** 3.x's task priorities (`hive-mind task -p`): the model's `medium` is its `normal`. */
+const TASK_PRIORITY: Record<string, string> = { low: 'low', medium: 'normal', high: 'high', critical: 'critical' };
 
 /** What the relay keeps for a 3.x session beyond the shared `cf` record (persisted with it). */
 type Cf3 = NonNullable<StoredSession['cf']> & {
@@ -64,18 +77,28 @@ export function unsupported(op: string, why: string): ControlError {
   return new ControlError('unsupported', `claude-flow 3.x cannot ${op} a session: ${why}`);
 }
 
-export class ClaudeFlow3Backend implements Backend {
+export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
   readonly name = 'claude-flow' as const;
   private readonly cli: readonly string[];
   private readonly root: string;
   /** Last status read per session (agents, figures); dropped when the session stops. */
   private readonly reads = new Map<string, HiveStatus3>();
+  /** Agents the last MCP read listed outside the hive (agent_spawn's store), per session. */
+  private readonly mcpAgents = new Map<string, McpAgent3[]>();
   private emittedKey = '[]';
   private claudeChecked: { at: number; present: boolean } | null = null;
+  /** One stdio MCP server per live session, in its directory: agents spawned through MCP, tasks. */
+  readonly mcp: SessionMcpPool;
 
   constructor(private readonly o: ClaudeFlow3Options) {
     this.cli = o.cli ?? ['claude-flow'];
     this.root = o.sessionsRoot ?? SESSIONS_ROOT;
+    // argv only: the directory is the exec's working directory and CLAUDE_FLOW_CWD, never shell text.
+    this.mcp = new SessionMcpPool(
+      () => o.sessionMcp?.() ?? null,
+      (uuid) => ({ argv: [...this.cli, 'mcp', 'start'], cwd: this.dir(uuid), env: { CLAUDE_FLOW_AUTO_UPDATE: 'false', CLAUDE_FLOW_CWD: this.dir(uuid) } }),
+      o.logger ?? null,
+    );
   }
 
   describe(): BackendDescription {
@@ -235,12 +258,32 @@ export class ClaudeFlow3Backend implements Backend {
       .map(([uuid]) => uuid);
   }
 
+  /**
+   * Through the session's MCP when it is connected: `hive-mind_status` (the same object as the CLI's
+   * status) and `agent_list` (both stores: hive workers and agents spawned through MCP). null: not
+   * connected, or an answer did not parse (the exec read stands in).
+   */
+  private async readMcp(uuid: string): Promise<HiveStatus3 | null> {
+    const m = this.mcp.get(uuid);
+    if (!m || m.state !== 'ready') return null;
+    try {
+      const [status, list] = await Promise.all([m.callTool('hive-mind_status', {}, MCP_CALL_TIMEOUT_MS), m.callTool('agent_list', {}, MCP_CALL_TIMEOUT_MS)]);
+      const s = hiveStatusFrom(status);
+      // Hive workers come from the status (with their queen); the rest are agent_spawn's.
+      this.mcpAgents.set(uuid, agentListFrom(list).agents.filter((a) => a.domain !== 'hive-mind'));
+      return s;
+    } catch (e) {
+      this.o.logger?.debug({ uuid, err: String(e) }, 'session MCP read failed; reading by exec');
+      return null;
+    }
+  }
+
   /** Reads every live session's hive (a few at a time); a hive that vanished (shutdown elsewhere, container lost it) interrupts its session. */
   private async readAll(uuids: readonly string[]): Promise<void> {
     const queue = [...uuids];
     const worker = async () => {
       for (let uuid = queue.shift(); uuid !== undefined; uuid = queue.shift()) {
-        const s = await this.read(uuid).catch(() => null);
+        const s = (await this.readMcp(uuid)) ?? (await this.read(uuid).catch(() => null));
         if (!s) continue;
         this.reads.set(uuid, s);
         const cf = this.o.store.get(uuid)?.cf;
@@ -252,14 +295,23 @@ export class ClaudeFlow3Backend implements Backend {
     await Promise.all(Array.from({ length: Math.min(queue.length, this.o.readConcurrency ?? 4) }, worker));
   }
 
+  /**
+   * Hive workers under their queen, and the agents spawned through the session's MCP in the session's
+   * swarm (the hive: 3.x records no swarm for them), all linked to the session.
+   */
   execAgents(): ExecAgent[] {
     const live = new Set(this.live());
-    return [...this.reads.entries()].filter(([uuid]) => live.has(uuid)).flatMap(([uuid, s]) => agentsFromHiveStatus(s, uuid));
+    return [...this.reads.entries()]
+      .filter(([uuid]) => live.has(uuid))
+      .flatMap(([uuid, s]) => [...agentsFromHiveStatus(s, uuid), ...(s.initialized ? agentsFromMcpList(this.mcpAgents.get(uuid) ?? [], uuid, s.hiveId, null).map((a) => ({ ...a, swarmId: s.hiveId })) : [])]);
   }
 
   /** True when the agents differ from what was last reported (discovery's reads count too). */
   async refreshAgents(): Promise<boolean> {
-    await this.readAll(this.live());
+    const live = this.live();
+    // Servers of sessions that ended are closed before the reads open those of new ones.
+    await this.mcp.retain(new Set(live));
+    await this.readAll(live);
     const key = JSON.stringify(this.execAgents());
     if (key === this.emittedKey) return false;
     this.emittedKey = key;
@@ -280,6 +332,9 @@ export class ClaudeFlow3Backend implements Backend {
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     this.cf(uuid);
+    // Its MCP server first: stdin EOF, it exits (the shim reaps it), nothing of the session reads on.
+    await this.mcp.close(uuid);
+    this.mcpAgents.delete(uuid);
     if (!this.hived(uuid)) {
       this.patch(uuid, { status: 'stopped' });
       return 'stopped';
@@ -294,6 +349,54 @@ export class ClaudeFlow3Backend implements Backend {
     this.reads.delete(uuid);
     this.patch(uuid, { status: 'stopped', agentCount: 0 });
     return 'stopped';
+  }
+
+  /**
+   * The running session's MCP server, connected (the call waits briefly for a fresh one); a 4xx/503
+   * that says what to do when there is none.
+   */
+  private sessionMcp(uuid: string, what: string): SessionMcp {
+    const cf = this.cf(uuid);
+    if (TERMINAL_SESSION_STATUSES.includes(cf.status) || !this.hived(uuid)) throw new ControlError('conflict', `session ${uuid} is ${cf.status}: ${what} needs a running 3.x session`);
+    const m = this.mcp.get(uuid);
+    if (m) return m;
+    const why = this.o.sessionMcp?.() ? `${this.mcp.size} session MCP servers already run in this container (at most ${MAX_SESSION_MCP}), or this one kept exiting` : 'this relay cannot run an MCP server in the container (no exec stream)';
+    throw new ControlError('mcp-unavailable', `claude-flow 3.x does ${what} only through an MCP server in the session's directory, and ${why}; stop a session or try again later`);
+  }
+
+  /** One tool on the session's MCP; 3.x's `{success:false,error}` becomes a 4xx naming its error. */
+  private async callIn(uuid: string, what: string, tool: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const m = this.sessionMcp(uuid, what);
+    let out: unknown;
+    try {
+      out = await m.callTool(tool, args, MCP_CALL_TIMEOUT_MS);
+    } catch (e) {
+      throw new ControlError('mcp-unavailable', `MCP ${tool} in session ${uuid} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new ControlError('parse-error', `MCP ${tool} answered ${JSON.stringify(String(out).slice(0, 80))}, not an object`);
+    const o = out as Record<string, unknown>;
+    if (o.success === false) throw new ControlError('bad-request', `claude-flow 3.x refused ${tool}: ${String(o.error ?? 'success:false').slice(0, 500)}`);
+    return o;
+  }
+
+  async spawnAgentIn(uuid: string, agentType: string): Promise<{ agentId: string; message: string }> {
+    const o = await this.callIn(uuid, 'agent spawns', 'agent_spawn', { agentType });
+    const agentId = o.agentId;
+    // Only an id 3.x minted (and that could reach an argv) is reported as the agent's.
+    if (typeof agentId !== 'string' || !AGENT_ID_PATTERN.test(agentId)) throw new ControlError('parse-error', `MCP agent_spawn answered without a usable agent id (${JSON.stringify(String(agentId).slice(0, 80))})`);
+    // Read the session again now, so the agent is in the graph before the next period.
+    await this.readAll([uuid]).catch(() => undefined);
+    return { agentId, message: `spawned ${agentType} ${agentId} in session ${uuid} through its MCP (3.x registers the agent; it runs only when Claude Code gives it work)` };
+  }
+
+  async createTaskIn(uuid: string, task: { description: string; priority: string }): Promise<{ taskId: string; message: string }> {
+    const o = await this.callIn(uuid, 'tasks', 'task_create', { type: 'task', description: task.description, priority: TASK_PRIORITY[task.priority] ?? 'normal' });
+    const t = taskFrom(o);
+    return { taskId: t.taskId, message: `task ${t.taskId} created in session ${uuid} (${t.status ?? 'status unknown'}; 3.x starts a task when it is assigned to an agent)` };
+  }
+
+  async taskListAnswer(uuid: string): Promise<unknown> {
+    return this.callIn(uuid, 'task listing', 'task_list', {});
   }
 
   async pause(): Promise<SessionStatus> {
@@ -336,4 +439,18 @@ export class ClaudeFlow3Backend implements Backend {
     }
     return out;
   }
+}
+
+/** The 3.x session operations that go through the session's own MCP server (see ClaudeFlow3Backend.mcp). */
+export interface SessionMcpOps {
+  /** MCP `agent_spawn` in the session's directory; the agent joins the session's graph. */
+  spawnAgentIn(uuid: string, agentType: string, ctx?: RequestContext): Promise<{ agentId: string; message: string }>;
+  /** MCP `task_create` in the session's directory (3.x has no task_orchestrate): pending until assigned. */
+  createTaskIn(uuid: string, task: { description: string; priority: string }, ctx?: RequestContext): Promise<{ taskId: string; message: string }>;
+  /** The session's MCP `task_list` answer as 3.x gave it (parsed JSON), for the tasks mapper. */
+  taskListAnswer(uuid: string, ctx?: RequestContext): Promise<unknown>;
+}
+
+export function hasSessionMcpOps(b: unknown): b is SessionMcpOps {
+  return b instanceof ClaudeFlow3Backend;
 }

@@ -10,6 +10,8 @@ import { ClaudeFlowBackend } from './claudeFlow.js';
 import { ClaudeFlow3Backend } from './claudeFlow3.js';
 import { parseCliVersion, type DetectedBackend } from './claudeFlow3Parse.js';
 import type { Backend, RunFn } from './types.js';
+import type { SessionMcpOpener } from './sessionMcp.js';
+import type { Logger } from 'pino';
 
 /** `--version` takes the 3.x fast path (~40 ms); 2.7 through npx can take over a second. */
 export const VERSION_ARGV = ['claude-flow', '--version'] as const;
@@ -28,6 +30,9 @@ export interface ClaudeFlowBackendDeps {
   run: RunFn;
   store: StateStore;
   driverKind: 'docker' | 'local';
+  /** 3.x: opens an MCP server in a session's directory (see sessionMcp.ts). */
+  sessionMcp?: () => SessionMcpOpener | null;
+  logger?: Logger;
 }
 
 /** The backend for the detected claude-flow. */
