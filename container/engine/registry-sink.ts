@@ -38,7 +38,9 @@ export class RegistrySink {
   stats = { writes: 0, busy: 0, errors: 0 };
 
   constructor(root: string, opts: RegistrySinkOptions = {}) {
-    this.paths = paths({ HIVE_ROOT: root });
+    // HIVE_LOG_DIR too: the image sets it (/var/log/multi-agent), and without it the sessions the engine
+    // creates logged to <root>/.swarm/logs while `log <uuid>` (the CLI, with the image's env) named the other.
+    this.paths = paths({ HIVE_ROOT: root, HIVE_LOG_DIR: process.env.HIVE_LOG_DIR });
     this.flushMs = opts.flushMs ?? 200;
     this.progressEveryMs = opts.progressEveryMs ?? 5_000;
   }
