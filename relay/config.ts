@@ -159,6 +159,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Two places naming the container would leave one silently ignored.
     if (env.HIVE_CONTAINER) throw new ConfigError('HIVE_CONTAINER and HIVE_TARGETS are both set: name each container in HIVE_TARGETS and unset HIVE_CONTAINER');
     if (env.HIVE_TARGET_NAME) throw new ConfigError('HIVE_TARGET_NAME names the single default target; with HIVE_TARGETS each entry has its own name');
+    // The embedded hive is this machine's child processes, not a container on an engine.
+    if (e.HIVE_DRIVER === 'local') throw new ConfigError('HIVE_DRIVER=local runs the embedded hive; HIVE_TARGETS lists Docker containers (use docker or auto)');
     try {
       targets = parseTargets(e.HIVE_TARGETS, { cwd, dockerCertPath: e.DOCKER_CERT_PATH ?? undefined, mcpDefault: { host: e.MCP_HOST, port: e.MCP_PORT } });
     } catch (err) {

@@ -200,6 +200,11 @@ describe('HIVE_TARGETS in the relay config', () => {
     expect(() => loadConfig({ HIVE_TARGETS: fleet, HIVE_TARGET_NAME: 'x' }, cwd)).toThrow(/HIVE_TARGET_NAME/);
   });
 
+  it('refuses the local driver: targets are Docker containers', () => {
+    expect(() => loadConfig({ HIVE_TARGETS: fleet, HIVE_DRIVER: 'local' }, cwd)).toThrow(/HIVE_DRIVER=local runs the embedded hive/);
+    expect(loadConfig({ HIVE_TARGETS: fleet, HIVE_DRIVER: 'docker' }, cwd).driver).toBe('docker');
+  });
+
   it('reports a bad entry as a ConfigError', () => {
     expect(() => loadConfig({ HIVE_TARGETS: '[{"name":"a"}]' }, cwd)).toThrow(ConfigError);
   });
