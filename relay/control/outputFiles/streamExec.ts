@@ -50,13 +50,14 @@ async function dockerStream(driver: DockerDriver, argv: readonly string[], timeo
   const dec = new DockerStreamDecoder();
   let resolveDone!: (v: { exitCode: number | null; stderr: string }) => void;
   const done = new Promise<{ exitCode: number | null; stderr: string }>((r) => (resolveDone = r));
-  const finish = (err: Error | null) => {
+  /** `quiet`: the reader asked to stop; it is not told an error it caused (nobody listens any more). */
+  const finish = (err: Error | null, quiet = false) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     if (err) {
       sock.destroy?.();
-      out.destroy(err);
+      out.destroy(quiet ? undefined : err);
       resolveDone({ exitCode: null, stderr });
       return;
     }
@@ -88,7 +89,7 @@ async function dockerStream(driver: DockerDriver, argv: readonly string[], timeo
   sock.on('end', () => finish(dec.buffered === 0 ? null : new ControlError('parse-error', 'exec stream ended inside a frame')));
   sock.on('close', () => finish(dec.buffered === 0 ? null : new ControlError('parse-error', 'exec stream closed inside a frame')));
   sock.on('error', (err: Error) => finish(dockerErrorToControl(err, driver.container)));
-  return { stdout: out, done, abort: () => finish(new ControlError('command-failed', 'aborted')) };
+  return { stdout: out, done, abort: () => finish(new ControlError('command-failed', 'aborted'), true) };
 }
 
 function localStream(argv: readonly string[], timeoutMs: number): Promise<ExecStream> {
