@@ -85,6 +85,8 @@ describe.skipIf(!kitBuilt)('session log on the embedded hive (local driver, real
     const a = await connect();
     a.subscribe(uuid, 0);
     const { path: logPath } = await read('?from=0&max=1');
+    // The swarm's own lines (the engine appends them: container/engine/log-sink.ts) reach the client.
+    await a.waitForText(uuid, '[HIVE] ');
     fs.appendFileSync(logPath, 'live line one\n');
     await a.waitForText(uuid, 'live line one\n');
     expect(a.statuses[0]).toMatchObject({ uuid, state: 'following', reason: null });

@@ -7,6 +7,7 @@ import { McpTcpServer, type McpServerOptions } from './mcp-server.js';
 import { Simulation, swarmTokens, type SimAgent, type SimEvent, type SimSwarm } from './sim.js';
 import { RegistrySink } from './registry-sink.js';
 import { OutputSink } from './output-sink.js';
+import { LogSink } from './log-sink.js';
 import { listenControl, SessionService, type ControlListener } from './session-service.js';
 import { agentJson, swarmStatusJson } from './tools.js';
 
@@ -59,6 +60,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
   const reaped = registry ? registry.reapOnStart() : [];
   // Sessions the registry knows get their results written to their output directories.
   const outputs = registry ? new OutputSink(registry.paths.outputRoot) : null;
+  // And their swarms' log lines to the session's log file.
+  const logs = registry ? new LogSink(registry.paths.logDir) : null;
   const server = new McpTcpServer(sim, {
     registry,
     host: opts.host ?? '127.0.0.1',
@@ -75,6 +78,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
   sim.on((e) => {
     if (registry && e.type === 'swarm') registry.onSwarm(e.swarm);
     if (outputs && (e.type === 'progress' || e.type === 'swarm')) outputs.onEvent(e);
+    if (logs && (e.type === 'log' || e.type === 'swarm')) logs.onEvent(e);
     pushEvent(server, e);
     // A swarm-level change between ticks (agent_spawn, a swarm created, paused or stopped) is what a
     // person waits to see: flush its agents on the next turn of the event loop instead of the pushMs
@@ -142,6 +146,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
       await control?.close();
       await server.close();
       await outputs?.idle();
+      logs?.close();
       registry?.close();
     },
   };

@@ -87,6 +87,10 @@ class Output {
   mgr(text: string): void {
     this.line(`[SESSION-MGR] ${text}`);
   }
+  /** To the terminal only: a line the engine already writes to the session log (container/engine/log-sink.ts). */
+  echo(text: string): void {
+    if (!this.quiet) process.stdout.write(`${text}\n`);
+  }
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
@@ -354,7 +358,7 @@ function follow(c: McpClient, uuid: string, out: Output): Promise<number> {
     c.onNotification = (method, params) => {
       if (method === 'notifications/message') {
         const data = params.data as { text?: unknown; sessionId?: unknown } | undefined;
-        if (typeof data?.text === 'string' && data.sessionId === uuid) out.line(`[HIVE] ${data.text}`);
+        if (typeof data?.text === 'string' && data.sessionId === uuid) out.echo(`[HIVE] ${data.text}`);
       } else if (method === 'notifications/hive/swarm' && params.sessionId === uuid) {
         const st = params.status;
         if (st === 'completed') end(0, `Swarm ${String(params.swarmId)} completed`);
