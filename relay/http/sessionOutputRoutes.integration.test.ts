@@ -17,6 +17,7 @@ import { ControlError } from '../control/errors.js';
 import { OutputFiles } from '../control/outputFiles/outputFiles.js';
 import { sessionOutputRoutes } from './sessionOutputRoutes.js';
 import { makeTempDir } from '../../testkit/tempDirs.js';
+import { HOSTILE_STRINGS, int, mutateText, pick, rng } from '../testing/fuzz.js';
 
 const UUID = 'aaaaaaaa-1111-4222-8333-444444444444';
 const LINKED = 'bbbbbbbb-1111-4222-8333-444444444444';
@@ -179,5 +180,53 @@ describe('download', () => {
     expect(r.status).toBe(413);
     expect(r.body.length).toBeLessThan(1000);
     expect(JSON.parse(r.body.toString()).error.code).toBe('file-too-large');
+  });
+});
+
+describe('hostile paths, seeded (the hostile-input suite\'s generators)', () => {
+  it('500 generated paths: each answered 200 with the exact bytes of a file inside, or 4xx JSON; never 5xx, never a byte from outside', async () => {
+    const r = rng(Number(process.env.FUZZ_SEED ?? 20261205));
+    const seeds = ['result.md', 'sub dir/naïve 蜂.json', '../secret.txt', 'passwd-link', 'etc-dir/passwd', 'up-link', '%2e%2e/secret.txt', 'bin.dat'];
+    const passwd = fs.readFileSync('/etc/passwd', 'utf8').split('\n')[0]!;
+    const bad: string[] = [];
+    const seen = { served: 0, refused: 0 };
+    for (let i = 0; i < 500; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          // '?' and '#' end a URL's path: they are not path characters to send. Bounded so the request line stays under Node's header limit.
+          const text = (int(r, 0, 3) === 0 ? String(pick(r, HOSTILE_STRINGS)) : mutateText(r, pick(r, seeds))).replace(/[\ud800-\udfff?#]/g, '_').slice(0, 400) || '_';
+          // Sent as the raw path: encoded per segment half the time, byte-for-byte (where HTTP allows) the rest.
+          const p = int(r, 0, 1) === 0 ? text.split('/').map(encodeURIComponent).join('/') : encodeURI(text);
+          const res = await get(`${files()}/${p}`);
+          const body = res.body.toString('latin1');
+          if (body.includes(SECRET) || body.includes(passwd)) bad.push(`${p} leaked`);
+          if (res.status === 200) seen.served++;
+          else seen.refused++;
+          if (res.status === 200) {
+            // Only a real file below the directory may be served, and exactly it.
+            const name = decodeURIComponent(p);
+            const local = path.join(root, name);
+            if (!local.startsWith(`${root}/`) || !fs.existsSync(local) || !res.body.equals(fs.readFileSync(fs.realpathSync(local)))) bad.push(`${p} -> 200 with other bytes`);
+          } else if (res.status >= 500) bad.push(`${p} -> ${res.status}`);
+          else {
+            let code: string | undefined;
+            try {
+              code = (JSON.parse(res.body.toString()) as { error?: { code?: string } }).error?.code;
+            } catch {
+              code = undefined;
+            }
+            if (!code) bad.push(`${JSON.stringify(p)} -> ${res.status} without an error code: ${JSON.stringify(res.body.toString().slice(0, 80))}`);
+          }
+        }),
+      );
+    }
+    expect(bad).toEqual([]);
+    // Both sides were exercised: real files served, hostile paths refused.
+    expect(seen.served).toBeGreaterThan(10);
+    expect(seen.refused).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('tasks: a bad uuid is 400 before anything runs', async () => {
+    for (const u of ['x', '..', '123e4567-e89b-42d3-a456-42661417400', '%00']) expect((await get(`/api/sessions/${u}/tasks`)).status).toBe(400);
   });
 });
