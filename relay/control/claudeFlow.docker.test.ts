@@ -220,6 +220,11 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     expect(inA.stdout).toContain(task.body.taskId!);
     const inB = await dockerExec(name, ['cat', `${SESSIONS_ROOT}/${b.uuid}/.claude-flow/tasks/store.json`]);
     expect(inB.stdout).not.toContain(task.body.taskId!);
+    // The console's task list reads the same session MCP.
+    const listed = await api<{ supported: boolean; tasks: { id: string; description: string; status: string }[] }>('GET', routePath(routes.sessionTasks.path, { uuid: a.uuid }));
+    expect(listed.status).toBe(200);
+    expect(listed.body.supported).toBe(true);
+    expect(listed.body.tasks).toContainEqual(expect.objectContaining({ id: task.body.taskId, description: 'proof: review the API', status: 'pending' }));
     // Bad input is 3.x's refusal passed on, not a success.
     const bad = await api<{ error?: { code: string } }>('POST', routes.spawnAgentHybrid.path, { agentType: 'reviewer', swarmId: 'hive-0000000000000', method: 'mcp' });
     expect(bad.status).toBe(400);
@@ -288,7 +293,8 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
 
   it('stopping the rest leaves no session process and no zombie in the container', async () => {
     for (const s of (await sessions()).filter((x) => x.status === 'running')) {
-      expect((await api('DELETE', routePath(routes.removeTask.path, { id: s.uuid }))).status).toBe(200);
+      const r = await api('DELETE', routePath(routes.removeTask.path, { id: s.uuid }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
     }
     await waitUntil(async () => (await agents()).filter((x) => x.sessionUuid !== null).length === 0, 15_000, 100, 'no session agents in the graph');
     expect((await ps()).filter((p) => p.args.includes('--hivescope-session'))).toEqual([]);

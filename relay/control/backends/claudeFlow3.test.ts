@@ -344,7 +344,7 @@ describe('ClaudeFlow3Backend: one MCP server per running session, in its directo
     const t = await b.createTaskIn(uuid, { description: 'write the guide', priority: 'medium' });
     expect(t.taskId).toMatch(/^task-\d{13}-[a-z0-9]{1,6}$/);
     expect(servers[0]!.calls.find((c) => c.name === 'task_create')!.args).toEqual({ type: 'task', description: 'write the guide', priority: 'normal' });
-    expect(await b.taskListAnswer(uuid)).toMatchObject({ tasks: [{ taskId: t.taskId, description: 'write the guide', status: 'pending' }], total: 1 });
+    expect(await b.taskList(uuid)).toMatchObject({ tasks: [{ taskId: t.taskId, description: 'write the guide', status: 'pending' }], total: 1 });
   });
 
   it("refusals are 4xx that say why, never a claimed success: 3.x's success:false, an id of the wrong shape, no server, a stopped session", async () => {

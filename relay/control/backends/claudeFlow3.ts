@@ -395,7 +395,8 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     return { taskId: t.taskId, message: `task ${t.taskId} created in session ${uuid} (${t.status ?? 'status unknown'}; 3.x starts a task when it is assigned to an agent)` };
   }
 
-  async taskListAnswer(uuid: string): Promise<unknown> {
+  /** The tasks mapper's source (Backend.taskList): the session MCP's task_list answer as 3.x gave it. */
+  async taskList(uuid: string): Promise<unknown> {
     return this.callIn(uuid, 'task listing', 'task_list', {});
   }
 
@@ -448,7 +449,7 @@ export interface SessionMcpOps {
   /** MCP `task_create` in the session's directory (3.x has no task_orchestrate): pending until assigned. */
   createTaskIn(uuid: string, task: { description: string; priority: string }, ctx?: RequestContext): Promise<{ taskId: string; message: string }>;
   /** The session's MCP `task_list` answer as 3.x gave it (parsed JSON), for the tasks mapper. */
-  taskListAnswer(uuid: string, ctx?: RequestContext): Promise<unknown>;
+  taskList(uuid: string, ctx?: RequestContext): Promise<unknown>;
 }
 
 export function hasSessionMcpOps(b: unknown): b is SessionMcpOps {
