@@ -28,7 +28,7 @@ import { ChangeSetAccumulator, type ChangeSet } from './changeSet.js';
 import { activityEntry, agentEvents, type EventDraft, type GraphEvent } from './activity.js';
 import { EdgeIndex } from './edges.js';
 import type { AgentPatch, MessagePatch, SwarmPatch } from './normalize.js';
-import type { NodeIdStore } from './nodeIds.js';
+import type { NodeIdSource } from './nodeIds.js';
 
 export { MAX_EDGES, MAX_UNMATCHED_MESSAGES, UNMATCHED_MESSAGE_TTL_MS } from './edges.js';
 export type { ChangeSet, GraphDelta } from './changeSet.js';
@@ -81,7 +81,7 @@ export class AgentGraph extends EventEmitter<Events> {
   private telemetryAt: number | null = null;
 
   constructor(
-    private readonly nodeIds: NodeIdStore,
+    private readonly nodeIds: NodeIdSource,
     private readonly now: () => number = Date.now,
   ) {
     super();

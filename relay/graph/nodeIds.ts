@@ -12,19 +12,32 @@ export const NODE_IDS_FILE = 'node-ids.json';
 export const MAX_REMEMBERED_IDS = 100_000;
 const SAVE_DEBOUNCE_MS = 500;
 
+/**
+ * What a graph needs of node ids: one number per agent id, stable, never another agent's. NodeIdStore is
+ * one; `NodeIdStore.scoped(target)` is another, for one fleet target's graph (docs/fleet.md).
+ */
+export interface NodeIdSource {
+  /** The agent's number, assigned when new; `inUse` lists the agent ids now in the caller's graph (kept on eviction). */
+  get(agentId: string, inUse?: () => Iterable<string>): number;
+  hasNumber(nodeId: number): boolean;
+  saveNow(): void;
+}
+
 interface FileShape {
   version: 1;
   next: number;
   ids: Record<string, number>;
 }
 
-export class NodeIdStore {
+export class NodeIdStore implements NodeIdSource {
   private ids = new Map<string, number>();
   /** The numbers handed out (reverse index of `ids`). */
   private numbers = new Set<number>();
   private next = 1;
   private wrapped = false;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per scope (fleet target), the agent ids its graph holds: eviction keeps every scope's, not only the caller's. */
+  private readonly scopesInUse = new Map<string, () => Iterable<string>>();
   private readonly file: string | null;
 
   /** `stateDir` null keeps ids in memory only (tests). */
@@ -72,7 +85,7 @@ export class NodeIdStore {
   get(agentId: string, inUse?: () => Iterable<string>): number {
     const have = this.ids.get(agentId);
     if (have !== undefined) return have;
-    if (this.ids.size >= MAX_REMEMBERED_IDS) this.evict(inUse ? new Set(inUse()) : new Set());
+    if (this.ids.size >= MAX_REMEMBERED_IDS) this.evict(this.keepSet(inUse));
     if (this.next > MAX_NODE_ID) {
       // Wrapped after 2^30 assignments: reuse numbers no remembered agent holds.
       this.next = 1;
@@ -86,6 +99,29 @@ export class NodeIdStore {
     this.numbers.add(id);
     this.scheduleSave();
     return id;
+  }
+
+  private keepSet(inUse?: () => Iterable<string>): Set<string> {
+    const keep = new Set<string>(inUse ? inUse() : []);
+    for (const [prefix, ids] of this.scopesInUse) for (const id of ids()) keep.add(`${prefix}:${id}`);
+    return keep;
+  }
+
+  /**
+   * A view for one fleet target's graph: its raw agent ids (`agent-1`) are kept here as `<prefix>:<id>`,
+   * so two targets' `agent-1` get different numbers, and the same ones after a restart (one file for the
+   * relay, target names being stable). `prefix` must not contain ':' (target names cannot).
+   */
+  scoped(prefix: string): NodeIdSource {
+    if (!prefix || prefix.includes(':')) throw new Error(`node id scope ${JSON.stringify(prefix)} must be non-empty and without ':'`);
+    return {
+      get: (agentId, inUse) => {
+        if (inUse) this.scopesInUse.set(prefix, inUse);
+        return this.get(`${prefix}:${agentId}`);
+      },
+      hasNumber: (n) => this.hasNumber(n),
+      saveNow: () => this.saveNow(),
+    };
   }
 
   private evict(keep: Set<string>): void {
