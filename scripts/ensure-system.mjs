@@ -1,7 +1,8 @@
 // Prerequisites for `npm test`: Debian's chromium, a Docker engine (docker.io), busybox-static (the
 // image's rootfs) and openssl (TLS certificates for a private engine on tcp://). As root on Debian,
 // whatever is missing is installed with apt-get, and dockerd is started (no iptables, no bridge: tests
-// use --network host) if none answers. Otherwise each missing prerequisite is reported with the command that fixes it; the caller decides skip (local) or fail (CI).
+// use --network host) if none answers. Otherwise each missing prerequisite is reported with the command
+// that fixes it; the caller decides skip (local) or fail (CI).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
