@@ -5,7 +5,22 @@
  */
 import { useHive, useHiveStore } from '../state/react.js';
 import { formatAge, useNow } from './useNow.js';
-import type { PlaneHealth, McpState } from '../../shared/index.js';
+import type { PlaneHealth, McpState, BackendInfo } from '../../shared/index.js';
+
+const KIND_NAMES: Record<BackendInfo['kind'], string> = { kit: 'hivescope kit', 'claude-flow-2': 'claude-flow', 'claude-flow-3': 'claude-flow' };
+const KIND_MAJORS: Record<BackendInfo['kind'], string> = { kit: '', 'claude-flow-2': ' 2.x', 'claude-flow-3': ' 3.x' };
+
+/**
+ * Which backend and version drive the container, as the relay detected them ("claude-flow 3.43.0"),
+ * and what it cannot do (the pill's title). An unknown version says so; no backend is "none detected".
+ */
+export function backendLabel(info: BackendInfo | null | undefined): { text: string; detail: string | undefined } {
+  if (!info) return { text: 'none detected', detail: undefined };
+  const text = info.version ? `${KIND_NAMES[info.kind]} ${info.version}` : `${KIND_NAMES[info.kind]}${KIND_MAJORS[info.kind]} (version unknown)`;
+  const cannot = Object.entries(info.operations).filter(([, ok]) => !ok).map(([op]) => op);
+  const detail = [cannot.length ? `cannot: ${cannot.join(', ')}` : null, ...info.limits].filter(Boolean).join('; ');
+  return { text, detail: detail || undefined };
+}
 
 function tone(state: PlaneHealth | McpState | string): 'ok' | 'warn' | 'bad' | 'off' {
   if (state === 'healthy' || state === 'connected' || state === 'open') return 'ok';
@@ -62,6 +77,7 @@ export function StatusBar() {
         detail={[tele?.latencyMs != null ? `${Math.round(tele.latencyMs)} ms` : null, teleAge !== null ? `data ${formatAge(teleAge)} old` : null].filter(Boolean).join(', ') || undefined}
       />
       <Pill testId="status-ws" label="WebSocket" state={connection} detail={wsDetail || undefined} />
+      <BackendPill />
       {readOnly && <span className="pill pill-warn">read-only relay</span>}
       <span className="spacer" />
       <button type="button" className="primary" onClick={() => store.setState({ spawnOpen: true })} disabled={readOnly} aria-keyshortcuts="N">
@@ -69,6 +85,16 @@ export function StatusBar() {
       </button>
       <DegradedBanners />
     </header>
+  );
+}
+
+function BackendPill() {
+  const info = useHive((s) => s.health?.control.backendInfo);
+  const { text, detail } = backendLabel(info);
+  return (
+    <span className={`pill pill-${info ? 'ok' : 'off'}`} data-testid="status-backend" data-kind={info?.kind ?? 'none'} data-version={info?.version ?? ''} title={detail}>
+      Backend: {text}
+    </span>
   );
 }
 
