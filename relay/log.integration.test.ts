@@ -106,6 +106,40 @@ describe.skipIf(!kitBuilt)('session log on the embedded hive (local driver, real
     expect(a.textOf(uuid)).not.toContain('written while away');
   });
 
+  it('GET /metrics counts the live log: followed sessions, subscribers, ring bytes, reads and bytes sent', async () => {
+    const scrape = async () => {
+      const r = await fetch(`${relay.url}/metrics`);
+      expect(r.status).toBe(200);
+      const text = await r.text();
+      const value = (name: string) => {
+        const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+        expect(m, `${name} in /metrics`).not.toBeNull();
+        return Number(m![1]);
+      };
+      return { text, value };
+    };
+    const s0 = await scrape();
+    for (const g of ['sessions', 'subscribers', 'ring_bytes', 'bytes_behind']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${g} gauge$`, 'm'));
+    for (const c of ['reads', 'direct_reads', 'bytes_sent', 'messages_sent']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${c}_total counter$`, 'm'));
+    const c = await connect();
+    c.subscribe(uuid, 0);
+    const { path: logPath } = await read('?from=0&max=1');
+    fs.appendFileSync(logPath, 'counted in /metrics\n');
+    await c.waitForText(uuid, 'counted in /metrics\n');
+    const s1 = await scrape();
+    expect(s1.value('hivescope_log_subscribers')).toBe(s0.value('hivescope_log_subscribers') + 1);
+    expect(s1.value('hivescope_log_sessions')).toBeGreaterThanOrEqual(1);
+    expect(s1.value('hivescope_log_reads_total')).toBeGreaterThan(s0.value('hivescope_log_reads_total'));
+    expect(s1.value('hivescope_log_messages_sent_total') - s0.value('hivescope_log_messages_sent_total')).toBeGreaterThanOrEqual(c.logs.length);
+    // The JSON sent carries at least the text this client received.
+    expect(s1.value('hivescope_log_bytes_sent_total') - s0.value('hivescope_log_bytes_sent_total')).toBeGreaterThanOrEqual(Buffer.byteLength(c.textOf(uuid)));
+    const ring = s1.value('hivescope_log_ring_bytes');
+    expect(ring).toBeGreaterThanOrEqual(Buffer.byteLength('counted in /metrics\n'));
+    expect(ring).toBeLessThanOrEqual(1024 * 1024 * s1.value('hivescope_log_sessions'));
+    await c.close();
+    await waitUntil(async () => (await scrape()).value('hivescope_log_subscribers') === s0.value('hivescope_log_subscribers'), 10_000, 50, 'the subscription gone from /metrics');
+  });
+
   it('a truncated log is reported rotated and read from 0; the live client is told the same', async () => {
     const c = await connect();
     c.subscribe(uuid, null);

@@ -4,6 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import { mirroredCounter, scrapedGauge } from '../metrics.js';
+import type { LogFeedMetrics } from './log/feed.js';
 
 export interface StreamMetrics {
   clients: number;
@@ -27,6 +28,8 @@ export interface StreamMetrics {
   pinsThrottled: number;
   /** Pin/unpin messages refused (pin store or per-client backlog full). */
   pinsRefused: number;
+  /** The live session logs (relay/stream/log), read from the feed when asked. */
+  log: LogFeedMetrics;
 }
 
 export function newStreamMetrics(): StreamMetrics {
@@ -46,10 +49,11 @@ export function newStreamMetrics(): StreamMetrics {
     pinsApplied: 0,
     pinsThrottled: 0,
     pinsRefused: 0,
+    log: { sessions: 0, subscribers: 0, ringBytes: 0, bytesBehind: 0, reads: 0, directReads: 0, bytesSent: 0, messages: 0 },
   };
 }
 
-type CounterKey = Exclude<keyof StreamMetrics, 'clients' | 'leaders' | 'maxBufferedAmount'>;
+type CounterKey = Exclude<keyof StreamMetrics, 'clients' | 'leaders' | 'maxBufferedAmount' | 'log'>;
 
 const COUNTERS: [name: string, help: string, key: CounterKey][] = [
   ['hivescope_ws_bytes_sent_total', 'Bytes sent to WebSocket clients.', 'bytesSent'],
@@ -61,9 +65,25 @@ const COUNTERS: [name: string, help: string, key: CounterKey][] = [
   ['hivescope_ws_leader_changes_total', 'Layout leader changes.', 'leaderChanges'],
 ];
 
+const LOG_GAUGES: [name: string, help: string, key: 'sessions' | 'subscribers' | 'ringBytes' | 'bytesBehind'][] = [
+  ['hivescope_log_sessions', 'Session logs followed live (one polling tail each).', 'sessions'],
+  ['hivescope_log_subscribers', 'Live log subscriptions of WebSocket clients.', 'subscribers'],
+  ['hivescope_log_ring_bytes', 'Bytes held in the live logs\' rings of recent output.', 'ringBytes'],
+  ['hivescope_log_bytes_behind', 'Log bytes subscribers have not been sent yet (held back by their byte budget or a full socket).', 'bytesBehind'],
+];
+
+const LOG_COUNTERS: [name: string, help: string, key: 'reads' | 'directReads' | 'bytesSent' | 'messages'][] = [
+  ['hivescope_log_reads_total', 'Reads of a followed log\'s head (one exec each).', 'reads'],
+  ['hivescope_log_direct_reads_total', 'Reads for one subscriber whose offset is out of the ring (a slow client, a resume).', 'directReads'],
+  ['hivescope_log_bytes_sent_total', 'Bytes of log messages sent to WebSocket clients.', 'bytesSent'],
+  ['hivescope_log_messages_sent_total', 'Log messages sent to WebSocket clients.', 'messages'],
+];
+
 /** Registers the stream's families on `registry`; values are read from `stream.metrics()` at each scrape. */
 export function registerStreamMetrics(registry: Registry, stream: { metrics(): StreamMetrics }): void {
   scrapedGauge(registry, 'hivescope_ws_clients', 'Connected WebSocket clients.', () => stream.metrics().clients);
   // The stream keeps the running totals; each counter mirrors one.
   for (const [name, help, key] of COUNTERS) mirroredCounter(registry, name, help, () => stream.metrics()[key]);
+  for (const [name, help, key] of LOG_GAUGES) scrapedGauge(registry, name, help, () => stream.metrics().log[key]);
+  for (const [name, help, key] of LOG_COUNTERS) mirroredCounter(registry, name, help, () => stream.metrics().log[key]);
 }

@@ -387,7 +387,7 @@ class StreamServerImpl implements StreamServer {
   }
 
   metrics(): StreamMetrics {
-    return { ...this.m, clients: this.clients.size };
+    return { ...this.m, clients: this.clients.size, log: this.logs.metrics() };
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,23 @@ export interface StreamLogView {
   sessionStatus(uuid: string): SessionStatus | null;
 }
 
+/** The live log's figures for /metrics (relay/stream/metrics.ts): gauges of now, running totals. */
+export interface LogFeedMetrics {
+  /** Followed sessions (one tail each). */
+  sessions: number;
+  subscribers: number;
+  /** Bytes held in every tail's ring. */
+  ringBytes: number;
+  /** Log bytes subscribers have not been sent yet (their `behind`, summed; known sizes only). */
+  bytesBehind: number;
+  /** Reads of a tail's head, and reads of a subscriber's own (its offset out of the ring). */
+  reads: number;
+  directReads: number;
+  /** Bytes and `log` messages sent to clients. */
+  bytesSent: number;
+  messages: number;
+}
+
 /** Poll period of a followed log. Default 150 ms. */
 export const LOG_POLL_MS = 150;
 /** Retry period while a log is unavailable (missing, container unreachable). Default 1000 ms. */
@@ -134,6 +151,16 @@ export class LogFeed {
     let n = 0;
     for (const t of this.tails.values()) n += t.ring.bytes;
     return n;
+  }
+
+  metrics(): LogFeedMetrics {
+    let subscribers = 0;
+    let bytesBehind = 0;
+    for (const t of this.tails.values()) {
+      subscribers += t.subs.size;
+      for (const s of t.subs) if (s.offset !== null && s.logId === t.logId) bytesBehind += Math.max(0, t.size - s.offset);
+    }
+    return { sessions: this.tails.size, subscribers, ringBytes: this.ringBytes, bytesBehind, ...this.stats };
   }
 
   subscribe(c: StreamClient, msg: LogSubscribeMessage): void {
