@@ -10,17 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
-/** At most this many targets (inline or file); past dozens the next step is several relays (docs/scaling.md). */
-export const MAX_TARGETS = 64;
+import { DEFAULT_TARGET_NAME, MAX_TARGETS, TARGET_NAME_RE } from '../shared/model/target.js';
+
+/** MAX_TARGETS: at most this many targets (inline or file); past dozens the next step is several relays (docs/scaling.md). */
+export { DEFAULT_TARGET_NAME, MAX_TARGETS, TARGET_NAME_RE };
 /** HIVE_TARGETS inline, or the `@path` file, at most this many bytes. */
 export const MAX_TARGETS_BYTES = 64 * 1024;
-/** The one target's name when HIVE_TARGETS is not set (HIVE_TARGET_NAME overrides). */
-export const DEFAULT_TARGET_NAME = 'local';
 /** The kit's and upstream's MCP TCP port when nothing else says (MCP_TCP_PORT / MCP_PORT in the container). */
 export const DEFAULT_MCP_PORT = 9500;
 
-/** 1..32 of a-z, 0-9 and '-', not starting or ending with '-': safe in ids (`<target>:<id>`), labels, URLs and metric labels. */
-export const TARGET_NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** What Docker accepts as a container name (and what HIVE_CONTAINER accepts). */
 export const CONTAINER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const DNS_NAME_RE = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;

@@ -14,6 +14,7 @@ import {
   SessionStatusSchema,
 } from './model/session.js';
 import { HealthSchema, PlaneHealthSchema } from './model/health.js';
+import { TargetNameSchema } from './model/target.js';
 import { LogChunkSchema, FilesListSchema, TasksListSchema, LOG_READ_MAX_BYTES, LOG_READ_DEFAULT_BYTES, LogUnavailableReasonSchema } from './model/console.js';
 
 /** Max task text (bytes of UTF-8) accepted anywhere. */
@@ -31,6 +32,8 @@ export const CLAUDE_FLOW_SESSION_PATTERN = /^session-\d{10,16}-[a-z0-9]{3,16}$/;
  * leading dash, a space or a line break never match.
  */
 export const SWARM_ID_PATTERN = /^(?:swarm-[A-Za-z0-9-]{3,64}|swarm_\d{13}_[a-z0-9]{9}|hive-\d{13})$/;
+/** A swarm id as the API takes it: bare, or in fleet mode qualified by its target (`gpu-box:swarm-...`, docs/fleet.md). */
+export const API_SWARM_ID_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?:)?(?:swarm-[A-Za-z0-9-]{3,64}|swarm_\d{13}_[a-z0-9]{9}|hive-\d{13})$/;
 
 export const ErrorCodeSchema = z.enum([
   'bad-request',
@@ -87,6 +90,8 @@ export const InitializeSwarmBodySchema = z.strictObject({
   enableNeural: z.boolean().default(true),
   agentTypes: z.array(AgentTypeNameSchema).min(1, 'select at least one agent type').max(20),
   customPrompt: TaskTextSchema,
+  /** The fleet target to spawn on (Health.targets[].name); absent: the relay picks (docs/fleet.md, pick policy). */
+  target: TargetNameSchema.optional(),
 });
 export type InitializeSwarmBody = z.infer<typeof InitializeSwarmBodySchema>;
 
@@ -94,11 +99,15 @@ export const InitializeSwarmResponseSchema = z.object({
   uuid: z.string(),
   status: SessionStatusSchema,
   swarmId: z.string().nullable(),
+  /** The target it was spawned on: the one asked for, or the one the relay picked. */
+  target: TargetNameSchema,
+  /** Why the relay picked that target ("fewest running sessions (0) among 3 healthy targets"); null when one was asked for. */
+  pickedBecause: z.string().nullable(),
 });
 
 export const SpawnAgentBodySchema = z.strictObject({
   agentType: AgentTypeNameSchema,
-  swarmId: z.string().regex(SWARM_ID_PATTERN).optional(),
+  swarmId: z.string().regex(API_SWARM_ID_PATTERN).optional(),
   sessionUuid: z.string().regex(SESSION_UUID_PATTERN).optional(),
   method: z.enum(['docker', 'mcp', 'hybrid']).default('hybrid'),
   name: z.string().max(128).optional(),
@@ -166,6 +175,13 @@ export const IncludeMockQuerySchema = z.object({
     .describe("'1', 'true' or 'yes' also lists claude-flow's placeholder mock-swarm agents, hidden by default (HIDE_MOCK)"),
 });
 
+/** `?target=` of a list: only that target's (an unknown name is a 404 naming those that exist). */
+export const TargetQuerySchema = z.object({
+  target: TargetNameSchema.optional().describe('only this fleet target\'s entries (Health.targets[].name); unknown: 404 naming the targets'),
+});
+/** Lists that hide mock agents and filter by target. */
+export const AgentListQuerySchema = IncludeMockQuerySchema.extend(TargetQuerySchema.shape);
+
 export const UuidParamsSchema = z.object({ id: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 export const SessionParamsSchema = z.object({ uuid: z.string().regex(SESSION_UUID_PATTERN, 'not a session uuid') });
 
@@ -202,9 +218,9 @@ function route<const R extends RouteDef>(r: R): R {
 export const routes = {
   initializeSwarm: route({ method: 'post', path: '/api/bots/initialize-swarm', summary: 'Spawn a hive-mind swarm session (answered once the session manager has its uuid)', body: InitializeSwarmBodySchema, response: InitializeSwarmResponseSchema, status: 202 }),
   spawnAgentHybrid: route({ method: 'post', path: '/api/bots/spawn-agent-hybrid', summary: 'Spawn one agent: through MCP into a running swarm, or as a new one-agent swarm through exec', body: SpawnAgentBodySchema, response: SpawnAgentResponseSchema, status: 200 }),
-  botsStatus: route({ method: 'get', path: '/api/bots/status', summary: 'MCP telemetry connection and the agents it reports', query: IncludeMockQuerySchema, response: BotsStatusResponseSchema, status: 200 }),
-  botsAgents: route({ method: 'get', path: '/api/bots/agents', summary: 'Every agent in the graph, with its metrics (null where unknown)', query: IncludeMockQuerySchema, response: AgentsResponseSchema, status: 200 }),
-  botsData: route({ method: 'get', path: '/api/bots/data', summary: 'The agent graph: nodes, edges and swarms', query: IncludeMockQuerySchema, response: GraphDataResponseSchema, status: 200 }),
+  botsStatus: route({ method: 'get', path: '/api/bots/status', summary: 'MCP telemetry connection and the agents it reports', query: AgentListQuerySchema, response: BotsStatusResponseSchema, status: 200 }),
+  botsAgents: route({ method: 'get', path: '/api/bots/agents', summary: 'Every agent in the graph, with its metrics (null where unknown)', query: AgentListQuerySchema, response: AgentsResponseSchema, status: 200 }),
+  botsData: route({ method: 'get', path: '/api/bots/data', summary: 'The agent graph: nodes, edges and swarms', query: AgentListQuerySchema, response: GraphDataResponseSchema, status: 200 }),
   removeTask: route({ method: 'delete', path: '/api/bots/remove-task/:id', summary: 'Stop a session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
   pauseTask: route({ method: 'post', path: '/api/bots/pause-task/:id', summary: 'Pause a session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
   resumeTask: route({ method: 'post', path: '/api/bots/resume-task/:id', summary: 'Resume a paused session', params: UuidParamsSchema, response: SessionActionResponseSchema, status: 200 }),
@@ -213,7 +229,7 @@ export const routes = {
   sessionLog: route({ method: 'get', path: '/api/sessions/:uuid/log', summary: "A byte range of the session's log (UTF-8, never cut inside a character); read again from `next` for what is new", params: SessionParamsSchema, query: LogQuerySchema, response: LogChunkSchema, status: 200 }),
   sessionFiles: route({ method: 'get', path: '/api/sessions/:uuid/files', summary: "The session's output directory, bounded in count and depth", params: SessionParamsSchema, response: FilesListSchema, status: 200 }),
   sessionFile: route({ method: 'get', path: '/api/sessions/:uuid/files/*path', summary: 'One output file, streamed with its content type (paths out of the directory are refused)', params: SessionFileParamsSchema, response: z.unknown().describe('the file bytes'), status: 200 }),
-  sessions: route({ method: 'get', path: '/api/sessions', summary: 'Every session in the registry (stale: the last list, when the container does not answer)', response: SessionsResponseSchema, status: 200 }),
+  sessions: route({ method: 'get', path: '/api/sessions', summary: 'Every session in the registry (stale: the last list, when the container does not answer)', query: TargetQuerySchema, response: SessionsResponseSchema, status: 200 }),
   session: route({ method: 'get', path: '/api/sessions/:uuid', summary: 'One session', params: SessionParamsSchema, response: SessionResponseSchema, status: 200 }),
   hybridStatus: route({ method: 'get', path: '/api/hybrid/status', summary: 'Combined health of both planes, with each degraded mode and what to do', response: HybridStatusResponseSchema, status: 200 }),
   hybridPerformance: route({ method: 'get', path: '/api/hybrid/performance', summary: 'Exec and MCP latency, failures, reconnects, WebSocket clients, relay memory', response: HybridPerformanceResponseSchema, status: 200 }),

@@ -30,7 +30,7 @@ describe('initialize-swarm answers at once and reports the swarm id later', () =
     const r = await h.call('POST', routes.initializeSwarm.path, validSpawn);
     expect(r.status).toBe(202);
     const body = InitializeSwarmResponseSchema.parse(r.body);
-    expect(body).toEqual({ uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'spawning', swarmId: null });
+    expect(body).toEqual({ uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'spawning', swarmId: null, target: 'local', pickedBecause: null });
     const create = h.fake.calls.find((c) => c.argv[1] === 'create')!;
     expect(create.argv.slice(2, 4)).toEqual(['build a REST API', 'medium']);
     expect(JSON.parse(create.argv[4]!)).toEqual({ topology: 'mesh', maxAgents: 5, strategy: 'adaptive', priority: 'medium', enableNeural: true, agentTypes: ['coordinator', 'coder'] });

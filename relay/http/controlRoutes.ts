@@ -7,6 +7,7 @@
 import express, { type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { routes, MAX_BODY_BYTES } from '../../shared/api.js';
+import { DEFAULT_TARGET_NAME } from '../../shared/model/target.js';
 import type { ControlPlane } from '../control/controlPlane.js';
 import { ControlError } from '../control/errors.js';
 import { errorHandler, zodMessage } from './errors.js';
@@ -40,7 +41,8 @@ export function controlRoutes(control: ControlPlane, opts: ControlRoutesOptions 
   r.post(routes.initializeSwarm.path, writable, json, async (req, res) => {
     const body = parse(routes.initializeSwarm.body, req.body);
     const out = await control.spawnSwarm(body, {}, contextOf(req));
-    res.status(routes.initializeSwarm.status).json(out);
+    // A fleet's control (relay/fleet) says which target it used; a lone plane is the one default target.
+    res.status(routes.initializeSwarm.status).json({ target: DEFAULT_TARGET_NAME, pickedBecause: null, ...out });
   });
 
   r.post(routes.spawnAgentHybrid.path, writable, json, async (req, res) => {

@@ -3,6 +3,7 @@
  * Every metric is nullable: null means nobody reported it, and the UI shows "unknown". Never invent one.
  */
 import { z } from 'zod';
+import { TargetNameSchema } from './target.js';
 
 export const AGENT_TYPES = [
   'queen',
@@ -57,8 +58,17 @@ const unit = z.number().finite().min(0).max(1).nullable();
 const percent = z.number().finite().min(0).max(100).nullable();
 
 export const AgentSchema = z.object({
-  /** The id the telemetry source uses (claude-flow agent id, or `<swarm>/<name>` for exec-only agents). */
+  /**
+   * The id the telemetry source uses (claude-flow agent id, or `<swarm>/<name>` for exec-only agents); in
+   * fleet mode (HIVE_TARGETS) qualified `<target>:<id>` so two containers' `agent-1` never clash.
+   */
   id: z.string().min(1).max(256),
+  /**
+   * The fleet target (docs/fleet.md) it comes from: set by the relay on everything it sends, `local` for a
+   * relay without HIVE_TARGETS; absent only from relays older than issue 14.
+   */
+  target: TargetNameSchema.optional(),
+
   /** Stable u32 (< 2^30) used in V2 frames; persisted by the relay so positions survive restarts. */
   nodeId: z.number().int().min(0).max(0x3fffffff),
   name: z.string().max(256),
@@ -103,6 +113,12 @@ export const EdgeSchema = z.object({
   /** bytes */
   dataVolume: z.number().min(0),
   lastMessageTime: nullableNumber,
+  /**
+   * The fleet target (docs/fleet.md) both ends are on (`target` above is the edge's far end, hence the
+   * name): set by the relay on every edge it sends, `local` without HIVE_TARGETS; absent only from relays
+   * older than issue 14. Edges never cross targets.
+   */
+  fleetTarget: TargetNameSchema.optional(),
 });
 export type Edge = z.infer<typeof EdgeSchema>;
 

@@ -1,5 +1,6 @@
 /** Health of the two planes as the relay reports it (`health` messages, GET /api/hybrid/status). */
 import { z } from 'zod';
+import { TargetLifecycleSchema, TargetNameSchema, TargetSourceSchema } from './target.js';
 
 export const PlaneHealthSchema = z.enum(['healthy', 'degraded', 'unavailable']);
 export type PlaneHealth = z.infer<typeof PlaneHealthSchema>;
@@ -43,6 +44,37 @@ export const BackendInfoSchema = z.object({
 });
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
+/** One fleet target's health (issue 14, docs/fleet.md): `Health.targets`. */
+export const TargetHealthSchema = z.object({
+  name: TargetNameSchema,
+  source: TargetSourceSchema,
+  lifecycle: TargetLifecycleSchema,
+  /** The engine as a person reads it (`unix:///var/run/docker.sock`, `tcp://gpu.lan:2376 (TLS)`, `ssh://ci@build.lan`); never a key path. */
+  docker: z.string().max(300),
+  container: z.string().max(128),
+  /** Worst of its control and telemetry. */
+  status: PlaneHealthSchema,
+  control: z.object({
+    state: PlaneHealthSchema,
+    backend: z.enum(['session-manager', 'claude-flow', 'none']),
+    backendInfo: BackendInfoSchema.nullable(),
+    execLatencyMs: z.number().nullable(),
+    breaker: BreakerStateSchema,
+    lastError: z.string().nullable(),
+  }),
+  telemetry: z.object({
+    state: McpStateSchema,
+    host: z.string(),
+    port: z.number(),
+    latencyMs: z.number().nullable(),
+    ageMs: z.number().nullable(),
+  }),
+  /** Sessions spawning, active or paused on it. */
+  activeSessions: z.number().int(),
+  degraded: z.array(DegradedModeSchema),
+});
+export type TargetHealth = z.infer<typeof TargetHealthSchema>;
+
 export const HealthSchema = z.object({
   status: PlaneHealthSchema,
   serverTime: z.number(),
@@ -74,5 +106,11 @@ export const HealthSchema = z.object({
   websocketClients: z.number().int(),
   activeSessions: z.number().int(),
   degraded: z.array(DegradedModeSchema),
+  /**
+   * Every target of the fleet (docs/fleet.md), in HIVE_TARGETS order then discovered ones by name; one entry
+   * (`local`) for a relay without HIVE_TARGETS. `control`/`telemetry` above describe the first; `status`
+   * is the worst of all. Absent only from relays older than issue 14.
+   */
+  targets: z.array(TargetHealthSchema).max(64).optional(),
 });
 export type Health = z.infer<typeof HealthSchema>;

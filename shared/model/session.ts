@@ -1,5 +1,6 @@
 /** Sessions (one per spawned swarm, from the container's session registry) and swarms. */
 import { z } from 'zod';
+import { TargetNameSchema } from './target.js';
 
 /**
  * created/starting/running/completed/failed come from the upstream session manager; paused, stopped and
@@ -63,6 +64,11 @@ export const SessionSchema = z.object({
   agentCount: z.number().int().min(0).nullable(),
   /** When this session was re-spawned after a container restart: the uuid it replaces. */
   replaces: z.string().max(64).nullable(),
+  /**
+   * The fleet target (docs/fleet.md) it runs on: set by the relay on everything it sends, `local` for a
+   * relay without HIVE_TARGETS; absent only from relays older than issue 14.
+   */
+  target: TargetNameSchema.optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -79,6 +85,11 @@ export const SwarmSchema = z.object({
   pendingTasks: z.number().int().min(0).nullable(),
   completedTasks: z.number().int().min(0).nullable(),
   mock: z.boolean(),
+  /**
+   * The fleet target (docs/fleet.md) it comes from: set by the relay on everything it sends, `local` for a
+   * relay without HIVE_TARGETS; absent only from relays older than issue 14.
+   */
+  target: TargetNameSchema.optional(),
 });
 export type Swarm = z.infer<typeof SwarmSchema>;
 
