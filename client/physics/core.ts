@@ -7,7 +7,7 @@
 import { buildCsr, placeNodes, validateGraph, type Csr, type PhysicsGraph } from './graph.js';
 import { buildGrid, type Grid } from './grid.js';
 import { resolveParams, type PhysicsParams } from './params.js';
-import { computeForces, integrate } from './reference.js';
+import { addClusterPull, computeForces, integrate } from './reference.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'webgl';
 
@@ -45,6 +45,9 @@ export class PhysicsCore {
   pos = new Float32Array(0);
   vel = new Float32Array(0);
   pinned = new Uint8Array(0);
+  /** Cluster of each node (-1: none) and the anchors, xyz per cluster; undefined when the graph has none. */
+  cluster: Int32Array | undefined;
+  anchors: Float32Array | undefined;
   csr: Csr = buildCsr(0, new Uint32Array(0), undefined);
   grid: Grid | undefined;
   iteration = 0;
@@ -53,6 +56,7 @@ export class PhysicsCore {
   private force: Float32Array | Float64Array = new Float64Array(0);
   private topologyDirty = true;
   private edgeKey = '';
+  private clusterKey = '';
 
   constructor(readonly kernel: ForceKernel, params?: Partial<PhysicsParams>) {
     this.params = resolveParams(params);
@@ -93,11 +97,13 @@ export class PhysicsCore {
       }
       if (g.pinned !== undefined && g.pinned[i]) pinned[i] = 1;
     }
-    placeNodes(pos, have, g.ids, g.parents, this.params.restLength, this.params.seed);
+    placeNodes(pos, have, g.ids, g.parents, this.params.restLength, this.params.seed, g.cluster, g.anchors);
     const csr = buildCsr(n, g.edges, g.weights);
     // Edge identity by node id, so a reordering of the same graph is not a structural change.
     const edgeKey = edgeSignature(g.ids, csr);
-    const structural = !(sameNodes && edgeKey === this.edgeKey) || this.n === 0;
+    // A node changing cluster, or an anchor moving (a target joined), moves the equilibrium: reheat.
+    const clusterKey = clusterSignature(g.ids, g.cluster, g.anchors);
+    const structural = !(sameNodes && edgeKey === this.edgeKey && clusterKey === this.clusterKey) || this.n === 0;
     this.n = n;
     this.ids = g.ids.slice();
     this.parents = g.parents?.slice();
@@ -106,6 +112,9 @@ export class PhysicsCore {
     this.pinned = pinned;
     this.csr = csr;
     this.edgeKey = edgeKey;
+    this.clusterKey = clusterKey;
+    this.cluster = g.cluster?.slice();
+    this.anchors = g.anchors?.slice();
     this.grid = undefined;
     this.force = this.kernel.float32Out ? new Float32Array(this.kernel.forceStride * n) : new Float64Array(this.kernel.forceStride * n);
     this.topologyDirty = true;
@@ -183,6 +192,9 @@ export class PhysicsCore {
   }
 
   private finish(): void {
+    if (this.cluster !== undefined && this.anchors !== undefined) {
+      addClusterPull(this.pos, this.n, this.cluster, this.anchors, this.params.clusterK, this.force, this.kernel.forceStride);
+    }
     this.kinetic = integrate(this.pos, this.vel, this.force, this.pinned, this.n, this.params, this.iteration, this.kernel.forceStride);
     this.iteration++;
     if (this.iteration >= this.params.warmup && this.kinetic < this.params.settleThreshold) this.settled = true;
@@ -221,6 +233,21 @@ function edgeSignature(ids: Uint32Array, csr: Csr): string {
     h2 = Math.imul(h2 ^ (lo + hi), 2246822519) >>> 0;
   }
   return `${m}:${h1}:${h2}`;
+}
+
+/** Cluster of every node by id, and the anchors ('' without clusters): order-independent like edgeSignature. */
+function clusterSignature(ids: Uint32Array, cluster: Int32Array | undefined, anchors: Float32Array | undefined): string {
+  if (cluster === undefined || anchors === undefined) return '';
+  const byId = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) byId[i] = ids[i]! * 2048 + (cluster[i]! + 1);
+  byId.sort();
+  let h = 0x811c9dc5;
+  for (let i = 0; i < byId.length; i++) {
+    const k = byId[i]!;
+    h = Math.imul(h ^ (k % 4294967296), 16777619) >>> 0;
+    h = Math.imul(h ^ Math.floor(k / 4294967296), 16777619) >>> 0;
+  }
+  return `${h}:${Array.from(anchors).join(',')}`;
 }
 
 /** The CPU reference as a ForceKernel (used in the worker, in Node, and as the in-page oracle). */

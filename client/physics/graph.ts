@@ -13,6 +13,8 @@ export { mulberry32 };
 /** Upper bounds that keep every buffer bounded (100k nodes is the design size; 2M is a hard stop). */
 export const MAX_NODES = 1 << 21;
 export const MAX_EDGES = 1 << 24;
+/** Cluster anchors a graph may carry (a fleet has at most 64 targets; room to spare, still bounded). */
+export const MAX_CLUSTERS = 1024;
 
 export interface PhysicsGraph {
   /** Stable node ids; positions survive `setGraph` by id. Must be unique. */
@@ -27,6 +29,13 @@ export interface PhysicsGraph {
   pinned?: Uint8Array;
   /** Optional starting positions, xyz interleaved; non-finite triples mean "place it". */
   positions?: Float32Array;
+  /**
+   * Cluster of each node, -1 for none (a fleet's target: docs/fleet.md section 4). With `anchors`, each
+   * clustered node feels a weak pull (`clusterK`) towards its cluster's anchor. Absent: no pull at all.
+   */
+  cluster?: Int32Array;
+  /** One anchor per cluster, xyz interleaved, finite; at most MAX_CLUSTERS. Required with `cluster`. */
+  anchors?: Float32Array;
 }
 
 /** Edges as per-node adjacency (compressed sparse rows), built once per structural change. */
@@ -70,6 +79,7 @@ export function validateGraph(g: PhysicsGraph): number {
   }
   if (g.pinned !== undefined && (!(g.pinned instanceof Uint8Array) || g.pinned.length !== n)) throw new RangeError('graph.pinned must be a Uint8Array of length n');
   if (g.positions !== undefined && (!(g.positions instanceof Float32Array) || g.positions.length !== 3 * n)) throw new RangeError('graph.positions must be a Float32Array of length 3n');
+  validateClusters(g, n);
   const seen = new Set<number>();
   for (let i = 0; i < n; i++) {
     const id = g.ids[i]!;
@@ -77,6 +87,19 @@ export function validateGraph(g: PhysicsGraph): number {
     seen.add(id);
   }
   return n;
+}
+
+function validateClusters(g: PhysicsGraph, n: number): void {
+  if (g.cluster === undefined && g.anchors === undefined) return;
+  if (!(g.anchors instanceof Float32Array) || g.anchors.length % 3 !== 0) throw new RangeError('graph.anchors must be a Float32Array of xyz triples');
+  const c = g.anchors.length / 3;
+  if (c > MAX_CLUSTERS) throw new RangeError(`graph has ${c} cluster anchors; the limit is ${MAX_CLUSTERS}`);
+  for (let k = 0; k < g.anchors.length; k++) if (!Number.isFinite(g.anchors[k]!)) throw new RangeError(`cluster anchor ${Math.floor(k / 3)} must be finite`);
+  if (!(g.cluster instanceof Int32Array) || g.cluster.length !== n) throw new RangeError('graph.cluster must be an Int32Array of length n');
+  for (let i = 0; i < n; i++) {
+    const k = g.cluster[i]!;
+    if (k < -1 || k >= c) throw new RangeError(`cluster of node ${i} out of range`);
+  }
 }
 
 /** Builds the CSR adjacency; each undirected edge appears in both endpoints' lists, in edge order. */
@@ -136,7 +159,8 @@ function unitVector(rnd: () => number, out: [number, number, number]): void {
  * times cbrt(size of the node's subtree): a worker lands within one rest length of its queen, a sub-queen
  * with a big hive under it further out, so a deep hierarchy does not start crushed into a few grid cells.
  * Each node's random stream is seeded by (seed, id), so a node lands in the same place whatever else is in
- * the graph.
+ * the graph. A root with a cluster (and anchors) is placed on that shell around its cluster's anchor instead
+ * of the origin, so a fleet target's new swarm starts where its pull would take it.
  */
 export function placeNodes(
   pos: Float32Array,
@@ -145,6 +169,8 @@ export function placeNodes(
   parents: Int32Array | undefined,
   restLength: number,
   seed: number,
+  cluster?: Int32Array,
+  anchors?: Float32Array,
 ): void {
   const n = ids.length;
   const scale = Math.max(1, Math.cbrt(n / 1000));
@@ -160,9 +186,10 @@ export function placeNodes(
       pos[3 * i + 2] = pos[3 * parent + 2]! + dir[2] * r;
     } else {
       const r = (100 + 300 * rnd()) * scale;
-      pos[3 * i] = dir[0] * r;
-      pos[3 * i + 1] = dir[1] * r;
-      pos[3 * i + 2] = dir[2] * r;
+      const c = cluster !== undefined && anchors !== undefined ? cluster[i]! : -1;
+      pos[3 * i] = dir[0] * r + (c >= 0 ? anchors![3 * c]! : 0);
+      pos[3 * i + 1] = dir[1] * r + (c >= 0 ? anchors![3 * c + 1]! : 0);
+      pos[3 * i + 2] = dir[2] * r + (c >= 0 ? anchors![3 * c + 2]! : 0);
     }
     have[i] = 1;
   };

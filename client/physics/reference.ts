@@ -10,7 +10,10 @@
  *       coincident pairs (d^2 < COINCIDENT_D2) push apart along a fixed cube diagonal chosen from the two
  *       indices (coincidentDir), so stacked nodes separate deterministically instead of producing NaN;
  *   springs, for each edge (i, j, w) with d > 1e-6:  springK * (d - restLength) * w along (p_j - p_i) / d;
- *   centring: -p_i * centerGravityK.
+ *   centring: -p_i * centerGravityK;
+ *   cluster pull (only for a node with a cluster c >= 0, a fleet target's swarms): -(p_i - anchor_c) * clusterK.
+ *   This one is added on the CPU by core.ts after any backend's force pass (addClusterPull), beside the
+ *   grid and the integration: it is O(n), and one implementation cannot drift between the backends.
  * Integration (CPU side for every backend, integrate()): |F| <= maxForce, v = (v + F dt) (1 - damping),
  *   |v| <= maxVelocity * ramp, p += v dt; pinned nodes keep v = 0; a non-finite force counts as 0 and a
  *   non-finite result keeps the old position (NaN never enters the state).
@@ -125,6 +128,30 @@ export function computeForces(pos: Float32Array, n: number, csr: Csr, grid: Grid
     }
   }
   addSpringsAndCentre(pos, n, csr, p, out);
+}
+
+/**
+ * Adds the pull of each clustered node towards its cluster's anchor into `out` (stride floats per node).
+ * Nodes with cluster -1 are left alone, so a graph without clusters gets exactly the forces it had.
+ */
+export function addClusterPull(
+  pos: Float32Array,
+  n: number,
+  cluster: Int32Array,
+  anchors: Float32Array,
+  clusterK: number,
+  out: Float32Array | Float64Array,
+  stride = 3,
+): void {
+  if (clusterK === 0) return;
+  for (let i = 0; i < n; i++) {
+    const c = cluster[i]!;
+    if (c < 0) continue;
+    const o = stride * i;
+    out[o] = out[o]! - (pos[3 * i]! - anchors[3 * c]!) * clusterK;
+    out[o + 1] = out[o + 1]! - (pos[3 * i + 1]! - anchors[3 * c + 1]!) * clusterK;
+    out[o + 2] = out[o + 2]! - (pos[3 * i + 2]! - anchors[3 * c + 2]!) * clusterK;
+  }
 }
 
 /** All-pairs version of computeForces, O(n^2): the oracle the grid is tested against. */

@@ -41,7 +41,10 @@ function graphWithCoincident(n: number, seed: number): PhysicsGraph {
   // Stack a few nodes exactly on top of each other to exercise the coincident-pair rule on every backend.
   const positions = new Float32Array(3 * n).fill(NaN);
   for (let i = 1; i <= 5 && i < n; i++) positions.set([10, 20, 30], 3 * i);
-  return { ...g, positions };
+  // A fleet's clusters on every backend: the first two thirds of the nodes in two clusters (their anchors'
+  // pull), the rest in none, so both the pulled and the unpulled path are compared with the reference.
+  const cluster = Int32Array.from({ length: n }, (_, i) => (i < n / 3 ? 0 : i < (2 * n) / 3 ? 1 : -1));
+  return { ...g, positions, cluster, anchors: new Float32Array([-300, 0, 0, 300, 0, 0]) };
 }
 
 async function equivalence(opts: { backend: BackendName; nodes: number; steps: number; seed?: number }): Promise<EquivalenceResult> {
