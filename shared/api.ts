@@ -53,6 +53,8 @@ export const ErrorCodeSchema = z.enum([
   'circuit-open',
   'read-only',
   'mcp-unavailable',
+  /** A spawn without `target` found no healthy fleet target to pick; the message names each target's state. */
+  'no-healthy-target',
   /** The session's log cannot be read; the message says why (see LOG_UNAVAILABLE_REASONS). */
   'log-unavailable',
   /** A file path that escapes the session's output directory, or a symlink out of it; nothing is read. */

@@ -20,6 +20,10 @@ export const CONTROL_ERROR_KINDS = [
   'conflict',
   /** The backend cannot do this at all (claude-flow 3.x has no pause): not a state, never worth a retry. */
   'unsupported',
+  /** A request named a fleet target that does not exist (the message lists those that do). */
+  'unknown-target',
+  /** A spawn without a target found no healthy one to pick (the message names each target's state). */
+  'no-healthy-target',
 ] as const;
 export type ControlErrorKind = (typeof CONTROL_ERROR_KINDS)[number];
 
@@ -56,6 +60,8 @@ export const CONTROL_ERROR_HTTP: Record<ControlErrorKind, { status: number; code
   conflict: { status: 409, code: 'conflict' },
   // 422: the request is well-formed and the session exists, but this backend cannot do it (unlike 409, retrying never helps).
   unsupported: { status: 422, code: 'unsupported' },
+  'unknown-target': { status: 404, code: 'not-found' },
+  'no-healthy-target': { status: 503, code: 'no-healthy-target' },
 };
 
 /** Truncates text for error messages and logs (stderr can be large and is shown to people). */

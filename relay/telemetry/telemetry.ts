@@ -11,7 +11,7 @@ import type { RequestContext } from '../context.js';
 import type { Health, Session } from '../../shared/model/index.js';
 import type { GraphSnapshot } from '../../shared/protocol/messages.js';
 import { AgentGraph, type ChangeCause, type ChangeSet, type GraphEvent } from '../graph/graph.js';
-import { NodeIdStore } from '../graph/nodeIds.js';
+import { NodeIdStore, type NodeIdSource } from '../graph/nodeIds.js';
 import { McpClient, type McpClientState } from './client.js';
 import { followControl, type ControlView } from './controlSync.js';
 import { MessageFeed } from './messageFeed.js';
@@ -77,6 +77,8 @@ export interface TelemetryOptions {
   transportFactory?: TransportFactory;
   /** Tests: keep node ids in memory (default: persisted under config.stateDir). */
   persistNodeIds?: boolean;
+  /** A fleet target's view of the relay's one store (NodeIdStore.scoped, docs/fleet.md). Default: its own store. */
+  nodeIds?: NodeIdSource;
 }
 
 export function createTelemetry(opts: TelemetryOptions): Telemetry {
@@ -87,7 +89,7 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
   private readonly log: Logger;
   private readonly client: McpClient;
   private readonly graph: AgentGraph;
-  private readonly nodeIds: NodeIdStore;
+  private readonly nodeIds: NodeIdSource;
   private readonly push: PushState = { agents: false, messages: false };
   private readonly poller: Poller;
   private readonly notifications: Notifications;
@@ -106,7 +108,7 @@ class TelemetryImpl extends EventEmitter<TelemetryEvents> implements Telemetry {
     const { config, logger } = opts;
     this.log = logger.child({ part: 'telemetry' });
     this.config = { host: config.mcp.host, port: config.mcp.port };
-    this.nodeIds = new NodeIdStore(opts.persistNodeIds === false ? null : config.stateDir, (e) => this.log.warn({ err: String(e) }, 'node id store'));
+    this.nodeIds = opts.nodeIds ?? new NodeIdStore(opts.persistNodeIds === false ? null : config.stateDir, (e) => this.log.warn({ err: String(e) }, 'node id store'));
     this.graph = new AgentGraph(this.nodeIds);
     this.graph.on('change', (cs) => this.emit('change', cs));
     this.graph.on('event', (e) => this.emit('event', e));
