@@ -60,6 +60,21 @@ describe.skipIf(!haveDocker)('docker driver and control plane against a real eng
     expect(JSON.parse(r.stdout)).toEqual([['$(id)', '; ls'], 'a b']);
   });
 
+  it('outputFile: a detached command runs under the constant sh -c wrapper; the task text reaches it as one argv element unchanged and its stdout+stderr are appended to the file', async () => {
+    const file = `/tmp/hivescope out/${process.pid}/spawn.log`;
+    const task = 'it\'s "quoted" $(id) `whoami` ; ls\nsecond line $HOME && exit 1 | cat > /tmp/x';
+    const prog = 'process.stdout.write(JSON.stringify(process.argv.slice(1)) + "\\n"); process.stderr.write("on stderr\\n")';
+    await d.exec(['node', '-e', prog, task], { ...o, detached: true, outputFile: file });
+    await until(async () => (await d.exec(['cat', file], o)).stdout.includes('on stderr\n'), 10_000, 'output in the file');
+    await d.exec(['node', '-e', prog, 'second'], { ...o, detached: true, outputFile: file });
+    await until(async () => (await d.exec(['cat', file], o)).stdout.split('on stderr\n').length === 3, 10_000, 'the second run appended');
+    const lines = (await d.exec(['cat', file], o)).stdout.split('\n');
+    expect(JSON.parse(lines[0]!)).toEqual([task]);
+    expect(lines).toEqual([lines[0], 'on stderr', JSON.stringify(['second']), 'on stderr', '']);
+    // Nothing the task text names ran or was written.
+    expect((await d.exec(['test', '-e', '/tmp/x'], o)).exitCode).not.toBe(0);
+  });
+
   it('returns 1 MB of output byte-exact across many frames', async () => {
     const r = await d.exec(['node', '-e', 'for (let i = 0; i < 1024; i++) process.stdout.write(String(i % 10).repeat(1024))'], o);
     expect(r.stdout.length).toBe(1024 * 1024);

@@ -2,6 +2,7 @@
 // manager and engine (dist/, built by vitest's global setup) exactly as `npm start` does.
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -60,6 +61,22 @@ describe('local driver', () => {
 
   it('refuses NUL in argv before spawning', async () => {
     await expect(d.exec(['echo', 'a\u0000b'], o)).rejects.toThrow(/NUL/);
+  });
+
+  it('outputFile: a detached command\'s stdout and stderr are appended to the file (its folder made), the task text one argv element unchanged', async () => {
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/hivescope-outfile-`);
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = `${dir}/not yet/there/out.log`;
+    const task = 'it\'s "quoted" $(id) `whoami` ; ls\nsecond line $HOME && exit 1 | cat > /tmp/x';
+    const prog = 'process.stdout.write(JSON.stringify(process.argv.slice(1)) + "\\n"); process.stderr.write("on stderr\\n")';
+    const first = await d.exec([process.execPath, '-e', prog, task], { ...o, detached: true, outputFile: file });
+    expect(first.exitCode).toBe(0);
+    await until(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('on stderr\n'), 10_000, 'output in the file');
+    await d.exec([process.execPath, '-e', prog, 'second'], { ...o, detached: true, outputFile: file });
+    await until(() => fs.readFileSync(file, 'utf8').split('on stderr\n').length === 3, 10_000, 'the second run appended');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(JSON.parse(lines[0]!)).toEqual([task]);
+    expect(lines).toEqual([lines[0], 'on stderr', JSON.stringify(['second']), 'on stderr', '']);
   });
 
   it('detached commands get their own group and die on close()', async () => {
