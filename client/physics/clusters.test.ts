@@ -27,7 +27,7 @@ function twoSwarms(anchors: Float32Array, cluster?: Int32Array): PhysicsGraph {
 
 function centroid(p: Float32Array, from: number, to: number): [number, number, number] {
   const c: [number, number, number] = [0, 0, 0];
-  for (let i = from; i < to; i++) for (let k = 0; k < 3; k++) c[k] += p[3 * i + k]! / (to - from);
+  for (let i = from; i < to; i++) for (let k = 0; k < 3; k++) c[k] = c[k]! + p[3 * i + k]! / (to - from);
   return c;
 }
 

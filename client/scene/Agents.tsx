@@ -1,7 +1,8 @@
 /**
  * Agents as instanced meshes: one InstancedMesh per shape (shape by status), instance colour by type,
  * scale from the size formula with a token-rate pulse, and one additive glow shell per agent coloured by
- * health (neutral grey when health is unknown). Per-instance data lives in typed arrays rebuilt when the
+ * health (neutral grey when health is unknown); in a fleet, agents of a target that is gone or unavailable
+ * are greyed as stale (kept, not removed). Per-instance data lives in typed arrays rebuilt when the
  * graph changes; matrices are rewritten in useFrame from NodePositions, never via React state.
  */
 import { useEffect, useMemo, useRef } from 'react';
@@ -9,7 +10,8 @@ import { useFrame, useThree, type ThreeEvent } from '@react-three/fiber';
 import * as THREE from 'three';
 import { useHiveStore } from '../state/react.js';
 import { useServices } from '../page/context.js';
-import { SHAPES, type Shape, shapeForStatus, colorForType, healthColor, agentSize, pulseHz, PULSE_AMPLITUDE, NODE_UNIT } from './encodings.js';
+import { SHAPES, type Shape, shapeForStatus, colorForType, healthColor, staleColor, agentSize, pulseHz, PULSE_AMPLITUDE, NODE_UNIT } from './encodings.js';
+import { graphTargets, isFleet, orderedTargets, staleTargets, targetOf } from '../state/targets.js';
 import { SLOT_POSITION, SLOT_STRIDE } from './positions.js';
 
 const _m = new THREE.Matrix4();
@@ -70,7 +72,7 @@ export function Agents(props: { capacity: number }) {
   const meshes = useRef<Partial<Record<Shape, THREE.InstancedMesh>>>({});
   const glowRef = useRef<THREE.InstancedMesh>(null);
   const table = useRef<InstanceTable | null>(null);
-  const seen = useRef({ graph: -1, structure: -1, settings: null as unknown, positions: -1 });
+  const seen = useRef({ graph: -1, structure: -1, settings: null as unknown, targets: null as unknown, positions: -1 });
 
   const geometries = useMemo(() => Object.fromEntries(SHAPES.map((s) => [s, makeGeometry(s)])) as Record<Shape, THREE.BufferGeometry>, []);
   const glowGeometry = useMemo(() => new THREE.IcosahedronGeometry(1, 1), []);
@@ -100,6 +102,9 @@ export function Agents(props: { capacity: number }) {
     const phase = new Float32Array(n);
     const colors = s.settings.colors;
     const glow = glowRef.current;
+    // Only a fleet greys: with one target the degraded banners already say what is down.
+    const inGraph = graphTargets(s.agents.values());
+    const stale = isFleet(orderedTargets(s.targets, inGraph)) ? staleTargets(s.targets, inGraph) : null;
     for (let slot = 0; slot < n; slot++) {
       const agent = s.agents.get(layout.slotAgents[slot] ?? '');
       if (!agent) continue;
@@ -110,8 +115,14 @@ export function Agents(props: { capacity: number }) {
       size[slot] = agentSize(agent) * NODE_UNIT * s.settings.rendering.nodeScale;
       pulse[slot] = s.settings.animation.pulse ? pulseHz(agent.tokenRate) : 0;
       phase[slot] = (agent.nodeId % 97) / 97;
-      mesh?.setColorAt(instance, _c.set(colorForType(agent.type, colors)));
-      glow?.setColorAt(slot, _c.set(healthColor(agent.health, colors)));
+      const t = stale !== null && stale.size > 0 ? targetOf(agent) : null;
+      if (t !== null && stale!.has(t)) {
+        mesh?.setColorAt(instance, _c.set(staleColor(colorForType(agent.type, colors), colors)));
+        glow?.setColorAt(slot, _c.set(colors.unknown));
+      } else {
+        mesh?.setColorAt(instance, _c.set(colorForType(agent.type, colors)));
+        glow?.setColorAt(slot, _c.set(healthColor(agent.health, colors)));
+      }
     }
     const slots = Object.fromEntries(SHAPES.map((sh) => [sh, Int32Array.from(buckets[sh])])) as Record<Shape, Int32Array>;
     for (const sh of SHAPES) {
@@ -130,11 +141,12 @@ export function Agents(props: { capacity: number }) {
   useFrame((state) => {
     const s = store.getState();
     const seenNow = seen.current;
-    if (s.graphVersion !== seenNow.graph || positions.structure !== seenNow.structure || s.settings !== seenNow.settings) {
+    if (s.graphVersion !== seenNow.graph || positions.structure !== seenNow.structure || s.settings !== seenNow.settings || s.targets !== seenNow.targets) {
       rebuild();
       seenNow.graph = s.graphVersion;
       seenNow.structure = positions.structure;
       seenNow.settings = s.settings;
+      seenNow.targets = s.targets;
       seenNow.positions = -1;
     }
     const t = table.current;

@@ -15,6 +15,7 @@ import { useServices } from '../page/context.js';
 import { Agents } from './Agents.js';
 import { Edges } from './Edges.js';
 import { Labels } from './Labels.js';
+import { ClusterLabels } from './ClusterLabels.js';
 import { swarmGroupRef, rendererRef, cameraRef } from './sceneRefs.js';
 import { recordFrame, frameStats } from './frameStats.js';
 
@@ -134,6 +135,7 @@ function SceneContent(props: { xrContent: ReactNode }) {
         <Edges capacity={edgeCapacity} />
         <Agents capacity={agentCapacity} />
         <Labels />
+        <ClusterLabels />
         {inXR && props.xrContent}
       </SwarmGroup>
       {!inXR && <CameraRig />}

@@ -98,6 +98,20 @@ export function healthColor(health: number | null, colors: VisualSettings['color
   return healthBand(health).color ?? colors.unknown;
 }
 
+/** How far a stale agent's colour goes towards the neutral grey (a fleet target gone or unavailable). */
+export const STALE_GREY = 0.8;
+
+/**
+ * The colour of an agent whose fleet target is gone or unavailable (docs/fleet.md section 4): its own colour
+ * mostly greyed, so the swarm is still told apart by type but reads as not live.
+ */
+export function staleColor(color: string, colors: VisualSettings['colors']): string {
+  const mix = (a: string, b: string, k: number) => Math.round(parseInt(a, 16) * (1 - k) + parseInt(b, 16) * k);
+  const c = color.replace('#', ''), g = colors.unknown.replace('#', '');
+  const parts = [0, 2, 4].map((o) => mix(c.slice(o, o + 2), g.slice(o, o + 2), STALE_GREY).toString(16).padStart(2, '0'));
+  return `#${parts.join('')}`;
+}
+
 /** Pulse frequency in Hz from token rate (tokens/min): 0 when unknown or idle, up to 3 Hz. */
 export function pulseHz(tokenRate: number | null): number {
   if (tokenRate === null || !(tokenRate > 0)) return 0;

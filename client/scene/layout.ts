@@ -13,6 +13,8 @@ import type { HiveStore, HiveState } from '../state/store.js';
 import { isAgentVisible } from '../state/store.js';
 import type { NodePositions, SlotNode } from './positions.js';
 import { edgeWeight } from './encodings.js';
+import { clustersFor, type Clusters } from './clusters.js';
+import { graphTargets, orderedTargets, healthTargets } from '../state/targets.js';
 
 /** The graph handed to the physics (same layout as client/physics/graph.ts PhysicsGraph). */
 export interface LayoutGraph {
@@ -21,6 +23,9 @@ export interface LayoutGraph {
   edges: Uint32Array;
   weights: Float32Array;
   positions: Float32Array;
+  /** A fleet's clusters (two or more targets): cluster per node (-1 none) and xyz per anchor; absent otherwise. */
+  cluster?: Int32Array;
+  anchors?: Float32Array;
 }
 
 /** What the scene needs from a physics backend (client/physics implements it). */
@@ -50,7 +55,14 @@ export class LayoutController {
   private pushedStructure = -1;
   /** Slot order of the current graph: agent ids. */
   slotAgents: string[] = [];
+  /** The fleet's clusters for the current slots; null with one target (the layout is then exactly as before). */
+  clusters: Clusters | null = null;
   readonly pinned = new Set<number>();
+  /** Target names in cluster order, and what they were computed from (health identity, structure). */
+  private targetNames: readonly string[] = [];
+  private targetsFrom: { health: unknown; structure: number } = { health: undefined, structure: -1 };
+  /** Bumped when the target names change: it counts as structure (anchors move, new clusters). */
+  private targetsVersion = 0;
 
   constructor(
     private readonly store: HiveStore,
@@ -75,20 +87,43 @@ export class LayoutController {
     return this.settled;
   }
 
+  /**
+   * The fleet's target names in cluster order, recomputed only when the health message or the graph's
+   * structure changed (the graph's targets are read from its agents, O(n)).
+   */
+  private syncTargets(s: HiveState): void {
+    if (this.targetsFrom.health === s.health && this.targetsFrom.structure === s.structureVersion) return;
+    this.targetsFrom = { health: s.health, structure: s.structureVersion };
+    const names = orderedTargets(healthTargets(s.health), graphTargets(s.agents.values()));
+    if (names.join('\n') !== this.targetNames.join('\n')) {
+      this.targetNames = names;
+      this.targetsVersion++;
+    }
+  }
+
   /** Re-slots agents when the structure changed. Returns true when slots changed. */
   syncStructure(s: HiveState = this.store.getState()): boolean {
+    this.syncTargets(s);
     const showMock = s.settings.rendering.showMock;
-    // Showing mock agents changes which agents are slotted, so it counts as structure.
-    const key = s.structureVersion * 2 + (showMock ? 1 : 0);
+    // Showing mock agents changes which agents are slotted, and targets coming or going move the
+    // clusters, so both count as structure.
+    const key = (s.structureVersion * 2 + (showMock ? 1 : 0)) * 4096 + (this.targetsVersion % 4096);
     if (key === this.structureSeen) return false;
     this.structureSeen = key;
     const agents = [...s.agents.values()].filter((a) => isAgentVisible(a, showMock));
     const byId = new Map(agents.map((a) => [a.id, a] as const));
-    const nodes: SlotNode[] = agents.map((a) => ({
-      nodeId: a.nodeId,
-      parentNodeId: a.parentQueenId !== null ? (byId.get(a.parentQueenId)?.nodeId ?? null) : null,
-    }));
     this.slotAgents = agents.map((a) => a.id);
+    this.clusters = clustersFor(this.targetNames, this.slotAgents, s.agents);
+    const clusters = this.clusters;
+    const nodes: SlotNode[] = agents.map((a, i) => {
+      const c = clusters === null ? -1 : clusters.cluster[i]!;
+      return {
+        nodeId: a.nodeId,
+        parentNodeId: a.parentQueenId !== null ? (byId.get(a.parentQueenId)?.nodeId ?? null) : null,
+        // A new swarm of a fleet target starts around that target's anchor, not the origin.
+        anchor: c < 0 ? null : [clusters!.anchors[3 * c]!, clusters!.anchors[3 * c + 1]!, clusters!.anchors[3 * c + 2]!],
+      };
+    });
     const changed = this.positions.sync(nodes);
     this.settled = false;
     return changed;
@@ -125,13 +160,19 @@ export class LayoutController {
         weights.push(0.8);
       }
     });
-    return {
+    const g: LayoutGraph = {
       ids: this.positions.ids.slice(0, n),
       parents,
       edges: Uint32Array.from(pairs),
       weights: Float32Array.from(weights),
       positions: this.positions.positionsCopy(n),
     };
+    // Only a fleet's graph carries clusters: one target's graph is exactly what it was before fleets.
+    if (this.clusters !== null && this.clusters.cluster.length === n) {
+      g.cluster = this.clusters.cluster;
+      g.anchors = this.clusters.anchors;
+    }
+    return g;
   }
 
   /**

@@ -2,7 +2,7 @@
  * Adapts client/physics's PhysicsEngine (async, any backend) to the LayoutEngine the scene drives.
  * The first graph goes through `init` (it starts the warm-up); later ones through `setGraph`.
  */
-import type { PhysicsEngine, PhysicsParams } from '../physics/index.js';
+import type { PhysicsEngine, PhysicsGraph, PhysicsParams } from '../physics/index.js';
 import type { LayoutEngine, LayoutGraph } from './layout.js';
 
 export function adaptPhysicsEngine(engine: PhysicsEngine): LayoutEngine {
@@ -11,7 +11,11 @@ export function adaptPhysicsEngine(engine: PhysicsEngine): LayoutEngine {
   return {
     backend: engine.backend,
     async setGraph(g: LayoutGraph) {
-      const graph = { ids: g.ids, parents: g.parents, edges: g.edges, weights: g.weights, positions: g.positions };
+      const graph: PhysicsGraph = { ids: g.ids, parents: g.parents, edges: g.edges, weights: g.weights, positions: g.positions };
+      if (g.cluster !== undefined && g.anchors !== undefined) {
+        graph.cluster = g.cluster;
+        graph.anchors = g.anchors;
+      }
       if (!initialised) {
         initialised = true;
         await engine.init(graph);

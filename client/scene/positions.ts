@@ -26,6 +26,8 @@ export interface SlotNode {
   nodeId: number;
   /** nodeId of the agent's queen/parent when known (new agents are placed near it). */
   parentNodeId: number | null;
+  /** A fleet target's anchor (client/scene/clusters.ts): a new parentless agent starts around it, not the origin. */
+  anchor?: readonly [number, number, number] | null;
 }
 
 /** Radius of the shell new parentless agents are placed on (upstream used 100-400; ours is tighter). */
@@ -137,6 +139,11 @@ export class NodePositions {
           f[o] = dx * r;
           f[o + 1] = dy * r;
           f[o + 2] = dz * r;
+          if (n.anchor) {
+            f[o] = f[o]! + n.anchor[0];
+            f[o + 1] = f[o + 1]! + n.anchor[1];
+            f[o + 2] = f[o + 2]! + n.anchor[2];
+          }
         }
         placed[i] = 1;
       }

@@ -20,3 +20,8 @@ export const cameraRef: { current: THREE.Camera | null } = { current: null };
 export const labelLayoutRef: {
   current: { ids: readonly string[]; input: { rects: Float32Array }; state: { shown: Uint8Array } } | null;
 } = { current: null };
+/**
+ * The fleet's cluster labels (ClusterLabels.tsx): target names in cluster order and where each label sits,
+ * xyz in layout units (updated in place); null with one target.
+ */
+export const clusterLabelsRef: { current: { names: readonly string[]; positions: Float32Array } | null } = { current: null };

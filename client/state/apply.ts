@@ -62,7 +62,7 @@ export function applyServerMessage(store: HiveStore, msg: ServerMessage, ctx: Ap
       return;
     }
     case 'health': {
-      store.setState({ health: msg.health, healthReceivedAt: ctx.now });
+      store.setState({ health: msg.health, healthReceivedAt: ctx.now, targets: msg.health.targets ?? [] });
       return;
     }
     case 'session': {

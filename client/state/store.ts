@@ -7,7 +7,7 @@
  * Positions and other per-frame data are NOT here: they live in typed arrays (client/scene/positions.ts).
  */
 import { createStore, type StateCreator, type StoreApi } from 'zustand/vanilla';
-import type { Agent, Edge, Session, Swarm, Health, ActivityEvent, LayoutRole, ServerHello, PhysicsBackend } from '../../shared/index.js';
+import type { Agent, Edge, Session, Swarm, Health, ActivityEvent, LayoutRole, ServerHello, PhysicsBackend, TargetHealth } from '../../shared/index.js';
 import { DEFAULT_SETTINGS, type VisualSettings } from './settings.js';
 
 /** The reconnect state machine's states (client/net/reconnect.ts), mirrored on body[data-connection]. */
@@ -56,6 +56,12 @@ export interface HealthSlice {
   healthReceivedAt: number | null;
 }
 
+/** The fleet's targets (issue 14, client/state/targets.ts): one entry per target from health.targets. */
+export interface TargetsSlice {
+  /** In the relay's order; replaced with every health message; [] until one arrives, and from old relays. */
+  targets: readonly TargetHealth[];
+}
+
 export interface EventsSlice {
   /** Newest last; at most EVENT_LOG_CAP. */
   events: readonly ActivityEvent[];
@@ -69,6 +75,9 @@ export interface SpawnNotice {
   swarmId: string | null;
   /** Agents of this swarm visible so far. */
   agentsSeen: number;
+  /** The fleet target it was spawned on and why the relay picked it (null: asked for, or an old relay). */
+  target?: string | null;
+  pickedBecause?: string | null;
   startedAt: number;
   error: string | null;
 }
@@ -82,6 +91,11 @@ export interface UiSlice {
   filterType: string | null;
   filterStatus: string | null;
   filterSwarm: string | null;
+  /**
+   * Show only this fleet target's agents and sessions in the control panel; null: all. Not persisted,
+   * like the other filters: a target may not exist next time the page opens.
+   */
+  targetFilter: string | null;
   spawnOpen: boolean;
   spawnNotice: SpawnNotice | null;
   /** Session whose console (log, files, tasks) is open, or null. */
@@ -117,7 +131,7 @@ export interface Actions {
   updateSettings(patch: (s: VisualSettings) => VisualSettings): void;
 }
 
-export type HiveState = GraphSlice & ConnectionSlice & HealthSlice & EventsSlice & UiSlice & SettingsSlice & Actions;
+export type HiveState = GraphSlice & ConnectionSlice & HealthSlice & TargetsSlice & EventsSlice & UiSlice & SettingsSlice & Actions;
 export type HiveStore = StoreApi<HiveState>;
 
 type Slice<T> = StateCreator<HiveState, [], [], T>;
@@ -150,6 +164,8 @@ const connectionSlice: Slice<ConnectionSlice> = () => ({
 
 const healthSlice: Slice<HealthSlice> = () => ({ health: null, healthReceivedAt: null });
 
+const targetsSlice: Slice<TargetsSlice> = () => ({ targets: [] });
+
 const eventsSlice: Slice<EventsSlice> = () => ({ events: [], eventGap: false });
 
 const NOTICE_CAP = 5;
@@ -163,6 +179,7 @@ const uiSlice: Slice<UiSlice> = () => ({
   filterType: null,
   filterStatus: null,
   filterSwarm: null,
+  targetFilter: null,
   spawnOpen: false,
   spawnNotice: null,
   consoleSession: null,
@@ -201,6 +218,7 @@ export function createHiveStore(opts: { settings?: VisualSettings } = {}): HiveS
     ...graphSlice(...a),
     ...connectionSlice(...a),
     ...healthSlice(...a),
+    ...targetsSlice(...a),
     ...eventsSlice(...a),
     ...uiSlice(...a),
     ...settingsSlice(opts.settings ?? DEFAULT_SETTINGS)(...a),

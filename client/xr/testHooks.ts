@@ -8,7 +8,7 @@ import * as THREE from 'three';
 import type { XRStore } from '@react-three/xr';
 import type { PageServices } from '../page/context.js';
 import { frameStats } from '../scene/frameStats.js';
-import { swarmGroupRef, rendererRef, cameraRef, labelLayoutRef } from '../scene/sceneRefs.js';
+import { swarmGroupRef, rendererRef, cameraRef, labelLayoutRef, clusterLabelsRef } from '../scene/sceneRefs.js';
 import { agentSize, NODE_UNIT } from '../scene/encodings.js';
 
 interface EmulatedInput {
@@ -96,6 +96,12 @@ export function installTestHooks(services: PageServices, xrStore: XRStore): void
         const placed = !Number.isNaN(r[k * 4]!);
         return { id, shown: l.state.shown[k] === 1, rect: placed ? [r[k * 4]!, r[k * 4 + 1]!, r[k * 4 + 2]!, r[k * 4 + 3]!] : null };
       });
+    },
+    /** The fleet's cluster labels: each target's name and where its label sits (layout units); [] with one target. */
+    clusterLabels(): { name: string; position: [number, number, number] }[] {
+      const c = clusterLabelsRef.current;
+      if (!c) return [];
+      return c.names.map((name, k) => ({ name, position: [c.positions[3 * k]!, c.positions[3 * k + 1]!, c.positions[3 * k + 2]!] }));
     },
     isPinned(agentId: string): boolean {
       const a = services.store.getState().agents.get(agentId);
