@@ -1,5 +1,5 @@
 /**
- * Control panel (upstream BotsControlPanel): Agents (search, filter by type/status/swarm, "+ type" buttons
+ * Control panel (upstream BotsControlPanel): Agents (search, filter by type/status/swarm/fleet target, "+ type" buttons
  * adding an agent to the selected swarm), Sessions (status, progress, age; stop, pause, resume; open the
  * session console) and
  * Visual (colours, animation, physics, rendering) with presets, local persistence and JSON export/import.
@@ -16,6 +16,8 @@ import { formatAge, useNow } from './useNow.js';
 import { isWorking, formatMetric } from '../scene/encodings.js';
 import { TabList, TabPanel, type TabSpec } from './Tabs.js';
 import { KeepFocus } from './focus.js';
+import { TargetFilter } from './Targets.js';
+import { matchesTarget } from '../state/targets.js';
 
 type Tab = 'agents' | 'sessions' | 'visual';
 
@@ -58,7 +60,7 @@ export function ControlPanel() {
 /** Filters as the agents tab applies them (exported for unit tests). */
 export function filterAgents(
   agents: Iterable<Agent>,
-  f: { search: string; type: string | null; status: string | null; swarm: string | null; showMock: boolean },
+  f: { search: string; type: string | null; status: string | null; swarm: string | null; showMock: boolean; target?: string | null },
 ): Agent[] {
   const q = f.search.trim().toLowerCase();
   const out: Agent[] = [];
@@ -67,6 +69,7 @@ export function filterAgents(
     if (f.type && a.type !== f.type) continue;
     if (f.status && a.status !== f.status) continue;
     if (f.swarm && a.swarmId !== f.swarm) continue;
+    if (!matchesTarget(f.target ?? null, a)) continue;
     if (q && !`${a.name} ${a.id} ${a.type} ${a.currentTask ?? ''}`.toLowerCase().includes(q)) continue;
     out.push(a);
   }
@@ -97,6 +100,7 @@ function AgentsTab() {
   const filterType = useHive((s) => s.filterType);
   const filterStatus = useHive((s) => s.filterStatus);
   const filterSwarm = useHive((s) => s.filterSwarm);
+  const targetFilter = useHive((s) => s.targetFilter);
   const selectedSwarm = useHive((s) => s.selectedSwarmId);
   const selectedAgent = useHive((s) => s.selectedAgentId);
   const showMock = useHive((s) => s.settings.rendering.showMock);
@@ -105,8 +109,8 @@ function AgentsTab() {
   const listRef = useRef<HTMLUListElement>(null);
 
   const list = useMemo(
-    () => filterAgents(agents.values(), { search, type: filterType, status: filterStatus, swarm: filterSwarm, showMock }),
-    [agents, search, filterType, filterStatus, filterSwarm, showMock],
+    () => filterAgents(agents.values(), { search, type: filterType, status: filterStatus, swarm: filterSwarm, showMock, target: targetFilter }),
+    [agents, search, filterType, filterStatus, filterSwarm, showMock, targetFilter],
   );
   const swarmIds = useMemo(() => {
     const ids = new Set(swarms.keys());
@@ -164,6 +168,7 @@ function AgentsTab() {
             ))}
           </select>
         </label>
+        <TargetFilter />
       </div>
       <fieldset className="add-agents">
         <legend>
@@ -228,11 +233,15 @@ function SessionsTab() {
   const store = useHiveStore();
   const { rest } = useServices();
   const sessions = useHive((s) => s.sessions);
+  const targetFilter = useHive((s) => s.targetFilter);
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const now = useNow(1000);
   const [pending, setPending] = useState<{ uuid: string; action: SessionAction } | null>(null);
   const listRef = useRef<HTMLUListElement>(null);
-  const list = useMemo(() => [...sessions.values()].sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)), [sessions]);
+  const list = useMemo(
+    () => [...sessions.values()].filter((x) => matchesTarget(targetFilter, x)).sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0)),
+    [sessions, targetFilter],
+  );
   // Busy until the relay answers or its pushed status already shows the result, whichever comes first:
   // the push often beats the REST answer, and a press on a session that visibly runs again must count.
   const busy = pending !== null && !actionSettled(pending.action, sessions.get(pending.uuid)?.status);
@@ -252,8 +261,17 @@ function SessionsTab() {
     }
   };
 
-  if (list.length === 0) return <p className="muted">No sessions yet. Spawn a swarm to start one.</p>;
+  if (list.length === 0) {
+    return (
+      <>
+        <TargetFilter />
+        <p className="muted">{targetFilter === null ? 'No sessions yet. Spawn a swarm to start one.' : `No sessions on target ${targetFilter}.`}</p>
+      </>
+    );
+  }
   return (
+    <>
+    <TargetFilter />
     // Sessions start, end and reorder while a row's controls have focus: KeepFocus keeps it in the list.
     <KeepFocus list={listRef}>
       <ul ref={listRef} className="session-list" data-testid="session-list" tabIndex={-1} aria-label="Sessions">
@@ -285,6 +303,7 @@ function SessionsTab() {
         })}
       </ul>
     </KeepFocus>
+    </>
   );
 }
 

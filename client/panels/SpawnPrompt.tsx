@@ -3,7 +3,8 @@
  * types with upstream's 7 defaults, neural toggle, task description, plus strategy and priority. Validates
  * with the route's own schema (the relay validates the same way), hints to add the queen for a
  * hierarchical topology, shows whether MCP telemetry is connected, and after submitting shows a notice
- * with the session id that advances until the swarm id and the first agents arrive.
+ * with the session id that advances until the swarm id and the first agents arrive. With several fleet
+ * targets it has a target picker (client/panels/Targets.tsx) and the notice says which target was used.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useHive, useHiveStore } from '../state/react.js';
@@ -12,6 +13,7 @@ import { validateBody, RestError } from '../net/rest.js';
 import { spawnPhase } from '../state/apply.js';
 import { TOPOLOGIES, STRATEGIES, PRIORITIES, type Topology, type Strategy, type Priority } from '../../shared/index.js';
 import { containTab, useReturnFocus } from './focus.js';
+import { TargetPicker, pickedTarget } from './Targets.js';
 
 export const PROMPT_AGENT_TYPES = ['queen', 'coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer', 'reviewer', 'documenter', 'monitor', 'specialist'] as const;
 export const DEFAULT_PROMPT_TYPES: readonly string[] = ['coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer'];
@@ -63,6 +65,8 @@ function SpawnDialog() {
   const { rest } = useServices();
   const mcp = useHive((s) => s.health?.telemetry.state ?? null);
   const [form, setForm] = useState<SpawnForm>(DEFAULT_SPAWN_FORM);
+  /** A fleet's target to spawn on; '' is automatic (the relay's pick policy). */
+  const [target, setTarget] = useState('');
   const [issues, setIssues] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const firstField = useRef<HTMLTextAreaElement>(null);
@@ -80,10 +84,10 @@ function SpawnDialog() {
     if (problems.length > 0) return;
     setBusy(true);
     try {
-      const r = await rest.call('initializeSwarm', { body: form });
+      const r = await rest.call('initializeSwarm', { body: { ...form, ...pickedTarget(target) } });
       store.setState({
         spawnOpen: false,
-        spawnNotice: { uuid: r.uuid, status: r.status, swarmId: r.swarmId, agentsSeen: 0, startedAt: Date.now(), error: null },
+        spawnNotice: { uuid: r.uuid, status: r.status, swarmId: r.swarmId, agentsSeen: 0, startedAt: Date.now(), error: null, target: r.target ?? null, pickedBecause: r.pickedBecause ?? null },
       });
     } catch (err) {
       const m = err instanceof RestError ? (err.issues.length ? err.issues : [`${err.message}${err.code ? ` (${err.code})` : ''}`]) : [String(err)];
@@ -139,6 +143,7 @@ function SpawnDialog() {
               ))}
             </select>
           </label>
+          <TargetPicker value={target} onChange={setTarget} />
         </div>
         <label>
           <span>
@@ -199,6 +204,7 @@ function SpawnDialog() {
 function SpawnNoticeView() {
   const store = useHiveStore();
   const n = useHive((s) => s.spawnNotice)!;
+  const fleet = useHive((s) => s.targets.length > 1);
   const phase = spawnPhase(n);
   const text =
     phase === 'failed'
@@ -211,6 +217,12 @@ function SpawnNoticeView() {
   return (
     <div className={`spawn-notice ${phase}`} role="status" aria-live="polite" data-testid="spawn-notice" data-phase={phase} data-session={n.uuid}>
       <span>{text}</span>
+      {fleet && n.target ? (
+        <span className="muted" data-testid="spawn-notice-target" data-target={n.target} title={n.pickedBecause ?? undefined}>
+          {' '}on target {n.target}
+          {n.pickedBecause ? ` (picked: ${n.pickedBecause})` : ''}
+        </span>
+      ) : null}
       <span className="muted"> session {n.uuid}</span>
       {(phase === 'requested' || phase === 'swarm-known') && <progress aria-label="Spawn progress" />}
       <button type="button" aria-label="Dismiss" onClick={() => store.setState({ spawnNotice: null })}>

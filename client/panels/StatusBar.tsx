@@ -1,11 +1,12 @@
 /**
  * Status bar: Docker (control plane), MCP (telemetry) and WebSocket state with latency and telemetry age,
- * a Spawn button, and one banner per degraded mode from the relay's health saying what is wrong, what
- * still works and what to do.
+ * a fleet's target chips (client/panels/Targets.tsx; none with one target), a Spawn button, and one banner
+ * per degraded mode from the relay's health saying what is wrong, what still works and what to do.
  */
 import { useHive, useHiveStore } from '../state/react.js';
 import { formatAge, useNow } from './useNow.js';
 import type { PlaneHealth, McpState, BackendInfo } from '../../shared/index.js';
+import { TargetChips } from './Targets.js';
 
 const KIND_NAMES: Record<BackendInfo['kind'], string> = { kit: 'hivescope kit', 'claude-flow-2': 'claude-flow', 'claude-flow-3': 'claude-flow' };
 const KIND_MAJORS: Record<BackendInfo['kind'], string> = { kit: '', 'claude-flow-2': ' 2.x', 'claude-flow-3': ' 3.x' };
@@ -78,6 +79,7 @@ export function StatusBar() {
       />
       <Pill testId="status-ws" label="WebSocket" state={connection} detail={wsDetail || undefined} />
       <BackendPill />
+      <TargetChips />
       {readOnly && <span className="pill pill-warn">read-only relay</span>}
       <span className="spacer" />
       <button type="button" className="primary" onClick={() => store.setState({ spawnOpen: true })} disabled={readOnly} aria-keyshortcuts="N">
