@@ -24,10 +24,10 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
-  // One retry under CI only, reported as flaky in the summary (scripts/test.mjs), never hidden. The two
+  // One retry under CI only, reported as flaky in the summary (scripts/test.mjs), never hidden. The three
   // causes found behind the keyboard journeys' failures are fixed (a Stop dropped while the resume answer
-  // was on its way; focus lost to <body> on live updates), but a third remains: once in seven fresh CI runs
-  // the spawn prompt kept only the last character typed (the dialog's form state was reset mid-typing).
+  // was on its way; focus lost to <body> on live updates; the spawn prompt's controlled task field set back
+  // to its last committed value on a busy page, losing keystrokes, now uncontrolled).
   retries: process.env.CI === 'true' ? 1 : 0,
   forbidOnly: process.env.CI === 'true',
   use: {

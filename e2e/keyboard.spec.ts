@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { agentCount, expectFocusUsable, focusInfo, screenshot, startNode, tabUntil, type FocusInfo, type Proc } from './helpers.js';
+import { agentCount, expectFocusUsable, focusInfo, openApp, screenshot, startNode, tabUntil, type FocusInfo, type Proc } from './helpers.js';
 import { freePort } from '../testkit/ports.js';
 
 const isStatusBarSpawn = (f: FocusInfo) => f.tag === 'button' && f.text === 'Spawn swarm' && !f.inDialog;
@@ -115,6 +115,33 @@ test('spawning from the keyboard: the prompt opens with Enter, keeps Tab inside,
   } finally {
     await relay.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The prompt's task field keeps every character typed on a busy page. It was a controlled field: after
+ * each input event React put back the value it had last committed, and on a busy page (a fresh load
+ * drawing the demo swarm) the previous keystroke's commit could come after that, so characters were lost
+ * ("Keyboard journey: tpboeteaser"; once only the last "p"). Chromium's CPU throttling makes the page
+ * as busy as a loaded CI machine: before the fix about one fresh page in five lost characters here.
+ */
+test('typing the task on a busy, freshly loaded page keeps every character', async ({ page }) => {
+  test.setTimeout(120_000);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 8 });
+  try {
+    for (let i = 0; i < 4; i++) {
+      await openApp(page);
+      await page.locator('header').getByRole('button', { name: 'Spawn swarm' }).focus();
+      await page.keyboard.press('Enter');
+      const field = page.getByRole('dialog', { name: 'Spawn Hive Mind' }).getByLabel('Task description');
+      await expect(field).toBeFocused();
+      const task = `Keyboard journey: stop before the answer (${i})`;
+      await page.keyboard.type(task);
+      await expect(field).toHaveValue(task);
+    }
+  } finally {
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   }
 });
 

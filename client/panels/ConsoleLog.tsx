@@ -224,7 +224,8 @@ export function ConsoleLog(props: { uuid: string }) {
             type="search"
             aria-label="Search the log"
             placeholder="search the log"
-            value={query}
+            // Uncontrolled, like the spawn prompt's task: a busy page must not set typed text back.
+            defaultValue=""
             onChange={(e) => {
               setQuery(e.target.value);
               setCurrent(-1);

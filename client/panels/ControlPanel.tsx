@@ -293,7 +293,7 @@ function SessionsTab() {
               <div className="progress-row">
                 {s.progress !== null ? <progress max={1} value={s.progress} aria-label="Session progress" /> : <span className="muted">progress unknown</span>}
                 {/* Every session, ended ones too: what a finished swarm wrote is what people come for. */}
-                <button type="button" className="open-console" aria-label={`Console of session ${s.task || s.uuid}`} onClick={() => store.setState({ consoleSession: s.uuid })} data-testid="open-console">
+                <button type="button" className="open-console" aria-label={`Console of session ${s.uuid.slice(0, 8)}`} onClick={() => store.setState({ consoleSession: s.uuid })} data-testid="open-console">
                   Console
                 </button>
               </div>

@@ -108,11 +108,16 @@ function SpawnDialog() {
         </p>
         <label>
           Task description
+          {/* Uncontrolled: the field owns its text and the form state only reads it. Controlled, React puts
+              the value it last committed back into the field after each input event; when the page is busy
+              the commit of the previous keystroke can come after that, so the field was set back to older
+              text and keystrokes typed meanwhile were lost (a keyboard journey ended with only "p" of its
+              task; under 8x CPU throttling one fresh page in five lost characters). */}
           <textarea
             ref={firstField}
             name="customPrompt"
             rows={3}
-            value={form.customPrompt}
+            defaultValue={DEFAULT_SPAWN_FORM.customPrompt}
             onChange={(e) => { const v = e.target.value; setForm((f) => ({ ...f, customPrompt: v })); }}
             placeholder="What should the swarm do?"
             aria-invalid={issues.length > 0 && form.customPrompt.trim() === ''}
