@@ -1,17 +1,18 @@
 /**
- * Composition root: builds the control plane, the telemetry plane and the stream on one http.Server.
+ * Composition root: builds the fleet (one control plane and one telemetry per target, relay/fleet; one
+ * target without HIVE_TARGETS) and the stream on one http.Server.
  * `startRelay` is what `npm start` runs (through relay/main.ts) and what integration tests and
  * benchmarks start in-process. Shutdown runs in reverse order and stops every child process.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EventEmitter } from 'node:events';
 import express from 'express';
 import pino, { type Logger } from 'pino';
 import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
-import { createControlPlane, registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
-import { createTelemetry, openStdioMcp, registerTelemetryMetrics, type ControlView, type Telemetry } from './telemetry/index.js';
+import { registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
+import { registerTelemetryMetrics, type Telemetry } from './telemetry/index.js';
+import { Fleet, FleetControl, FleetTelemetry, registerFleetMetrics } from './fleet/index.js';
 import { createStreamServer, registerStreamMetrics, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
@@ -20,11 +21,9 @@ import { sessionOutputRoutes, sessionOutputView } from './http/sessionOutputRout
 import { LogUnavailable } from './control/index.js';
 import { ControlError } from './control/errors.js';
 import type { StreamLogView } from './stream/index.js';
-import { combineHealth, countActiveSessions } from './health.js';
 import { startDemoKeeper } from './demo.js';
 import { routes } from '../shared/api.js';
 import { createRelayRegistry } from './metrics.js';
-import type { Session } from '../shared/model/session.js';
 import type { Health } from '../shared/model/health.js';
 
 export interface RelayHandle {
@@ -32,47 +31,19 @@ export interface RelayHandle {
   port: number;
   config: RelayConfig;
   server: http.Server;
-  control: ControlPlane;
+  /** The first target's control plane (the only one without HIVE_TARGETS); throws while it is not made. */
+  readonly control: ControlPlane;
+  /** The fleet's telemetry: every target's graph, ids stamped (and in fleet mode qualified) with its target. */
   telemetry: Telemetry;
+  /** Every target's planes (relay/fleet). */
+  fleet: Fleet;
   stream: StreamServer;
   health(): Health;
   close(): Promise<void>;
 }
 
-/** The narrow view telemetry needs of the control plane: sessions, and a plain Session per change. */
-function controlView(control: ControlPlane): ControlView & { dispose(): void } {
-  const bus = new EventEmitter();
-  const offSession = control.on('session', (c: { session: Session; requestId?: string }) => bus.emit('session', c.session, { requestId: c.requestId }));
-  const offAgents = control.on('agents', () => bus.emit('agents'));
-  const backend = () => {
-    const b = control.health().backendInfo;
-    return b ? { kind: b.kind, version: b.version } : null;
-  };
-  // Health changes carry the backend: telemetry is told when its kind or version changed.
-  let backendKey = JSON.stringify(backend());
-  const offHealth = control.on('health', () => {
-    const key = JSON.stringify(backend());
-    if (key === backendKey) return;
-    backendKey = key;
-    bus.emit('backend');
-  });
-  const unsubscribe = () => {
-    offSession();
-    offAgents();
-    offHealth();
-  };
-  return {
-    sessions: () => control.sessions().sessions,
-    execAgents: () => control.execAgents(),
-    backend,
-    on: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
-    off: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
-    dispose: unsubscribe,
-  } as ControlView & { dispose(): void };
-}
-
-/** The narrow view the live log needs of the control plane: reads (each one exec) and the listed status. */
-function logView(control: ControlPlane): StreamLogView {
+/** The narrow view the live log needs of the control: reads (each one exec) and the listed status. */
+function logView(control: FleetControl): StreamLogView {
   return {
     read: async (uuid, q) => {
       try {
@@ -96,35 +67,20 @@ export interface RelayOverrides {
 
 export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel }), overrides: RelayOverrides = {}): Promise<RelayHandle> {
   const startedAt = Date.now();
-  const control = await createControlPlane({ config, logger, ...overrides.control });
-  const view = controlView(control);
-  const telemetry = createTelemetry({ config, logger: logger.child({ part: 'telemetry' }), control: view });
-
-  // The control plane's MCP side (spawn-agent-hybrid method mcp, task submission) goes through the
-  // telemetry connection, so there is one MCP connection per relay.
-  control.setMcpTools({
-    agentSpawn: async (a, ctx) => {
-      const r = (await telemetry.callTool('agent_spawn', a, ctx)) as { agentId?: string; agent?: { id?: string }; message?: string } | null;
-      return { agentId: r?.agentId ?? r?.agent?.id ?? null, message: r?.message ?? 'agent spawned through MCP' };
-    },
-    taskOrchestrate: async (a, ctx) => {
-      const r = (await telemetry.callTool('task_orchestrate', a, ctx)) as { taskId?: string; message?: string } | null;
-      return { taskId: r?.taskId ?? null, message: r?.message ?? 'task submitted through MCP' };
-    },
-  });
-
-  // claude-flow 3.x's MCP has no TCP and sees a hive only in its directory: the control plane runs one
-  // per running session over an exec stream, spoken to with telemetry's stdio client.
-  control.setStdioMcp((open) => openStdioMcp({ open, logger: logger.child({ part: 'session-mcp' }), requestTimeoutMs: config.mcp.requestTimeoutMs }));
+  // One control plane and one telemetry per target (docs/fleet.md); without HIVE_TARGETS, exactly one.
+  const fleet = await Fleet.start(config, logger, { control: overrides.control });
+  const control = new FleetControl(fleet);
+  const telemetry = new FleetTelemetry(fleet);
+  const primaryControl = (): ControlPlane => fleet.readyTarget(fleet.primary.config.name).control;
 
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);
-  registerControlMetrics(registry, control);
+  // The unlabelled families describe the first target (the only one without HIVE_TARGETS); every
+  // target's health, sessions and MCP state carry a `target` label (relay/fleet/metrics.ts).
+  if (fleet.primary.control) registerControlMetrics(registry, fleet.primary.control);
   registerTelemetryMetrics(registry, telemetry);
-  const health = (): Health => {
-    const c = control.health();
-    return combineHealth(c, control.degraded(), telemetry.health(), stream?.clientCount() ?? 0, countActiveSessions(control.sessions().sessions));
-  };
+  registerFleetMetrics(registry, fleet);
+  const health = (): Health => fleet.health(stream?.clientCount() ?? 0);
 
   const hybrid = express.Router();
   hybrid.get(routes.hybridStatus.path, (_req, res) => {
@@ -144,7 +100,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
         },
         logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'control route failed'),
       }),
-      telemetryRoutes(telemetry, { hideMock: config.hideMock }),
+      telemetryRoutes(telemetry, { hideMock: config.hideMock, targets: () => [...fleet.targets.keys()] }),
       logRoutes(control, { logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'log route failed') }),
       sessionOutputRoutes(sessionOutputView(control, telemetry), { logError: (err, status, req) => (req.log ?? logger).error({ err, status }, 'session output route failed') }),
       hybrid,
@@ -160,7 +116,8 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
     config,
     logger: logger.child({ part: 'stream' }),
     telemetry,
-    control,
+    // `health` below is the fleet's; the stream needs no control view of its own.
+    control: null,
     logs: logView(control),
     server,
     health,
@@ -180,7 +137,8 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   const url = `http://${host}:${port}`;
 
   // Only the embedded hive gets a demo swarm; a real container's sessions are the user's own.
-  const stopDemo = config.demo && control.engine ? startDemoKeeper(control, logger.child({ part: 'demo' })) : () => {};
+  const lone = fleet.qualify ? null : fleet.primary.control;
+  const stopDemo = config.demo && lone?.engine ? startDemoKeeper(lone, logger.child({ part: 'demo' })) : () => {};
 
   let closing: Promise<void> | null = null;
   const close = () =>
@@ -190,9 +148,21 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await telemetry.close();
-      view.dispose();
-      await control.close();
+      await fleet.close();
     })());
 
-  return { url, port, config, server, control, telemetry, stream, health, close };
+  return {
+    url,
+    port,
+    config,
+    server,
+    get control() {
+      return primaryControl();
+    },
+    telemetry,
+    fleet,
+    stream,
+    health,
+    close,
+  };
 }

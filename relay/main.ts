@@ -18,17 +18,19 @@ try {
 }
 
 const logger = pino({ level: config.logLevel });
-if (config.targets.length > 1) {
-  // Parsed and checked, but one control plane and telemetry per target are not composed yet (docs/fleet.md).
-  logger.warn({ targets: config.targets.map((t) => t.name) }, `HIVE_TARGETS lists ${config.targets.length} targets; this relay drives only the first (${config.targets[0]!.name}) for now`);
-}
 const relay = await startRelay(config, logger).catch((err: unknown) => {
   logger.fatal({ err }, 'relay failed to start');
   console.error(`hivescope: could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
 
-console.log(`hivescope relay listening on ${relay.url}  (driver: ${relay.control.health().driver}; MCP ${config.mcp.host}:${config.mcp.port})`);
+if (relay.fleet.qualify) {
+  console.log(`hivescope relay listening on ${relay.url}  (${relay.fleet.targets.size} targets)`);
+  // One line per target: where it is and how it stands now (a target still starting joins by itself).
+  for (const t of relay.health().targets ?? []) console.log(`  target ${t.name}: ${t.container} on ${t.docker}; MCP ${t.telemetry.host}:${t.telemetry.port}; ${t.lifecycle === 'running' ? t.status : t.lifecycle}`);
+} else {
+  console.log(`hivescope relay listening on ${relay.url}  (driver: ${relay.control.health().driver}; MCP ${config.mcp.host}:${config.mcp.port})`);
+}
 
 let stopping = false;
 const stop = (signal: string) => {

@@ -162,7 +162,7 @@ describe.skipIf(!kitBuilt)('control plane with the local driver and the kit\'s s
     const r = await post(routes.initializeSwarm.path, validSpawn);
     expect(r.status).toBe(202);
     const uuid = r.body.uuid as string;
-    expect(r.body).toEqual({ uuid, status: 'spawning', swarmId: null });
+    expect(r.body).toEqual({ uuid, status: 'spawning', swarmId: null, target: 'local', pickedBecause: null });
     await until(() => changes.some((c) => c.uuid === uuid && c.swarmId !== null && c.status === 'running'), 30_000, 'swarm id event');
     const listed = SessionsResponseSchema.parse(await (await fetch(url + routes.sessions.path)).json());
     expect(listed.sessions.find((s) => s.uuid === uuid)).toMatchObject({ status: 'running', swarmId: expect.stringMatching(/^swarm-/), task: validSpawn.customPrompt });

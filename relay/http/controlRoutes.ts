@@ -9,6 +9,9 @@ import type { z } from 'zod';
 import { routes, MAX_BODY_BYTES } from '../../shared/api.js';
 import { DEFAULT_TARGET_NAME } from '../../shared/model/target.js';
 import type { ControlPlane } from '../control/controlPlane.js';
+import type { RequestContext } from '../context.js';
+import type { InitializeSwarmBody } from '../../shared/api.js';
+import type { Session, SessionStatus } from '../../shared/model/session.js';
 import { ControlError } from '../control/errors.js';
 import { errorHandler, zodMessage } from './errors.js';
 import { contextOf } from './requestId.js';
@@ -30,7 +33,14 @@ export interface ControlRoutesOptions {
   logError?: (err: unknown, status: number, req: Request) => void;
 }
 
-export function controlRoutes(control: ControlPlane, opts: ControlRoutesOptions = {}): express.Router {
+/** What the routes need of control: a lone ControlPlane, or the fleet's (relay/fleet FleetControl). */
+export interface ControlRoutesPlane extends Pick<ControlPlane, 'readOnly' | 'spawnAgent' | 'stopSession' | 'pauseSession' | 'resumeSession' | 'submitTask' | 'getSession' | 'performance'> {
+  spawnSwarm(body: InitializeSwarmBody, o: Parameters<ControlPlane['spawnSwarm']>[1], ctx?: RequestContext): Promise<{ uuid: string; status: SessionStatus; swarmId: string | null; target?: string; pickedBecause?: string | null }>;
+  /** `target`: only that fleet target's (unknown: 404). */
+  listSessions(ctx?: RequestContext, target?: string): Promise<{ sessions: Session[]; stale: boolean }>;
+}
+
+export function controlRoutes(control: ControlRoutesPlane, opts: ControlRoutesOptions = {}): express.Router {
   const r = express.Router();
   const json = express.json({ limit: MAX_BODY_BYTES, strict: true });
   const writable = (_req: Request, _res: Response, next: () => void) => {
@@ -72,7 +82,8 @@ export function controlRoutes(control: ControlPlane, opts: ControlRoutesOptions 
   });
 
   r.get(routes.sessions.path, async (req, res) => {
-    res.status(routes.sessions.status).json(await control.listSessions(contextOf(req)));
+    const { target } = parse(routes.sessions.query, req.query);
+    res.status(routes.sessions.status).json(await control.listSessions(contextOf(req), target));
   });
 
   r.get(routes.session.path, async (req, res) => {

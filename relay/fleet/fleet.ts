@@ -1,0 +1,395 @@
+/**
+ * The fleet (issue 14, docs/fleet.md section 1): one control plane and one telemetry per target, made
+ * exactly as a lone relay makes its one pair (`configForTarget`), so the planes know nothing of fleets.
+ * Targets start concurrently and independently: a target whose engine is unreachable or whose
+ * certificates are bad stays `starting` with its reason and is retried on its own, while the others
+ * serve. There is no lock shared between targets: each plane has its own exec pipeline (slots, breaker,
+ * retries), container watch, restore and backend detection, each telemetry its own MCP client and
+ * reconnect machine. Fleet-wide reads only read the planes' caches.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { configForTarget, type RelayConfig } from '../config.js';
+import type { TargetConfig } from '../targets.js';
+import { resolveMcpEndpoint } from '../targets.js';
+import { chooseDriver, createControlPlane, ControlError, type ControlPlane, type ControlPlaneDeps } from '../control/index.js';
+import { createTelemetry, openStdioMcp, type ControlView, type Telemetry } from '../telemetry/index.js';
+import { NodeIdStore } from '../graph/nodeIds.js';
+import { combineHealth, countActiveSessions } from '../health.js';
+import { describeEndpoint } from '../control/drivers/dockerConnection.js';
+import type { Session } from '../../shared/model/session.js';
+import type { Health, PlaneHealth, TargetHealth } from '../../shared/model/health.js';
+import type { TargetLifecycle, TargetSource } from '../../shared/model/target.js';
+import { pickTarget, type PickCandidate } from './pick.js';
+import type { IdScope } from './ids.js';
+
+/** A target whose planes could not be made is tried again this often. */
+export const TARGET_RETRY_MS = 10_000;
+/** In fleet mode the relay starts serving after this long even if some target is still starting. */
+export const FLEET_START_WAIT_MS = 20_000;
+/** Unknown-target messages list at most this many names. */
+const MAX_NAMES_SHOWN = 20;
+
+export interface TargetRuntime {
+  readonly config: TargetConfig;
+  readonly source: TargetSource;
+  /** Position among the targets (HIVE_TARGETS order; discovered ones after). */
+  readonly order: number;
+  readonly scope: IdScope;
+  /** Null until the target's planes are made (while its engine or certificates fail). */
+  control: ControlPlane | null;
+  telemetry: Telemetry | null;
+  lifecycle: TargetLifecycle;
+  /** Why the planes are not made yet, for health. */
+  startError: string | null;
+}
+
+export type ReadyTarget = TargetRuntime & { control: ControlPlane; telemetry: Telemetry };
+
+export function isReady(rt: TargetRuntime): rt is ReadyTarget {
+  return rt.control !== null && rt.telemetry !== null;
+}
+
+export interface FleetOptions {
+  /** Test seams for the lone target of single mode (a recording driver, a backend, timings). */
+  control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
+}
+
+/** The narrow view telemetry needs of a control plane: sessions, and a plain Session per change. */
+export function controlView(control: ControlPlane): ControlView & { dispose(): void } {
+  const bus = new EventEmitter();
+  const offSession = control.on('session', (c: { session: Session; requestId?: string }) => bus.emit('session', c.session, { requestId: c.requestId }));
+  const offAgents = control.on('agents', () => bus.emit('agents'));
+  const backend = () => {
+    const b = control.health().backendInfo;
+    return b ? { kind: b.kind, version: b.version } : null;
+  };
+  // Health changes carry the backend: telemetry is told when its kind or version changed.
+  let backendKey = JSON.stringify(backend());
+  const offHealth = control.on('health', () => {
+    const key = JSON.stringify(backend());
+    if (key === backendKey) return;
+    backendKey = key;
+    bus.emit('backend');
+  });
+  return {
+    sessions: () => control.sessions().sessions,
+    execAgents: () => control.execAgents(),
+    backend,
+    on: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.on(event, listener as (...a: unknown[]) => void),
+    off: (event: 'session' | 'agents' | 'backend', listener: (...args: never[]) => void) => bus.off(event, listener as (...a: unknown[]) => void),
+    dispose: () => {
+      offSession();
+      offAgents();
+      offHealth();
+    },
+  } as ControlView & { dispose(): void };
+}
+
+/** A target's control plane speaks MCP through its own telemetry (spawn-agent, tasks) and its per-session stdio servers. */
+function wirePlanes(control: ControlPlane, telemetry: Telemetry, config: RelayConfig, logger: Logger): void {
+  control.setMcpTools({
+    agentSpawn: async (a, ctx) => {
+      const r = (await telemetry.callTool('agent_spawn', a, ctx)) as { agentId?: string; agent?: { id?: string }; message?: string } | null;
+      return { agentId: r?.agentId ?? r?.agent?.id ?? null, message: r?.message ?? 'agent spawned through MCP' };
+    },
+    taskOrchestrate: async (a, ctx) => {
+      const r = (await telemetry.callTool('task_orchestrate', a, ctx)) as { taskId?: string; message?: string } | null;
+      return { taskId: r?.taskId ?? null, message: r?.message ?? 'task submitted through MCP' };
+    },
+  });
+  // claude-flow 3.x's MCP has no TCP and sees a hive only in its directory: the control plane runs one
+  // per running session over an exec stream, spoken to with telemetry's stdio client.
+  control.setStdioMcp((open) => openStdioMcp({ open, logger: logger.child({ part: 'session-mcp' }), requestTimeoutMs: config.mcp.requestTimeoutMs }));
+}
+
+const RUNNING_STATUSES: readonly Session['status'][] = ['spawning', 'created', 'starting', 'running', 'paused'];
+const RANK: Record<PlaneHealth, number> = { healthy: 0, degraded: 1, unavailable: 2 };
+
+type FleetEvents = {
+  /** A target's planes are made (at start, after a retry, or a discovered container joined). */
+  ready: [ReadyTarget];
+  /** A discovered target's container was removed: planes closed, its swarms kept as stale. */
+  gone: [TargetRuntime];
+};
+
+export class Fleet extends EventEmitter<FleetEvents> {
+  /** Fleet mode: HIVE_TARGETS (or discovery) set; ids leaving a target are qualified. */
+  readonly qualify: boolean;
+  private readonly runtimes = new Map<string, TargetRuntime>();
+  private readonly disposers = new Map<string, () => void>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Session uuid -> target, from every plane's events and lists. */
+  private readonly sessionTargets = new Map<string, string>();
+  /** The relay's one node id store in fleet mode (single mode: the telemetry keeps its own, as before). */
+  private readonly nodeIds: NodeIdStore | null;
+  private closed = false;
+
+  private constructor(
+    readonly config: RelayConfig,
+    private readonly logger: Logger,
+    private readonly opts: FleetOptions,
+  ) {
+    super();
+    this.qualify = config.targets.some((t) => t.source === 'HIVE_TARGETS');
+    this.nodeIds = this.qualify ? new NodeIdStore(config.stateDir, (e) => logger.warn({ err: String(e) }, 'node id store')) : null;
+  }
+
+  /**
+   * Single mode: the one target's planes are made before this resolves (as the relay always did). Fleet
+   * mode: every target starts at once; this resolves when all have, or after FLEET_START_WAIT_MS with
+   * the slow ones still `starting` (they join when ready).
+   */
+  static async start(config: RelayConfig, logger: Logger, opts: FleetOptions = {}): Promise<Fleet> {
+    const fleet = new Fleet(config, logger, opts);
+    const starts = config.targets.map((t, i) => fleet.add(t, t.source === 'single' ? 'single' : 'config', i));
+    if (!fleet.qualify) {
+      await Promise.all(starts);
+      return fleet;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(starts), new Promise<void>((r) => (timer = setTimeout(r, FLEET_START_WAIT_MS)))]);
+    clearTimeout(timer);
+    return fleet;
+  }
+
+  get targets(): ReadonlyMap<string, TargetRuntime> {
+    return this.runtimes;
+  }
+
+  /** The first target (HIVE_TARGETS order): what the top-level health and old clients describe. */
+  get primary(): TargetRuntime {
+    return this.runtimes.values().next().value!;
+  }
+
+  /** Targets whose planes are made, in order. */
+  ready(): ReadyTarget[] {
+    return [...this.runtimes.values()].filter(isReady);
+  }
+
+  /** A target by name; unknown: ControlError('unknown-target') (404) listing the names that exist. */
+  resolve(name: string): TargetRuntime {
+    const rt = this.runtimes.get(name);
+    if (rt) return rt;
+    const names = [...this.runtimes.keys()];
+    const more = names.length > MAX_NAMES_SHOWN ? ` and ${names.length - MAX_NAMES_SHOWN} more` : '';
+    throw new ControlError('unknown-target', `unknown target "${name}"; targets: ${names.slice(0, MAX_NAMES_SHOWN).join(', ')}${more}`);
+  }
+
+  /** A target's made planes, or a 503 saying why they are not. */
+  readyTarget(name: string): ReadyTarget {
+    const rt = this.resolve(name);
+    if (isReady(rt)) return rt;
+    if (rt.lifecycle === 'gone') throw new ControlError('container-not-running', `target "${name}" is gone (its labelled container was removed)`);
+    throw new ControlError('docker-unavailable', `target "${name}" is not reachable yet${rt.startError ? `: ${rt.startError}` : ''}`);
+  }
+
+  /** The pick policy (./pick.ts) over the targets' current health; none healthy: 503 naming each one's state. */
+  pick(): { target: ReadyTarget; reason: string } {
+    const candidates: PickCandidate[] = [...this.runtimes.values()].map((rt) => ({
+      name: rt.config.name,
+      source: rt.source === 'label' ? 'label' : 'config',
+      order: rt.order,
+      control: rt.control && rt.lifecycle === 'running' ? rt.control.health().state : 'unavailable',
+      telemetry: rt.telemetry && rt.lifecycle === 'running' ? rt.telemetry.health().state : 'disconnected',
+      runningSessions: rt.control ? rt.control.sessions().sessions.filter((s) => RUNNING_STATUSES.includes(s.status)).length : 0,
+    }));
+    const r = pickTarget(candidates);
+    if (!r.ok) throw new ControlError('no-healthy-target', r.reason);
+    return { target: this.readyTarget(r.name), reason: r.reason };
+  }
+
+  /** Which target holds a session (from events and the planes' cached lists); undefined when none does. */
+  targetOfSession(uuid: string): ReadyTarget | undefined {
+    const known = this.sessionTargets.get(uuid);
+    if (known !== undefined) {
+      const rt = this.runtimes.get(known);
+      if (rt && isReady(rt)) return rt;
+    }
+    for (const rt of this.ready()) {
+      if (rt.control.sessions().sessions.some((s) => s.uuid === uuid)) {
+        this.noteSession(uuid, rt.config.name);
+        return rt;
+      }
+    }
+    return undefined;
+  }
+
+  /** Records where a session lives (a spawn's answer, a plane's event). A uuid on two targets goes to the first seen. */
+  noteSession(uuid: string, target: string): void {
+    const prev = this.sessionTargets.get(uuid);
+    if (prev === target) return;
+    if (prev !== undefined && this.runtimes.has(prev)) {
+      this.logger.warn({ uuid, targets: [prev, target] }, 'session uuid seen on two targets; routed to the first');
+      return;
+    }
+    if (this.sessionTargets.size >= 100_000) this.sessionTargets.delete(this.sessionTargets.keys().next().value!);
+    this.sessionTargets.set(uuid, target);
+  }
+
+  /** Adds a target and starts its planes (retried on its own until they are made). */
+  async add(target: TargetConfig, source: TargetSource, order = this.runtimes.size): Promise<void> {
+    const existing = this.runtimes.get(target.name);
+    if (existing && existing.lifecycle !== 'gone') throw new Error(`target ${target.name} already exists`);
+    const rt: TargetRuntime = {
+      config: target,
+      source,
+      order: existing?.order ?? order,
+      scope: { target: target.name, qualify: this.qualify },
+      control: null,
+      telemetry: null,
+      lifecycle: 'starting',
+      startError: null,
+    };
+    this.runtimes.set(target.name, rt);
+    await this.startPlanes(rt);
+  }
+
+  /** A discovered target left: planes closed, the runtime kept as `gone` (its swarms stay, stale). */
+  async remove(name: string): Promise<void> {
+    const rt = this.runtimes.get(name);
+    if (!rt || rt.lifecycle === 'gone') return;
+    rt.lifecycle = 'gone';
+    clearTimeout(this.retryTimers.get(name));
+    this.retryTimers.delete(name);
+    await this.closePlanes(rt);
+    this.emit('gone', rt);
+  }
+
+  private async startPlanes(rt: TargetRuntime): Promise<void> {
+    const log = this.logger.child({ target: rt.config.name });
+    try {
+      let control: ControlPlane;
+      let tc: RelayConfig;
+      if (rt.source === 'single') {
+        // Exactly the lone relay of before fleets: the plane chooses its driver, telemetry keeps its own node ids.
+        tc = this.config;
+        control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control });
+      } else {
+        const base = configForTarget(this.config, rt.config);
+        const driver = await chooseDriver(base, log, rt.config);
+        // The container's environment names its MCP port (MCP_TCP_PORT) unless the configuration does.
+        const env = driver && 'containerEnv' in driver ? await (driver as { containerEnv(): Promise<string[] | null> }).containerEnv().catch(() => null) : null;
+        tc = configForTarget(this.config, rt.config, resolveMcpEndpoint(rt.config, env));
+        control = await createControlPlane({ config: tc, logger: log, driver, ...(this.opts.control?.timing ? { timing: this.opts.control.timing } : {}) });
+      }
+      if (this.closed || rt.lifecycle === 'gone') {
+        await control.close();
+        return;
+      }
+      const view = controlView(control);
+      const telemetry = createTelemetry({
+        config: tc,
+        logger: rt.source === 'single' ? this.logger.child({ part: 'telemetry' }) : log.child({ part: 'telemetry' }),
+        control: view,
+        ...(this.nodeIds ? { nodeIds: this.nodeIds.scoped(rt.config.name) } : {}),
+      });
+      wirePlanes(control, telemetry, tc, log);
+      const offSession = control.on('session', (c: { session: Session }) => this.noteSession(c.session.uuid, rt.config.name));
+      for (const s of control.sessions().sessions) this.noteSession(s.uuid, rt.config.name);
+      this.disposers.set(rt.config.name, () => {
+        offSession();
+        view.dispose();
+      });
+      rt.control = control;
+      rt.telemetry = telemetry;
+      rt.lifecycle = 'running';
+      rt.startError = null;
+      log.info({ docker: describeEndpoint(rt.config.docker), container: rt.config.container, mcp: `${tc.mcp.host}:${tc.mcp.port}` }, 'target started');
+      this.emit('ready', rt as ReadyTarget);
+    } catch (err) {
+      rt.startError = err instanceof Error ? err.message : String(err);
+      if (rt.source === 'single') throw err;
+      log.warn({ err: rt.startError }, `target could not start; retrying in ${TARGET_RETRY_MS / 1000} s`);
+      if (this.closed) return;
+      const t = setTimeout(() => {
+        this.retryTimers.delete(rt.config.name);
+        if (!this.closed && rt.lifecycle === 'starting') void this.startPlanes(rt);
+      }, TARGET_RETRY_MS);
+      t.unref();
+      this.retryTimers.set(rt.config.name, t);
+    }
+  }
+
+  private async closePlanes(rt: TargetRuntime): Promise<void> {
+    const { control, telemetry } = rt;
+    rt.control = null;
+    rt.telemetry = null;
+    this.disposers.get(rt.config.name)?.();
+    this.disposers.delete(rt.config.name);
+    await telemetry?.close();
+    await control?.close();
+  }
+
+  /** One target's health (Health.targets[]). */
+  targetHealth(rt: TargetRuntime): TargetHealth {
+    const base = { name: rt.config.name, source: rt.source, lifecycle: rt.lifecycle, docker: describeEndpoint(rt.config.docker), container: rt.config.container };
+    if (!isReady(rt)) {
+      const why = rt.lifecycle === 'gone' ? 'its labelled container was removed' : (rt.startError ?? 'starting');
+      return {
+        ...base,
+        status: 'unavailable',
+        control: { state: 'unavailable', backend: 'none', backendInfo: null, execLatencyMs: null, breaker: 'closed', lastError: rt.startError },
+        telemetry: { state: 'disconnected', host: rt.config.mcp.host, port: rt.config.mcp.port, latencyMs: null, ageMs: null },
+        activeSessions: 0,
+        degraded: [
+          {
+            code: rt.lifecycle === 'gone' ? 'container-down' : 'docker-unavailable',
+            message: `Target ${rt.config.name} is not available: ${why}.`,
+            stillWorks: 'The other targets; its swarms are shown as last known (stale).',
+            action: rt.lifecycle === 'gone' ? 'Start a container labelled org.hivescope.target again to bring it back.' : 'Check the engine and its certificates; the relay retries by itself.',
+          },
+        ],
+      };
+    }
+    const h = this.planeHealth(rt, 0);
+    return {
+      ...base,
+      status: h.status,
+      control: { state: h.control.state, backend: h.control.backend, backendInfo: h.control.backendInfo ?? null, execLatencyMs: h.control.execLatencyMs, breaker: h.control.breaker, lastError: h.control.lastError },
+      telemetry: { state: h.telemetry.state, host: h.telemetry.host, port: h.telemetry.port, latencyMs: h.telemetry.latencyMs, ageMs: h.telemetry.ageMs },
+      activeSessions: h.activeSessions,
+      degraded: h.degraded,
+    };
+  }
+
+  private planeHealth(rt: ReadyTarget, websocketClients: number): Health {
+    return combineHealth(rt.control.health(), rt.control.degraded(), rt.telemetry.health(), websocketClients, countActiveSessions(rt.control.sessions().sessions));
+  }
+
+  /**
+   * The relay's health: the first target's planes at the top (what old clients read), every target in
+   * `targets`. Fleet status: healthy when all are, unavailable only when none is reachable, else degraded
+   * (one target down must not make the relay look down).
+   */
+  health(websocketClients: number): Health {
+    const targets = [...this.runtimes.values()].map((rt) => this.targetHealth(rt));
+    const primary = this.primary;
+    const top: Health = isReady(primary)
+      ? this.planeHealth(primary, websocketClients)
+      : {
+          status: 'unavailable',
+          serverTime: Date.now(),
+          control: { state: 'unavailable', driver: 'none', backend: 'none', backendInfo: null, container: primary.config.container, execLatencyMs: null, breaker: 'closed', lastError: primary.startError, containerCpuPercent: null, containerMemoryBytes: null },
+          telemetry: { state: 'disconnected', host: primary.config.mcp.host, port: primary.config.mcp.port, latencyMs: null, reconnects: 0, ageMs: null, push: false, lastError: null },
+          websocketClients,
+          activeSessions: 0,
+          degraded: targets[0]!.degraded,
+        };
+    if (!this.qualify) return { ...top, targets };
+    const worst = Math.max(...targets.map((t) => RANK[t.status]));
+    const best = Math.min(...targets.map((t) => RANK[t.status]));
+    const status: PlaneHealth = worst === 0 ? 'healthy' : best === 2 ? 'unavailable' : 'degraded';
+    return { ...top, status, activeSessions: targets.reduce((n, t) => n + t.activeSessions, 0), targets };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+    await Promise.all([...this.runtimes.values()].map((rt) => this.closePlanes(rt)));
+    this.nodeIds?.saveNow();
+    this.removeAllListeners();
+  }
+}
