@@ -21,6 +21,8 @@ import { loadConfig } from '../config.js';
 import { startRelay, type RelayHandle } from '../app.js';
 import { PS_ARGV, isZombie, parsePsTable, sessionProcesses, type ProcInfo } from './backends/processes.js';
 import { SESSIONS_ROOT } from './backends/claudeFlow3.js';
+import { spawnLogPath } from './console/spawnLog.js';
+import { LogChunkSchema } from '../../shared/model/console.js';
 
 interface Case {
   version: string;
@@ -197,6 +199,19 @@ describe.each(CASES)('relay against the real claude-flow $version', ({ version, 
     expect(procsOf(table, a.uuid).length).toBeGreaterThan(0);
     expect(procsOf(table, b.uuid).length).toBeGreaterThan(0);
   }, 90_000);
+
+  it('the spawn\'s output lands in its captured log, readable through GET /api/sessions/:uuid/log', async () => {
+    // What each version's spawn prints: 2.7 its swarm id, 3.x its hive workers' ids (a table).
+    const workers = agentsOf(await agents(), a.uuid).filter((x) => x.type !== 'queen' && !/^agent-\d{13}-/.test(x.id)).map((x) => x.id);
+    const printed = (text: string) => (v3 ? workers.some((id) => text.includes(id)) : text.includes(`Swarm ID: ${a.swarmId}`));
+    const chunk = await pollFor(async () => {
+      const r = await api('GET', `${routePath(routes.sessionLog.path, { uuid: a.uuid })}?from=0&max=262144`);
+      const c = r.status === 200 ? LogChunkSchema.parse(r.body) : null;
+      return c && printed(c.text) ? c : undefined;
+    }, 15_000, 'the spawn\'s output in its log', 200);
+    expect(chunk.path).toBe(spawnLogPath(a.uuid));
+    expect((await dockerExec(name, ['cat', chunk.path])).stdout.startsWith(chunk.text)).toBe(true);
+  });
 
   it(v3 ? "an agent spawned and a task created through HTTP go through the session's own MCP and join its graph" : 'spawning an agent or submitting a task through MCP answers a clear 4xx (2.7\'s MCP never sees hive swarms)', async () => {
     const spawn = await api<{ success?: boolean; methodUsed?: string; agentId?: string | null; error?: { code: string; message: string } }>('POST', routes.spawnAgentHybrid.path, { agentType: 'reviewer', sessionUuid: a.uuid, method: 'mcp' });
