@@ -4,6 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 const TESTKIT = { group: ['**/testkit/**'], message: 'product source may not import the test kit (testkit/ is for tests and benches).' };
+const FLEET_ABOVE = { group: ['**/fleet/**'], message: 'relay/fleet composes the planes per target; a plane never imports it (docs/fleet.md).' };
 const RELAY_EDGE = { group: ['**/http/**', '**/app.js', '**/main.js'], message: 'the planes are below the HTTP edge: relay/http and app.ts import them, never the other way round.' };
 
 export default tseslint.config(
@@ -35,7 +36,7 @@ export default tseslint.config(
   {
     // Product source never depends on the test kit; tests, testing/ folders, benches, e2e and scripts may.
     files: ['relay/**/*.{ts,mjs}', 'container/**/*.{ts,mjs}'],
-    ignores: ['**/*.test.ts', '**/testing/**', 'relay/{control,telemetry,graph,stream}/**'],
+    ignores: ['**/*.test.ts', '**/testing/**', 'relay/{control,telemetry,graph,stream,fleet}/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [TESTKIT] }],
     },
@@ -43,10 +44,27 @@ export default tseslint.config(
   {
     // The relay's layers point down (docs/architecture.md): the planes never import the HTTP edge or the
     // composition root, and the graph imports no plane at all.
-    files: ['relay/{control,telemetry,stream}/**/*.ts'],
+    files: ['relay/stream/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [TESTKIT, RELAY_EDGE] }],
+    },
+  },
+  {
+    // The planes are per target and know nothing of fleets: relay/fleet composes them, never the reverse.
+    files: ['relay/{control,telemetry}/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [TESTKIT, RELAY_EDGE, FLEET_ABOVE] }],
+    },
+  },
+  {
+    // relay/fleet sits between app.ts and the planes (docs/fleet.md): it imports control/, telemetry/,
+    // graph/ and the config, never the HTTP edge, the composition root or the stream.
+    files: ['relay/fleet/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [TESTKIT, RELAY_EDGE, { group: ['**/stream/**'], message: 'relay/fleet is below the stream: the stream takes its FleetTelemetry from app.ts.' }] }],
     },
   },
   {
@@ -55,7 +73,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [TESTKIT, RELAY_EDGE, { group: ['**/control/**', '**/telemetry/**', '**/stream/**'], message: 'relay/graph is below every plane: it imports only shared/.' }] },
+        { patterns: [TESTKIT, RELAY_EDGE, { group: ['**/control/**', '**/telemetry/**', '**/stream/**', '**/fleet/**'], message: 'relay/graph is below every plane: it imports only shared/.' }] },
       ],
     },
   },
