@@ -18,6 +18,8 @@ interface Hooks {
   agentXRScreenPosition(id: string): { x: number; y: number; radius: number; depth: number } | null;
   aimController(hand: 'left' | 'right', from: Vec3, to: Vec3): boolean;
   pressTrigger(hand: 'left' | 'right', value: number): boolean;
+  /** The swarm group (the XR card is drawn inside it); troika Text meshes carry their `text`. */
+  swarm(): { getObjectByName(name: string): unknown } | null;
   store: {
     getState(): {
       agents: Map<string, { id: string; name: string; type: string; mock: boolean }>;
@@ -227,6 +229,11 @@ test('an emulated headset enters VR, sees the swarm, and selects an agent with t
     );
   }).toPass({ timeout: 150_000, intervals: [250, 500, 1000] });
   expect(await bodyAttr(page, 'data-xr')).toBe('true');
+  // The card ends with a short plain-text tail of the agent's session log (followed over /wss): lines of
+  // it, not a note that it is waiting or that there is none.
+  await expect
+    .poll(() => page.evaluate(() => (window.__hivescope.swarm()?.getObjectByName('xr-card-log') as { text?: string } | undefined)?.text ?? ''), { timeout: 30_000 })
+    .toMatch(/^session log:\n(?!waiting|session unknown|no log)\S/);
   await screenshot(page, 'xr-card');
 });
 

@@ -19,7 +19,8 @@ import type { Agent } from '../../shared/index.js';
 
 /** Lines of the session log's tail on the card, their width, and how often it is redrawn. */
 export const XR_TAIL_LINES = 4;
-const XR_TAIL_WIDTH = 56;
+/** Characters per tail line: one line each on the card (the lines do not wrap). */
+const XR_TAIL_WIDTH = 46;
 const XR_TAIL_MS = 500;
 /** Characters of recent log text kept to cut the tail from. */
 const XR_TAIL_KEEP = 4096;
@@ -97,14 +98,15 @@ export function XRDetailCard() {
   return (
     <group ref={ref} name="xr-detail-card">
       <Billboard>
-        <mesh position={[22, -13, -0.2]}>
-          <planeGeometry args={[48, 36]} />
+        {/* Tall enough for the fields with a task wrapped over three lines, then the log's tail. */}
+        <mesh position={[22, -17, -0.2]}>
+          <planeGeometry args={[48, 44]} />
           <meshBasicMaterial color="#111722" transparent opacity={0.88} />
         </mesh>
         <Text font={LABEL_FONT_URL} fontSize={2.2} color="#e8ecf4" anchorX="left" anchorY="top" position={[0, 4, 0]} maxWidth={44} lineHeight={1.35}>
           {detailCardText(agent)}
         </Text>
-        <Text font={LABEL_FONT_URL} fontSize={1.6} color="#9aa6b8" anchorX="left" anchorY="top" position={[0, -17, 0]} maxWidth={44} lineHeight={1.3}>
+        <Text name="xr-card-log" font={LABEL_FONT_URL} fontSize={1.6} color="#9aa6b8" anchorX="left" anchorY="top" position={[0, -27, 0]} whiteSpace="nowrap" lineHeight={1.3}>
           {`session log:\n${tail}`}
         </Text>
       </Billboard>
