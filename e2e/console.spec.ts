@@ -204,3 +204,20 @@ test('session console by keyboard: from the Sessions tab and an agent\'s detail,
   await page.keyboard.press('c');
   await expect(page.locator('body')).toHaveAttribute('data-console', uuid);
 });
+
+test('a session whose log cannot be followed says why instead of showing an empty pane', async ({ page }) => {
+  await openApp(page, '?hooks=1');
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  await page.evaluate((u) => (window as unknown as { __hivescope: { store: { setState(s: { consoleSession: string }): void } } }).__hivescope.store.setState({ consoleSession: u }), unknown);
+  const consoleEl = page.getByTestId('console');
+  await expect(consoleEl).toHaveAttribute('data-session', unknown);
+  const log = consoleEl.locator('.console-log');
+  await expect(log).toHaveAttribute('data-log-state', 'unavailable', { timeout: 30_000 });
+  await expect(log.getByTestId('log-unavailable')).toContainText('No log to show');
+  await expect(log.getByTestId('log-empty')).toHaveCount(0);
+  // Files and tasks of a session the relay does not know: the relay's refusal, in words.
+  await consoleEl.getByTestId('console-tab-files').click();
+  await expect(consoleEl.getByRole('alert')).toContainText('Could not list the files');
+  await consoleEl.getByTestId('console-tab-tasks').click();
+  await expect(consoleEl.getByRole('alert')).toContainText('Could not read the tasks');
+});
