@@ -69,8 +69,8 @@ export interface TargetConfig {
      */
     explicit: boolean;
   };
-  /** Where this target was configured. */
-  source: 'single' | 'HIVE_TARGETS';
+  /** Where this target came from: the default single target, HIVE_TARGETS, or a container's discovery label (relay/fleet/discovery.ts). */
+  source: 'single' | 'HIVE_TARGETS' | 'label';
 }
 
 export class TargetsError extends Error {

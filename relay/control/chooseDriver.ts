@@ -37,8 +37,8 @@ export async function chooseDriver(config: RelayConfig, logger: Logger, target: 
     case 'local':
       return local();
     default: {
-      // A HIVE_TARGETS target is a container on an engine: never the local hive in its place (docs/fleet.md).
-      if (target.source === 'HIVE_TARGETS') return docker();
+      // A HIVE_TARGETS (or discovered) target is a container on an engine: never the local hive in its place (docs/fleet.md).
+      if (target.source !== 'single') return docker();
       const d = docker();
       try {
         const st = await Promise.race([d.inspectState(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('docker inspect timed out')), AUTO_INSPECT_MS).unref())]);

@@ -29,8 +29,10 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
   const d = new PrivateDockerd({ tls: true, log: (m) => process.stdout.write(`[fleet-engine] ${m}\n`) });
   const sysName = uniqueName('hive-fleet-sys');
   const tlsName = uniqueName('hive-fleet-tls');
+  const labName = uniqueName('hive-fleet-lab');
   const ports: { port: number }[] = [];
   let relay: RelayHandle;
+  let image = '';
 
   const get = async (p: string) => {
     const r = await fetch(`${relay.url}${p}`);
@@ -49,13 +51,14 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
     const [pSys, pTls] = [{ port: await freePort() }, { port: await freePort() }];
     ports.push(pSys, pTls);
     const kit = await kitModule();
+    image = kit.IMAGE;
     // Speed 10: agents appear within a second or two of a spawn.
     const env = ['-e', 'HIVE_SIM_SPEED=10'];
     const sys = await dockerCli(['run', '-d', '--name', sysName, '--network', 'host', '-e', `MCP_TCP_PORT=${pSys.port}`, ...env, kit.IMAGE]);
     if (sys.code !== 0) throw new Error(`docker run failed: ${sys.stderr}`);
     await d.start();
-    const { image } = await loadKitImageInto(d);
-    const tls = await d.cli(['run', '-d', '--name', tlsName, '--network', 'host', '-e', `MCP_TCP_PORT=${pTls.port}`, ...env, image], 60_000);
+    const loaded = await loadKitImageInto(d);
+    const tls = await d.cli(['run', '-d', '--name', tlsName, '--network', 'host', '-e', `MCP_TCP_PORT=${pTls.port}`, ...env, loaded.image], 60_000);
     if (tls.code !== 0) throw new Error(`docker run on the private engine failed: ${tls.stderr}`);
     await waitUntil(async () => (await portAccepts(pSys.port)) && (await portAccepts(pTls.port)), 60_000, 100, 'both kit engines');
     // No `mcp` in either entry: the relay reads each container's MCP_TCP_PORT from its environment.
@@ -77,6 +80,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
   afterAll(async () => {
     await relay?.close();
     await dockerCli(['rm', '-f', sysName]);
+    await dockerCli(['rm', '-f', labName]);
     await d.close();
   }, 120_000);
 
@@ -154,5 +158,25 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
     await waitUntil(async () => (await target('tls')).status === 'healthy', 60_000, 250, 'the tls target back by itself');
     const back = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'fleet: after the engine returned', target: 'tls' })).body);
     expect(await uuidsIn((a) => d.cli(a), tlsName)).toContain(back.uuid);
+  });
+
+  it('a container labelled org.hivescope.target started later joins by itself, and leaves (kept, stale) when removed', async () => {
+    const port = await freePort();
+    const run = await dockerCli(['run', '-d', '--name', labName, '--network', 'host', '--label', 'org.hivescope.target=lab', '-e', `MCP_TCP_PORT=${port}`, '-e', 'HIVE_SIM_SPEED=10', image]);
+    expect(run.code, run.stderr).toBe(0);
+    await waitUntil(async () => (await target('lab'))?.status === 'healthy', 60_000, 200, 'the labelled container joined');
+    expect(await target('lab')).toMatchObject({ source: 'label', lifecycle: 'running', container: labName, telemetry: { port } });
+    const onLab = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'fleet: on a discovered target', target: 'lab' })).body);
+    expect(await uuidsIn(dockerCli, labName)).toContain(onLab.uuid);
+    await waitUntil(async () => AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}?target=lab`)).body).agents.length > 0, 30_000, 200, 'agents of the discovered target');
+
+    expect((await dockerCli(['rm', '-f', labName])).code).toBe(0);
+    await waitUntil(async () => (await target('lab')).lifecycle === 'gone', 30_000, 200, 'the removed container left');
+    expect(await target('lab')).toMatchObject({ status: 'unavailable', degraded: [{ code: 'container-down' }] });
+    // Its agents stay in the graph (the page greys them); nothing can be spawned there.
+    expect(AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}?target=lab`)).body).agents.length).toBeGreaterThan(0);
+    expect((await spawn({ customPrompt: 'fleet: on a gone target', target: 'lab' })).status).toBe(503);
+    // The others are untouched.
+    expect(await target('sys')).toMatchObject({ status: 'healthy' });
   });
 });

@@ -18,10 +18,12 @@ import { NodeIdStore } from '../graph/nodeIds.js';
 import { combineHealth, countActiveSessions } from '../health.js';
 import { describeEndpoint } from '../control/drivers/dockerConnection.js';
 import type { Session } from '../../shared/model/session.js';
+import type { GraphSnapshot } from '../../shared/protocol/messages.js';
+import { Discovery } from './discovery.js';
 import type { Health, PlaneHealth, TargetHealth } from '../../shared/model/health.js';
 import type { TargetLifecycle, TargetSource } from '../../shared/model/target.js';
 import { pickTarget, type PickCandidate } from './pick.js';
-import type { IdScope } from './ids.js';
+import { outSnapshot, type IdScope } from './ids.js';
 
 /** A target whose planes could not be made is tried again this often. */
 export const TARGET_RETRY_MS = 10_000;
@@ -42,6 +44,8 @@ export interface TargetRuntime {
   lifecycle: TargetLifecycle;
   /** Why the planes are not made yet, for health. */
   startError: string | null;
+  /** A gone target's graph as it was when it left (ids already mapped out): its swarms stay, shown stale. */
+  lastSnapshot: GraphSnapshot | null;
 }
 
 export type ReadyTarget = TargetRuntime & { control: ControlPlane; telemetry: Telemetry };
@@ -123,6 +127,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private readonly sessionTargets = new Map<string, string>();
   /** The relay's one node id store in fleet mode (single mode: the telemetry keeps its own, as before). */
   private readonly nodeIds: NodeIdStore | null;
+  private discovery: Discovery | null = null;
   private closed = false;
 
   private constructor(
@@ -150,6 +155,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(starts), new Promise<void>((r) => (timer = setTimeout(r, FLEET_START_WAIT_MS)))]);
     clearTimeout(timer);
+    // Labelled containers on the configured targets' engines join by themselves (./discovery.ts).
+    fleet.discovery = new Discovery(fleet, logger.child({ part: 'discovery' }));
+    fleet.discovery.start();
     return fleet;
   }
 
@@ -240,6 +248,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       telemetry: null,
       lifecycle: 'starting',
       startError: null,
+      lastSnapshot: existing?.lastSnapshot ?? null,
     };
     this.runtimes.set(target.name, rt);
     await this.startPlanes(rt);
@@ -250,6 +259,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const rt = this.runtimes.get(name);
     if (!rt || rt.lifecycle === 'gone') return;
     rt.lifecycle = 'gone';
+    if (rt.telemetry) rt.lastSnapshot = outSnapshot(rt.scope, rt.telemetry.snapshot({ includeMock: true }));
     clearTimeout(this.retryTimers.get(name));
     this.retryTimers.delete(name);
     await this.closePlanes(rt);
@@ -386,6 +396,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.discovery?.close();
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.retryTimers.clear();
     await Promise.all([...this.runtimes.values()].map((rt) => this.closePlanes(rt)));

@@ -41,6 +41,13 @@ class NodeIdsInUse implements ReadonlySet<number> {
   }
 }
 
+function withoutMock(g: GraphSnapshot, includeMock: boolean): GraphSnapshot {
+  if (includeMock) return g;
+  const agents = g.agents.filter((a) => !a.mock);
+  const ids = new Set(agents.map((a) => a.id));
+  return { agents, edges: g.edges.filter((e) => ids.has(e.source) && ids.has(e.target)), sessions: g.sessions, swarms: g.swarms.filter((s) => !s.mock) };
+}
+
 /** Before any target's telemetry exists: nothing happened yet. */
 const EMPTY_METRICS: TelemetryMetrics = {
   state: 'idle',
@@ -79,6 +86,24 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
     this.unfollow(rt);
     const { scope } = rt;
     const t = rt.telemetry;
+    if (rt.lastSnapshot) {
+      // Back after being gone: what it showed before gives way to what it holds now.
+      const before = rt.lastSnapshot;
+      rt.lastSnapshot = null;
+      const now = outSnapshot(scope, t.snapshot({ includeMock: true }));
+      const gone = <T>(xs: T[], ys: T[], key: (x: T) => string) => {
+        const keep = new Set(ys.map(key));
+        return xs.map(key).filter((k) => !keep.has(k));
+      };
+      this.emit('change', {
+        delta: {
+          upserts: { agents: now.agents, edges: now.edges, sessions: now.sessions, swarms: now.swarms },
+          removals: { agents: gone(before.agents, now.agents, (a) => a.id), edges: gone(before.edges, now.edges, (e) => e.id), sessions: gone(before.sessions, now.sessions, (s) => s.uuid), swarms: gone(before.swarms, now.swarms, (s) => s.id) },
+        },
+        structural: true,
+        topology: true,
+      });
+    }
     const on = <K extends keyof TelemetryEvents>(ev: K, fn: (...a: TelemetryEvents[K]) => void) => {
       t.on(ev, fn);
       return () => t.off(ev, fn);
@@ -117,8 +142,10 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
 
   snapshot(opts?: { includeMock?: boolean }): GraphSnapshot {
     const out: GraphSnapshot = { agents: [], edges: [], sessions: [], swarms: [] };
-    for (const rt of this.fleet.ready()) {
-      const g = outSnapshot(rt.scope, rt.telemetry.snapshot(opts));
+    for (const rt of this.fleet.targets.values()) {
+      // A gone target's last graph stays (the page greys it by Health.targets[].lifecycle).
+      const g = isReady(rt) ? outSnapshot(rt.scope, rt.telemetry.snapshot(opts)) : rt.lastSnapshot ? withoutMock(rt.lastSnapshot, opts?.includeMock ?? false) : null;
+      if (!g) continue;
       out.agents.push(...g.agents);
       out.edges.push(...g.edges);
       out.sessions.push(...g.sessions);
