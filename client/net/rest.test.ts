@@ -25,7 +25,7 @@ describe('REST client from the shared route table', () => {
 
   it('fills defaults from the schema before sending', async () => {
     const calls: Call[] = [];
-    const rest = createRestClient({ fetch: fakeFetch(202, { uuid, status: 'spawning', swarmId: null }, calls) });
+    const rest = createRestClient({ fetch: fakeFetch(202, { uuid, status: 'spawning', swarmId: null, target: 'local', pickedBecause: null }, calls) });
     await rest.call('initializeSwarm', { body: { agentTypes: ['coder'], customPrompt: 'x' } });
     expect(JSON.parse(calls[0]!.init.body as string)).toMatchObject({ topology: 'mesh', maxAgents: 8, strategy: 'adaptive', enableNeural: true });
     expect((calls[0]!.init.headers as Record<string, string>).authorization).toBeUndefined();
