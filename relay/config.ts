@@ -85,7 +85,7 @@ export interface RelayConfig {
   /**
    * The swarm containers this relay drives, each on its Docker engine (relay/targets.ts, docs/fleet.md).
    * HIVE_TARGETS: a JSON array `[{ name, docker?, container, mcp?, tls?, ssh? }]` inline or `@path` to a
-   * file. Until the fleet composition lands the relay drives the first one. Default: one target named
+   * file. Each gets its own control plane and telemetry (relay/fleet). Default: one target named
    * HIVE_TARGET_NAME (`local`) on the environment's engine (DOCKER_HOST) with HIVE_CONTAINER and MCP_HOST:MCP_PORT.
    */
   targets: TargetConfig[];
