@@ -57,7 +57,8 @@ export function ActivityLog() {
             </label>
             <label>
               Filter
-              <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="text, agent, swarm" />
+              {/* Uncontrolled, so a busy page never puts older text back (docs/client.md). */}
+              <input type="search" defaultValue="" onChange={(e) => setText(e.target.value)} placeholder="text, agent, swarm" />
             </label>
           </>
         )}

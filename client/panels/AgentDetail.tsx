@@ -198,6 +198,7 @@ function SubmitTask(props: { agent: Agent }) {
   const store = useHiveStore();
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const [task, setTask] = useState('');
+  const taskField = useRef<HTMLTextAreaElement>(null);
   const [priority, setPriority] = useState<Priority>('medium');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -212,7 +213,10 @@ function SubmitTask(props: { agent: Agent }) {
     try {
       const r = await rest.call('submitTask', { params: { uuid }, body: { task, priority } });
       store.getState().notify(r.accepted ? 'info' : 'error', r.accepted ? `Task submitted${r.taskId ? ` (${r.taskId})` : ''}` : `Task refused: ${r.message}`);
-      if (r.accepted) setTask('');
+      if (r.accepted) {
+        if (taskField.current) taskField.current.value = '';
+        setTask('');
+      }
     } catch (err) {
       setError(err instanceof RestError ? `${err.message} (${err.code})` : String(err));
     } finally {
@@ -225,7 +229,8 @@ function SubmitTask(props: { agent: Agent }) {
       {!uuid && <p className="muted">This agent's session is unknown, so tasks cannot be routed to it.</p>}
       <label>
         Task
-        <textarea rows={2} value={task} onChange={(e) => setTask(e.target.value)} disabled={!uuid || readOnly} />
+        {/* Uncontrolled, so a busy page never puts older text back (docs/client.md); cleared by ref. */}
+        <textarea ref={taskField} rows={2} defaultValue="" onChange={(e) => setTask(e.target.value)} disabled={!uuid || readOnly} />
       </label>
       <label>
         Priority
