@@ -12,7 +12,7 @@ import type { RelayConfig } from './config.js';
 import { createApp, originOk, tokenOk } from './http/server.js';
 import { registerControlMetrics, type ControlPlane, type ControlPlaneDeps } from './control/index.js';
 import { registerTelemetryMetrics, type Telemetry } from './telemetry/index.js';
-import { Fleet, FleetControl, FleetTelemetry, registerFleetMetrics } from './fleet/index.js';
+import { Fleet, FleetControl, FleetTelemetry, registerFleetMetrics, type FleetOptions } from './fleet/index.js';
 import { createStreamServer, registerStreamMetrics, type StreamServer } from './stream/index.js';
 import { controlRoutes } from './http/controlRoutes.js';
 import { telemetryRoutes } from './http/telemetryRoutes.js';
@@ -63,12 +63,14 @@ function logView(control: FleetControl): StreamLogView {
 export interface RelayOverrides {
   /** Control-plane dependencies (a recording driver, a backend, timings). */
   control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
+  /** A fleet target's driver instead of its engine (relay/fleet FleetOptions.targetDriver). */
+  targetDriver?: FleetOptions['targetDriver'];
 }
 
 export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel }), overrides: RelayOverrides = {}): Promise<RelayHandle> {
   const startedAt = Date.now();
   // One control plane and one telemetry per target (docs/fleet.md); without HIVE_TARGETS, exactly one.
-  const fleet = await Fleet.start(config, logger, { control: overrides.control });
+  const fleet = await Fleet.start(config, logger, { control: overrides.control, targetDriver: overrides.targetDriver });
   const control = new FleetControl(fleet);
   const telemetry = new FleetTelemetry(fleet);
   const primaryControl = (): ControlPlane => fleet.readyTarget(fleet.primary.config.name).control;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { configForTarget, type RelayConfig } from '../config.js';
 import type { TargetConfig } from '../targets.js';
 import { resolveMcpEndpoint } from '../targets.js';
-import { chooseDriver, createControlPlane, ControlError, type ControlPlane, type ControlPlaneDeps } from '../control/index.js';
+import { chooseDriver, createControlPlane, ControlError, type ControlPlane, type ControlPlaneDeps, type ExecDriver } from '../control/index.js';
 import { createTelemetry, openStdioMcp, type ControlView, type Telemetry } from '../telemetry/index.js';
 import { NodeIdStore } from '../graph/nodeIds.js';
 import { combineHealth, countActiveSessions } from '../health.js';
@@ -55,8 +55,10 @@ export function isReady(rt: TargetRuntime): rt is ReadyTarget {
 }
 
 export interface FleetOptions {
-  /** Test seams for the lone target of single mode (a recording driver, a backend, timings). */
+  /** Test seams for every target's plane (a recording driver, a backend, timings); `driver` applies to single mode only. */
   control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
+  /** Tests: a fleet target's driver instead of its engine (e.g. the kit's session manager as local processes). */
+  targetDriver?: (target: TargetConfig) => ExecDriver | null;
 }
 
 /** The narrow view telemetry needs of a control plane: sessions, and a plain Session per change. */
@@ -277,11 +279,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
         control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control });
       } else {
         const base = configForTarget(this.config, rt.config);
-        const driver = await chooseDriver(base, log, rt.config);
+        const driver = this.opts.targetDriver ? this.opts.targetDriver(rt.config) : await chooseDriver(base, log, rt.config);
         // The container's environment names its MCP port (MCP_TCP_PORT) unless the configuration does.
         const env = driver && 'containerEnv' in driver ? await (driver as { containerEnv(): Promise<string[] | null> }).containerEnv().catch(() => null) : null;
         tc = configForTarget(this.config, rt.config, resolveMcpEndpoint(rt.config, env));
-        control = await createControlPlane({ config: tc, logger: log, driver, ...(this.opts.control?.timing ? { timing: this.opts.control.timing } : {}) });
+        const { driver: _single, ...seams } = this.opts.control ?? {};
+        control = await createControlPlane({ config: tc, logger: log, ...seams, driver });
       }
       if (this.closed || rt.lifecycle === 'gone') {
         await control.close();

@@ -1,0 +1,142 @@
+// The fleet through a real relay without Docker (issue 14): two targets from HIVE_TARGETS, each the kit's
+// real session manager (as local processes, through the test seam `targetDriver`) and its own real kit
+// engine on its own MCP port. Spawns land on the target asked for; both targets' agents share one graph
+// with qualified ids and distinct node ids, the same node ids after a relay restart; ?target= filters;
+// unknown or malformed targets are refused; one target's MCP going away leaves the other serving and the
+// pick avoiding it, and it reconnects by itself when its engine is back on the same port.
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type RelayConfig } from '../config.js';
+import { startRelay, type RelayHandle } from '../app.js';
+import { AgentsResponseSchema, InitializeSwarmResponseSchema, SessionsResponseSchema, routes } from '../../shared/api.js';
+import { HealthSchema, type TargetHealth } from '../../shared/model/health.js';
+import { LocalDriver } from '../control/drivers/local.js';
+import { repoRoot } from '../control/paths.js';
+import { validSpawn } from '../control/testing/harness.js';
+import { runCli, startEngineProcess, tempRoot, type EngineProc } from '../../testkit/kitProcesses.js';
+import { makeTempDir } from '../../testkit/tempDirs.js';
+import { waitUntil } from '../../testkit/wait.js';
+
+interface Kit {
+  root: string;
+  engine: EngineProc;
+}
+
+describe('a fleet of two kit targets (local processes, real MCP over TCP)', () => {
+  const kits: Record<'alpha' | 'beta', Kit> = {} as never;
+  let config: RelayConfig;
+  let relay: RelayHandle;
+
+  const start = () =>
+    startRelay(config, pino({ level: 'silent' }), {
+      control: { embedded: false },
+      targetDriver: (t) => {
+        const k = kits[t.name as 'alpha' | 'beta'];
+        return new LocalDriver({ env: { HIVE_ROOT: k.root, MCP_HOST: '127.0.0.1', MCP_PORT: String(k.engine.port), MCP_TCP_PORT: String(k.engine.port) }, cwd: repoRoot() });
+      },
+    });
+  const get = async (p: string) => {
+    const r = await fetch(`${relay.url}${p}`);
+    return { status: r.status, body: (await r.json()) as unknown };
+  };
+  const post = async (p: string, body: unknown) => {
+    const r = await fetch(`${relay.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as unknown };
+  };
+  const target = async (name: string): Promise<TargetHealth | undefined> => HealthSchema.parse((await get(routes.hybridStatus.path)).body).targets!.find((t) => t.name === name);
+  const registry = async (k: Kit) => (await runCli(['list'], { HIVE_ROOT: k.root })).stdout;
+  const agents = async (q = '') => AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}${q}`)).body).agents;
+
+  beforeAll(async () => {
+    for (const name of ['alpha', 'beta'] as const) {
+      const root = tempRoot(`hive-fleet-${name}-`);
+      kits[name] = { root, engine: await startEngineProcess({ HIVE_ROOT: root, HIVE_SIM_SPEED: '10' }) };
+    }
+    config = loadConfig({
+      PORT: '0',
+      HIVE_DRIVER: 'docker',
+      HIVE_TARGETS: JSON.stringify([
+        { name: 'alpha', container: 'hive-alpha', mcp: `127.0.0.1:${kits.alpha.engine.port}` },
+        { name: 'beta', container: 'hive-beta', mcp: `127.0.0.1:${kits.beta.engine.port}` },
+      ]),
+      HIVE_STATE_DIR: makeTempDir('hivescope-fleet-int-'),
+      HIVE_DEMO: '0',
+      LOG_LEVEL: 'silent',
+    });
+    relay = await start();
+    await waitUntil(async () => (await target('alpha'))?.status === 'healthy' && (await target('beta'))?.status === 'healthy', 30_000, 100, 'both targets healthy');
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    for (const k of Object.values(kits)) await k.engine?.stop();
+  }, 60_000);
+
+  it('spawns land on the target asked for, and the answer says which', async () => {
+    const a = InitializeSwarmResponseSchema.parse((await post(routes.initializeSwarm.path, { ...validSpawn, customPrompt: 'on alpha', target: 'alpha' })).body);
+    const b = InitializeSwarmResponseSchema.parse((await post(routes.initializeSwarm.path, { ...validSpawn, customPrompt: 'on beta', target: 'beta' })).body);
+    expect([a.target, b.target, a.pickedBecause]).toEqual(['alpha', 'beta', null]);
+    expect(await registry(kits.alpha)).toContain(a.uuid);
+    expect(await registry(kits.alpha)).not.toContain(b.uuid);
+    expect(await registry(kits.beta)).toContain(b.uuid);
+    // A session's routes find its target by uuid.
+    const s = (await get(`/api/sessions/${b.uuid}`)).body as { session: { target: string } };
+    expect(s.session.target).toBe('beta');
+    await waitUntil(async () => SessionsResponseSchema.parse((await get(`${routes.sessions.path}?target=alpha`)).body).sessions.some((x) => x.uuid === a.uuid), 10_000, 100, 'alpha session listed');
+    const alphaOnly = SessionsResponseSchema.parse((await get(`${routes.sessions.path}?target=alpha`)).body).sessions;
+    expect(alphaOnly.map((x) => x.uuid)).not.toContain(b.uuid);
+    expect(alphaOnly.every((x) => x.target === 'alpha')).toBe(true);
+  });
+
+  it('both targets\' agents are in one graph: qualified ids, distinct node ids, the same node ids after a relay restart', async () => {
+    await waitUntil(async () => {
+      const all = await agents();
+      return all.some((x) => x.target === 'alpha') && all.some((x) => x.target === 'beta');
+    }, 20_000, 100, 'agents of both targets');
+    const before = await agents();
+    for (const x of before) {
+      expect(x.id.startsWith(`${x.target}:`), x.id).toBe(true);
+      if (x.swarmId !== null) expect(x.swarmId.startsWith(`${x.target}:`), x.swarmId).toBe(true);
+    }
+    expect(new Set(before.map((x) => x.id)).size).toBe(before.length);
+    expect(new Set(before.map((x) => x.nodeId)).size).toBe(before.length);
+    expect((await agents('?target=beta')).every((x) => x.target === 'beta')).toBe(true);
+
+    await relay.close();
+    relay = await start();
+    const nodeIds = new Map(before.map((x) => [x.id, x.nodeId]));
+    await waitUntil(async () => (await agents()).some((x) => nodeIds.has(x.id)), 20_000, 100, 'agents back after the restart');
+    const after = (await agents()).filter((x) => nodeIds.has(x.id));
+    for (const x of after) expect(x.nodeId, x.id).toBe(nodeIds.get(x.id));
+  });
+
+  it('refuses unknown and malformed targets', async () => {
+    const unknown = { error: { code: 'not-found', message: 'unknown target "gamma"; targets: alpha, beta' } };
+    expect(await post(routes.initializeSwarm.path, { ...validSpawn, target: 'gamma' })).toEqual({ status: 404, body: unknown });
+    expect(await get(`${routes.sessions.path}?target=gamma`)).toEqual({ status: 404, body: unknown });
+    expect(await get(`${routes.botsData.path}?target=gamma`)).toEqual({ status: 404, body: unknown });
+    for (const bad of ['Alpha', 'a'.repeat(33), '-a', 'a:b', '../alpha', '']) {
+      expect((await post(routes.initializeSwarm.path, { ...validSpawn, target: bad })).status, bad).toBe(400);
+      if (bad) expect((await get(`${routes.botsAgents.path}?target=${encodeURIComponent(bad)}`)).status, bad).toBe(400);
+    }
+    expect((await get(`${routes.sessions.path}?target=%00`)).status).toBe(400);
+    // With several targets a swarm id must say whose it is.
+    const r = await post(routes.spawnAgentHybrid.path, { agentType: 'coder', swarmId: 'swarm-1700000000000-abc', method: 'docker' });
+    expect(r.status).toBe(400);
+    expect((r.body as { error: { message: string } }).error.message).toMatch(/names no target/);
+  });
+
+  it("one target's MCP going away leaves the other serving and the pick avoiding it; it reconnects by itself", async () => {
+    const port = kits.beta.engine.port;
+    await kits.beta.engine.stop();
+    await waitUntil(async () => (await target('beta'))?.telemetry.state !== 'connected', 20_000, 100, 'beta seen down');
+    expect(await target('alpha')).toMatchObject({ status: 'healthy' });
+    for (let i = 0; i < 3; i++) {
+      const p = InitializeSwarmResponseSchema.parse((await post(routes.initializeSwarm.path, { ...validSpawn, customPrompt: `picked ${i}` })).body);
+      expect(p.target).toBe('alpha');
+      expect(p.pickedBecause).toMatch(/among 1 healthy target$/);
+    }
+    kits.beta.engine = await startEngineProcess({ HIVE_ROOT: kits.beta.root, HIVE_SIM_SPEED: '10', MCP_PORT: String(port) });
+    await waitUntil(async () => (await target('beta'))?.status === 'healthy', 30_000, 100, 'beta back by itself');
+  });
+});
