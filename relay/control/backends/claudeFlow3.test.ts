@@ -35,6 +35,8 @@ class Cf3Container {
   procs: Proc[] = [{ pid: 1, ppid: 0, pgid: 1, args: 'node /app/front.js' }];
   claude = false;
   shutdownDoesNothing = false;
+  /** shutdowns that fail with 3.x's policy-state-lock-timeout before one works */
+  lockTimeouts = 0;
   private clock = 1796422040399;
   private nextPid = 100;
 
@@ -101,6 +103,10 @@ class Cf3Container {
         return res(JSON.stringify(doc, null, 2) + '\n');
       }
       case 'shutdown':
+        if (this.lockTimeouts > 0) {
+          this.lockTimeouts--;
+          return res('[INFO] Shutting down hive mind...\n', 1, "[ERROR] Shutdown error: Failed to execute MCP tool 'hive-mind_shutdown': policy-state-lock-timeout");
+        }
         if (hive && !this.shutdownDoesNothing) Object.assign(hive, { initialized: false, workers: [] });
         return res('[INFO] Shutting down hive mind...\n\nHive mind shutdown complete\n\n  - Agents terminated: undefined\n');
       default:
@@ -197,6 +203,19 @@ describe('ClaudeFlow3Backend', () => {
     c.shutdownDoesNothing = true;
     await expect(b.stop(uuid)).rejects.toThrow(/left the hive initialised with 8 worker\(s\); not marked stopped/);
     expect((await b.get(uuid)).status).toBe('running');
+  });
+
+  it("stop waits out 3.x's policy-state lock (a few retries), and still reports an error when it never frees", async () => {
+    const { c, b } = backend();
+    const uuid = await b.create(req());
+    await b.start(uuid, req());
+    c.lockTimeouts = 2;
+    expect(await b.stop(uuid)).toBe('stopped');
+    expect(c.calls.filter((x) => x.argv.join(' ') === 'claude-flow hive-mind shutdown --force')).toHaveLength(3);
+    const u2 = await b.create(req());
+    await b.start(u2, req());
+    c.lockTimeouts = 100;
+    await expect(b.stop(u2)).rejects.toMatchObject({ kind: 'command-failed', message: expect.stringContaining('policy-state-lock-timeout') });
   });
 
   it('a hive that vanished (shutdown elsewhere, container lost it) interrupts its session', async () => {

@@ -55,6 +55,10 @@ export interface ClaudeFlow3Options {
 
 /** Tool calls on a session's MCP (3.x answers them in 0.2-27 ms; a spawn writes a redb file). */
 const MCP_CALL_TIMEOUT_MS = 10_000;
+/** `hive-mind shutdown` retried this often when 3.x's policy-state lock timed out, this long apart. */
+const SHUTDOWN_LOCK_RETRIES = 3;
+const SHUTDOWN_LOCK_WAIT_MS = 500;
+const LOCK_TIMEOUT = /lock-timeout/i;
 /** 3.x's task priorities (`hive-mind task -p`): the model's `medium` is its `normal`. */
 const TASK_PRIORITY: Record<string, string> = { low: 'low', medium: 'normal', high: 'high', critical: 'critical' };
 
@@ -341,7 +345,13 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     }
     const end = await endProcesses((argv, o) => this.exec(argv, { ...o, ctx }), uuid, this.o.stopTiming);
     if (end.remaining.length > 0) throw new ControlError('command-failed', `session ${uuid}: ${end.remaining.length} process(es) still running after TERM and KILL (pids ${end.remaining.map((p) => p.pid).join(', ')}); not marked stopped`);
-    const r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
+    let r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
+    // 3.x locks the directory's policy state for every hive-mind command; under load a command still running
+    // there (one just signalled) makes shutdown fail with policy-state-lock-timeout. Found by the bench.
+    for (let i = 0; i < SHUTDOWN_LOCK_RETRIES && r.exitCode !== 0 && LOCK_TIMEOUT.test(r.stderr + r.stdout); i++) {
+      await new Promise((res) => setTimeout(res, SHUTDOWN_LOCK_WAIT_MS));
+      r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
+    }
     if (r.exitCode !== 0) throw failed('hive-mind shutdown --force', r);
     // shutdown prints "complete" even when it did nothing: believe the status, not the summary.
     const after = await this.read(uuid, ctx);
