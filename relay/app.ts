@@ -71,8 +71,8 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   const startedAt = Date.now();
   // One control plane and one telemetry per target (docs/fleet.md); without HIVE_TARGETS, exactly one.
   const fleet = await Fleet.start(config, logger, { control: overrides.control, targetDriver: overrides.targetDriver });
-  const control = new FleetControl(fleet);
   const telemetry = new FleetTelemetry(fleet);
+  const control = new FleetControl(fleet, (e) => telemetry.emit('event', e));
   const primaryControl = (): ControlPlane => fleet.readyTarget(fleet.primary.config.name).control;
 
   let stream: StreamServer | null = null;

@@ -131,10 +131,14 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     await kits.beta.engine.stop();
     await waitUntil(async () => (await target('beta'))?.telemetry.state !== 'connected', 20_000, 100, 'beta seen down');
     expect(await target('alpha')).toMatchObject({ status: 'healthy' });
+    const events: string[] = [];
+    relay.telemetry.on('event', (e) => events.push(e.message));
     for (let i = 0; i < 3; i++) {
       const p = InitializeSwarmResponseSchema.parse((await post(routes.initializeSwarm.path, { ...validSpawn, customPrompt: `picked ${i}` })).body);
       expect(p.target).toBe('alpha');
       expect(p.pickedBecause).toMatch(/among 1 healthy target$/);
+      // The activity log says where it went and why.
+      expect(events).toContain(`session ${p.uuid} spawned on target alpha, picked: ${p.pickedBecause}`);
     }
     kits.beta.engine = await startEngineProcess({ HIVE_ROOT: kits.beta.root, HIVE_SIM_SPEED: '10', MCP_PORT: String(port) });
     await waitUntil(async () => (await target('beta'))?.status === 'healthy', 30_000, 100, 'beta back by itself');

@@ -8,14 +8,22 @@ import type { RequestContext } from '../context.js';
 import type { InitializeSwarmBody } from '../../shared/api.js';
 import type { Session, SessionStatus } from '../../shared/model/session.js';
 import type { FilesList } from '../../shared/model/console.js';
+import type { ActivityEvent } from '../../shared/protocol/messages.js';
 import { ControlError, type ControlPerformance, type ControlPlane, type LogQuery, type LogRead, type OpenedFile } from '../control/index.js';
 import { isReady, type Fleet, type ReadyTarget } from './fleet.js';
 import { outSession, qualifyId, splitQualifiedId } from './ids.js';
 
 type SpawnAgentBody = Parameters<ControlPlane['spawnAgent']>[0];
 
+/** An activity entry the fleet adds (a spawn's target and why it was chosen). */
+export type FleetActivity = Omit<ActivityEvent, 'seq'>;
+
 export class FleetControl {
-  constructor(private readonly fleet: Fleet) {}
+  constructor(
+    private readonly fleet: Fleet,
+    /** Where fleet-mode activity goes (the stream's activity log, through FleetTelemetry). */
+    private readonly activity: (e: FleetActivity) => void = () => undefined,
+  ) {}
 
   private get single(): boolean {
     return !this.fleet.qualify;
@@ -44,6 +52,11 @@ export class FleetControl {
     const out = await chosen.target.control.spawnSwarm(rest as InitializeSwarmBody, o, ctx);
     this.fleet.noteSession(out.uuid, chosen.target.config.name);
     if (chosen.reason) ctx?.log.info({ target: chosen.target.config.name, reason: chosen.reason }, 'spawn target picked');
+    if (!this.single) {
+      const name = chosen.target.config.name;
+      const message = chosen.reason ? `session ${out.uuid} spawned on target ${name}, picked: ${chosen.reason}` : `session ${out.uuid} spawned on target ${name}`;
+      this.activity({ time: Date.now(), kind: 'spawn', level: 'info', message, agentId: null, swarmId: null, sessionUuid: out.uuid, progress: null, ...(ctx ? { requestId: ctx.requestId } : {}) });
+    }
     return { ...out, target: chosen.target.config.name, pickedBecause: chosen.reason };
   }
 
