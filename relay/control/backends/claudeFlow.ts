@@ -35,6 +35,25 @@ export function objectiveArg(task: string): string {
   return task.startsWith('-') ? ` ${task}` : task;
 }
 
+/** Ids a 2.7 spawn prints in its summary (`Swarm ID: swarm-…`, `Session ID: session-…`). */
+export interface SpawnIds {
+  swarmId: string | null;
+  sessionId: string | null;
+  complete: boolean;
+}
+/** Bytes of a spawn's log read for its ids (they come within the first ~1 KB). */
+const SPAWN_LOG_HEAD_BYTES = 16_384;
+/** Logs read per refresh at most (sessions still waiting for their link). */
+const MAX_LOG_READS = 8;
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+export function parseSpawnIds(text: string): SpawnIds {
+  const t = text.slice(0, SPAWN_LOG_HEAD_BYTES).replace(ANSI, '');
+  const swarmId = /^\s*Swarm ID:\s*(swarm-\d{13}-[a-z0-9]{6,12})\s*$/m.exec(t)?.[1] ?? null;
+  const sessionId = /^\s*Session ID:\s*(session-\d{13}-[a-z0-9]{6,12})\s*$/m.exec(t)?.[1] ?? null;
+  return { swarmId, sessionId, complete: swarmId !== null && sessionId !== null };
+}
+
 export function failed(what: string, r: ExecResult): ControlError {
   return new ControlError('command-failed', `claude-flow ${what} exited with ${r.exitCode}: ${clip(r.stderr.trim() || r.stdout.trim() || '(no output)')}`, {
     exitCode: r.exitCode,
@@ -158,8 +177,30 @@ export class ClaudeFlowBackend implements Backend {
     };
   }
 
+  /** What each spawn printed about itself (its captured output): the one sure link, whatever the objective. */
+  private readonly spawnIds = new Map<string, SpawnIds>();
+
+  /**
+   * Reads the ids the spawns of sessions still waiting for a link printed (`Swarm ID:` / `Session ID:`
+   * near the top of their log): one small exec per such session, only until both are known. Two
+   * sessions with the same objective cannot be told apart by it (the bench spawned several at once, and
+   * stopping one stopped the other's row): the ids can.
+   */
+  private async readSpawnIds(ctx?: RequestContext): Promise<void> {
+    const waiting = this.o.store
+      .entries()
+      .filter(([uuid, s]) => s.backend === 'claude-flow' && s.cf?.logPath && !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && (!s.cf.sessionId || !s.swarmId) && !this.spawnIds.get(uuid)?.complete);
+    await Promise.all(
+      waiting.slice(0, MAX_LOG_READS).map(async ([uuid, s]) => {
+        const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), s.cf!.logPath!], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
+        if (r?.exitCode === 0) this.spawnIds.set(uuid, parseSpawnIds(r.stdout));
+      }),
+    );
+  }
+
   /** One exec: `hive-mind sessions`; our records fill in what it does not say. */
   async list(ctx?: RequestContext): Promise<ListResult> {
+    await this.readSpawnIds(ctx);
     const r = await this.o.run([...this.cli, 'hive-mind', 'sessions'], { idempotent: true, ctx });
     if (r.exitCode !== 0) throw failed('hive-mind sessions', r);
     const listed = parseHiveSessions(r.stdout);
@@ -167,9 +208,18 @@ export class ClaudeFlowBackend implements Backend {
     const known = new Set<string>();
     const ours = this.o.store.entries().filter(([, s]) => s.backend === 'claude-flow' && s.cf);
     for (const [, s] of ours) if (s.cf!.sessionId) known.add(s.cf!.sessionId);
-    // Match newly spawned sessions (no claude-flow id yet) by objective, oldest first.
-    for (const [uuid, s] of ours.filter(([, s]) => !s.cf!.sessionId).sort((a, b) => a[1].cf!.createdAt - b[1].cf!.createdAt)) {
-      const hit = listed.find((l) => !known.has(l.sessionId) && l.objective === s.cf!.task.trim());
+    // Match newly spawned sessions (no claude-flow id yet) by the id their spawn printed; else by objective,
+    // but only where it names one session on each side (never a guess between two).
+    const unlinked = ours.filter(([, s]) => !s.cf!.sessionId).sort((a, b) => a[1].cf!.createdAt - b[1].cf!.createdAt);
+    for (const [uuid, s] of unlinked) {
+      const printed = this.spawnIds.get(uuid)?.sessionId ?? null;
+      const task = s.cf!.task.trim();
+      const byObjective = () => {
+        if (unlinked.filter(([u, x]) => x.cf!.task.trim() === task && !this.spawnIds.get(u)?.sessionId).length !== 1) return undefined;
+        const same = listed.filter((l) => !known.has(l.sessionId) && l.objective === task);
+        return same.length === 1 ? same[0] : undefined;
+      };
+      const hit = printed ? listed.find((l) => l.sessionId === printed && !known.has(l.sessionId)) : byObjective();
       if (hit) {
         known.add(hit.sessionId);
         this.patch(uuid, { sessionId: hit.sessionId });
@@ -226,6 +276,7 @@ export class ClaudeFlowBackend implements Backend {
    * status period (the agents refresh), not the discovery backoff.
    */
   private async readStatus(): Promise<HiveSwarmInfo[]> {
+    await this.readSpawnIds();
     const r = await this.o.run([...this.cli, 'hive-mind', 'status'], { idempotent: true });
     if (r.exitCode !== 0) throw failed('hive-mind status', r);
     const swarms = parseHiveStatus(r.stdout);
@@ -245,7 +296,15 @@ export class ClaudeFlowBackend implements Backend {
       .filter(([, s]) => s.backend === 'claude-flow' && s.cf && !s.swarmId && s.cf.config !== null && !TERMINAL_SESSION_STATUSES.includes(s.cf.status))
       .sort((a, b) => a[1].cf!.createdAt - b[1].cf!.createdAt);
     for (const [uuid, s] of waiting) {
-      const hit = swarms.find((w) => !taken.has(w.swarmId) && w.objective === s.cf!.task.trim());
+      const printed = this.spawnIds.get(uuid)?.swarmId ?? null;
+      const task = s.cf!.task.trim();
+      let hit: HiveSwarmInfo | undefined;
+      if (printed) hit = swarms.find((w) => w.swarmId === printed && !taken.has(w.swarmId));
+      else if (waiting.filter(([u, x]) => x.cf!.task.trim() === task && !this.spawnIds.get(u)?.swarmId).length === 1) {
+        // By objective only where it names one swarm and one waiting session (never a guess between two).
+        const same = swarms.filter((w) => !taken.has(w.swarmId) && w.objective === task);
+        if (same.length === 1) hit = same[0];
+      }
       if (!hit) continue;
       taken.add(hit.swarmId);
       this.patch(uuid, { status: s.cf!.status === 'starting' || s.cf!.status === 'created' ? 'running' : s.cf!.status, agentCount: hit.totalAgents }, hit.swarmId);

@@ -155,3 +155,68 @@ describe('claude-flow 2.7 backend (issue 12)', () => {
     expect(b.describe()).toMatchObject({ kind: 'claude-flow-2', version: '2.7.47', operations: { pause: true, stop: true } });
   });
 });
+
+describe('claude-flow 2.7: two sessions with the same objective (issue 12, found by the bench)', () => {
+  const ids = [
+    { swarm: 'swarm-1796437679829-nowf7960x', session: 'session-1796437679831-m95hopmt6' },
+    { swarm: 'swarm-1796437679901-abcdefghi', session: 'session-1796437679903-jklmnopqr' },
+  ];
+  /** Both spawns running, listed in the order 2.7 happened to start them (the second first). */
+  function twins(o: { logs: boolean }) {
+    const calls: string[] = [];
+    const logs = new Map<string, string>();
+    let n = 0;
+    const run: RunFn = async (argv, ro) => {
+      const a = [...argv];
+      calls.push(a.join(' '));
+      if (a[2] === 'spawn') {
+        const i = n++;
+        // What 2.7 prints (colours, a spinner line, then the summary); logged only when the relay captures output.
+        if (o.logs && ro.outputFile) logs.set(ro.outputFile, `\u001b[33m⚠️  Running 'hive-mind spawn' in non-interactive mode\u001b[0m\n- Spawning Hive Mind swarm...\n\u001b[1mSwarm ID:\u001b[0m ${ids[i]!.swarm}\nSession ID: ${ids[i]!.session}\nObjective: build a REST API\n`);
+        return res('');
+      }
+      if (a[0] === 'head') return logs.has(a[3]!) ? res(logs.get(a[3]!)!) : res('', 1, `head: ${a[3]}: No such file or directory`);
+      if (a.join(' ') === 'claude-flow hive-mind status') return res([...ids].reverse().map((x) => STATUS.replace('swarm-1795219881166-xfgygyoal', x.swarm)).join('\n'));
+      if (a.join(' ') === 'claude-flow hive-mind sessions') {
+        const block = (x: (typeof ids)[0]) => `🟢 hive\nSession ID: ${x.session}\nStatus: active\nObjective: build a REST API\nProgress: 0%\nCreated: 12/5/2026, 2:00:00 AM\nLast Updated: 12/5/2026, 2:00:01 AM\n`;
+        return res(`${'═'.repeat(40)}\n${[...ids].reverse().map(block).join(`${'═'.repeat(40)}\n`)}${'═'.repeat(40)}\n`);
+      }
+      return res('', 127, `${a[0]}: not found`);
+    };
+    const store = new StateStore(tmpStateDir());
+    const b = new ClaudeFlowBackend({ run, store, driverKind: 'docker' });
+    return { b, store, calls };
+  }
+
+  it('each is linked to the swarm and session its own spawn printed, not the first with that objective', async () => {
+    const { b, store } = twins({ logs: true });
+    const u1 = await b.create(req);
+    await b.start(u1, req);
+    const u2 = await b.create(req);
+    await b.start(u2, req);
+    await b.refreshAgents();
+    await b.list();
+    expect([store.get(u1)!.swarmId, store.get(u1)!.cf!.sessionId]).toEqual([ids[0]!.swarm, ids[0]!.session]);
+    expect([store.get(u2)!.swarmId, store.get(u2)!.cf!.sessionId]).toEqual([ids[1]!.swarm, ids[1]!.session]);
+    expect(new Set(b.execAgents().filter((a) => a.swarmId === ids[0]!.swarm).map((a) => a.sessionUuid))).toEqual(new Set([u1]));
+  });
+
+  it('without the printed ids the objective names two of each: neither is linked (no guess), and nothing is stopped for it', async () => {
+    const { b, store } = twins({ logs: false });
+    const u1 = await b.create(req);
+    await b.start(u1, req);
+    const u2 = await b.create(req);
+    await b.start(u2, req);
+    await b.refreshAgents();
+    const { sessions } = await b.list();
+    expect([store.get(u1)!.swarmId, store.get(u2)!.swarmId, store.get(u1)!.cf!.sessionId, store.get(u2)!.cf!.sessionId]).toEqual([null, null, null, null]);
+    expect(sessions.filter((s) => s.uuid === u1 || s.uuid === u2).map((s) => s.status)).toEqual(['starting', 'starting']);
+  });
+
+  it('hostile logs: ids of the wrong shape, or none, link nothing', async () => {
+    const { parseSpawnIds } = await import('./claudeFlow.js');
+    expect(parseSpawnIds('Swarm ID: swarm-1; rm -rf /\nSession ID: session-x\n')).toEqual({ swarmId: null, sessionId: null, complete: false });
+    expect(parseSpawnIds(`Swarm ID: ${ids[0]!.swarm}\n`)).toEqual({ swarmId: ids[0]!.swarm, sessionId: null, complete: false });
+    expect(parseSpawnIds('x'.repeat(20_000) + `\nSwarm ID: ${ids[0]!.swarm}\n`).swarmId).toBeNull();
+  });
+});
