@@ -1,6 +1,6 @@
 // The fleet through a real relay without Docker (issue 14): two targets from HIVE_TARGETS, each the kit's
 // real session manager (as local processes, through the test seam `targetDriver`) and its own real kit
-// engine on its own MCP port. Spawns land on the target asked for; both targets' agents share one graph
+// engine on its own MCP port, and a third whose engine never answers. Spawns land on the target asked for; both targets' agents share one graph
 // with qualified ids and distinct node ids, the same node ids after a relay restart; ?target= filters;
 // unknown or malformed targets are refused; one target's MCP going away leaves the other serving and the
 // pick avoiding it, and it reconnects by itself when its engine is back on the same port.
@@ -32,6 +32,8 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
       control: { embedded: false },
       targetDriver: (t) => {
         const k = kits[t.name as 'alpha' | 'beta'];
+        // gamma: its engine, a socket nobody listens on.
+        if (!k) return undefined;
         return new LocalDriver({ env: { HIVE_ROOT: k.root, MCP_HOST: '127.0.0.1', MCP_PORT: String(k.engine.port), MCP_TCP_PORT: String(k.engine.port) }, cwd: repoRoot() });
       },
     });
@@ -58,6 +60,7 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
       HIVE_TARGETS: JSON.stringify([
         { name: 'alpha', container: 'hive-alpha', mcp: `127.0.0.1:${kits.alpha.engine.port}` },
         { name: 'beta', container: 'hive-beta', mcp: `127.0.0.1:${kits.beta.engine.port}` },
+        { name: 'gamma', docker: `unix://${makeTempDir('hivescope-fleet-nodocker-')}/docker.sock`, container: 'hive-gamma' },
       ]),
       HIVE_STATE_DIR: makeTempDir('hivescope-fleet-int-'),
       HIVE_DEMO: '0',
@@ -110,11 +113,23 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     for (const x of after) expect(x.nodeId, x.id).toBe(nodeIds.get(x.id));
   });
 
+  it('a target whose engine does not answer stays starting with its reason and holds up nothing', async () => {
+    const g = (await target('gamma'))!;
+    expect(g).toMatchObject({ lifecycle: 'starting', status: 'unavailable', degraded: [{ code: 'docker-unavailable' }] });
+    expect(g.control.lastError).toMatch(/docker|ENOENT|connect/i);
+    const r = await post(routes.initializeSwarm.path, { ...validSpawn, target: 'gamma' });
+    expect(r.status).toBe(503);
+    expect((r.body as { error: { message: string } }).error.message).toMatch(/^target "gamma" is not reachable yet/);
+    // The fleet as a whole is degraded, not down; the others serve.
+    expect(HealthSchema.parse((await get(routes.hybridStatus.path)).body).status).toBe('degraded');
+    expect((await post(routes.initializeSwarm.path, { ...validSpawn, target: 'alpha' })).status).toBe(202);
+  });
+
   it('refuses unknown and malformed targets', async () => {
-    const unknown = { error: { code: 'not-found', message: 'unknown target "gamma"; targets: alpha, beta' } };
-    expect(await post(routes.initializeSwarm.path, { ...validSpawn, target: 'gamma' })).toEqual({ status: 404, body: unknown });
-    expect(await get(`${routes.sessions.path}?target=gamma`)).toEqual({ status: 404, body: unknown });
-    expect(await get(`${routes.botsData.path}?target=gamma`)).toEqual({ status: 404, body: unknown });
+    const unknown = { error: { code: 'not-found', message: 'unknown target "delta"; targets: alpha, beta, gamma' } };
+    expect(await post(routes.initializeSwarm.path, { ...validSpawn, target: 'delta' })).toEqual({ status: 404, body: unknown });
+    expect(await get(`${routes.sessions.path}?target=delta`)).toEqual({ status: 404, body: unknown });
+    expect(await get(`${routes.botsData.path}?target=delta`)).toEqual({ status: 404, body: unknown });
     for (const bad of ['Alpha', 'a'.repeat(33), '-a', 'a:b', '../alpha', '']) {
       expect((await post(routes.initializeSwarm.path, { ...validSpawn, target: bad })).status, bad).toBe(400);
       if (bad) expect((await get(`${routes.botsAgents.path}?target=${encodeURIComponent(bad)}`)).status, bad).toBe(400);

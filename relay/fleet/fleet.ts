@@ -29,8 +29,15 @@ import { outSnapshot, type IdScope } from './ids.js';
 export const TARGET_RETRY_MS = 10_000;
 /** In fleet mode the relay starts serving after this long even if some target is still starting. */
 export const FLEET_START_WAIT_MS = 20_000;
+/** How long a target's engine has to describe its container when the target starts. */
+export const ENGINE_ANSWER_MS = 5_000;
 /** Unknown-target messages list at most this many names. */
 const MAX_NAMES_SHOWN = 20;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+}
 
 export interface TargetRuntime {
   readonly config: TargetConfig;
@@ -57,8 +64,8 @@ export function isReady(rt: TargetRuntime): rt is ReadyTarget {
 export interface FleetOptions {
   /** Test seams for every target's plane (a recording driver, a backend, timings); `driver` applies to single mode only. */
   control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
-  /** Tests: a fleet target's driver instead of its engine (e.g. the kit's session manager as local processes). */
-  targetDriver?: (target: TargetConfig) => ExecDriver | null;
+  /** Tests: a fleet target's driver instead of its engine (e.g. the kit's session manager as local processes); undefined: its engine. */
+  targetDriver?: (target: TargetConfig) => ExecDriver | null | undefined;
 }
 
 /** The narrow view telemetry needs of a control plane: sessions, and a plain Session per change. */
@@ -279,9 +286,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
         control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control });
       } else {
         const base = configForTarget(this.config, rt.config);
-        const driver = this.opts.targetDriver ? this.opts.targetDriver(rt.config) : await chooseDriver(base, log, rt.config);
-        // The container's environment names its MCP port (MCP_TCP_PORT) unless the configuration does.
-        const env = driver && 'containerEnv' in driver ? await (driver as { containerEnv(): Promise<string[] | null> }).containerEnv().catch(() => null) : null;
+        const seam = this.opts.targetDriver?.(rt.config);
+        const driver = seam !== undefined ? seam : await chooseDriver(base, log, rt.config);
+        // The container's environment names its MCP port (MCP_TCP_PORT) unless the configuration does. An
+        // engine that does not answer (down, or hanging) is a failed start, retried later: guessing the
+        // default port would leave telemetry on the wrong one once the engine is back.
+        let env: string[] | null = null;
+        if (driver && !rt.config.mcp.explicit && 'containerEnv' in driver) {
+          try {
+            env = await withTimeout((driver as { containerEnv(): Promise<string[] | null> }).containerEnv(), ENGINE_ANSWER_MS, `the engine did not answer within ${ENGINE_ANSWER_MS / 1000} s`);
+          } catch (err) {
+            await driver.close().catch(() => undefined);
+            throw err;
+          }
+        }
         tc = configForTarget(this.config, rt.config, resolveMcpEndpoint(rt.config, env));
         const { driver: _single, ...seams } = this.opts.control ?? {};
         control = await createControlPlane({ config: tc, logger: log, ...seams, driver });
