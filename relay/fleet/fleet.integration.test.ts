@@ -15,6 +15,8 @@ import { repoRoot } from '../control/paths.js';
 import { validSpawn } from '../control/testing/harness.js';
 import { runCli, startEngineProcess, tempRoot, type EngineProc } from '../../testkit/kitProcesses.js';
 import { makeTempDir } from '../../testkit/tempDirs.js';
+import { connectClient } from '../stream/testing/harness.js';
+import { WS_PATH } from '../../shared/protocol/messages.js';
 import { waitUntil } from '../../testkit/wait.js';
 
 interface Kit {
@@ -111,6 +113,20 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     await waitUntil(async () => (await agents()).some((x) => nodeIds.has(x.id)), 20_000, 100, 'agents back after the restart');
     const after = (await agents()).filter((x) => nodeIds.has(x.id));
     for (const x of after) expect(x.nodeId, x.id).toBe(nodeIds.get(x.id));
+  });
+
+  it("the stream carries both targets' agents under qualified ids; a selected agent's metrics come back under its qualified id", async () => {
+    const c = await connectClient(relay.url.replace(/^http/, 'ws') + WS_PATH);
+    try {
+      const graph = c.of('snapshot')[0]!.graph;
+      expect(new Set(graph.agents.map((a) => a.target))).toEqual(new Set(['alpha', 'beta']));
+      for (const a of graph.agents) expect(a.id.startsWith(`${a.target}:`), a.id).toBe(true);
+      const beta = graph.agents.find((a) => a.target === 'beta' && a.swarmId !== null)!;
+      c.send({ type: 'subscribe', swarmIds: null, includePerformance: true, selectedAgentIds: [beta.id], includeMock: false });
+      await c.waitFor((x) => x.of('performance').some((m) => m.samples.some((smp) => smp.agentId === beta.id)), `metrics of ${beta.id}`, 15_000);
+    } finally {
+      await c.close();
+    }
   });
 
   it('a target whose engine does not answer stays starting with its reason and holds up nothing', async () => {
