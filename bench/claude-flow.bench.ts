@@ -131,9 +131,13 @@ async function benchVersion(ctx: BenchContext, v: (typeof VERSIONS)[number]): Pr
       }),
     );
     const execMs = performance.now() - t;
-    // Give exec'd processes that just ended a moment to be reaped by their shim.
+    // Left behind means still there a while later: the relay's own reads run all the time (2.7's status
+    // takes ~1 s of every 1 s period), so only what two listings 3 s apart both show counts.
     await sleep(500);
-    const after = (await psTable()).filter((p) => !p.args.startsWith('ps -eo'));
+    const first = await psTable();
+    await sleep(3000);
+    const again = new Set(first.map((p) => `${p.pid} ${p.args}`));
+    const after = (await psTable()).filter((p) => !p.args.startsWith('ps -eo') && again.has(`${p.pid} ${p.args}`));
     const zombies = after.filter(isZombie);
     // Anything new since before the execs, live or zombie, counts (a leak of the execs or of the relay).
     // The relay's own per-session MCP servers (3.x) are meant to run: one per live session is no leftover.
