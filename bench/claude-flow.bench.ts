@@ -116,7 +116,10 @@ async function benchVersion(ctx: BenchContext, v: (typeof VERSIONS)[number]): Pr
 
     // 2. Processes and zombies after 1,000 execs by the relay's Docker driver, the relay running beside (node as PID 1 reaps nothing).
     const psTable = async () => parsePsTable((await driver.exec([...PS_ARGV], o)).stdout) ?? [];
-    const baseline = new Set((await psTable()).filter((p) => !isZombie(p)).map((p) => p.pid));
+    const before = await psTable();
+    const baseline = new Set(before.map((p) => p.pid));
+    // Zombies from before the execs (the sessions stopped above) are reported, not blamed on the execs.
+    const earlier = before.filter(isZombie);
     const execs = ctx.quick ? 200 : 1000;
     const t = performance.now();
     let next = 0;
@@ -138,7 +141,7 @@ async function benchVersion(ctx: BenchContext, v: (typeof VERSIONS)[number]): Pr
     await sleep(3000);
     const again = new Set(first.map((p) => `${p.pid} ${p.args}`));
     const after = (await psTable()).filter((p) => !p.args.startsWith('ps -eo') && again.has(`${p.pid} ${p.args}`));
-    const zombies = after.filter(isZombie);
+    const zombies = after.filter((p) => isZombie(p) && !baseline.has(p.pid));
     // Anything new since before the execs, live or zombie, counts (a leak of the execs or of the relay).
     // The relay's own per-session MCP servers (3.x) are meant to run: one per live session is no leftover.
     const liveSessions = relay.control.sessions().sessions.filter((x) => x.status === 'running').length;
@@ -156,7 +159,7 @@ async function benchVersion(ctx: BenchContext, v: (typeof VERSIONS)[number]): Pr
       ratio: null,
       goal: '= 0',
       met: zombies.length + extra.length === 0,
-      notes: `${zombies.length} zombies, ${extra.length} new live processes (${servers.length} session MCP servers for ${liveSessions} running sessions not counted up to one each); ${execs} execs (${failed} failed) in ${(execMs / 1000).toFixed(1)} s, 4 at a time`,
+      notes: `${zombies.length} zombies, ${extra.length} new live processes${earlier.length ? `; ${earlier.length} zombie(s) already there before the execs, left by the stops of step 1 (${earlier.map((p) => `${p.pid} ppid ${p.ppid} ${p.args.slice(0, 30)}`).join(', ')})` : ''} (${servers.length} session MCP servers for ${liveSessions} running sessions not counted up to one each); ${execs} execs (${failed} failed) in ${(execMs / 1000).toFixed(1)} s, 4 at a time`,
     });
     // 3. Change -> a WebSocket client's graph (after the exec count: 2.7's samples start and end processes).
     const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/wss`, { perMessageDeflate: false });
