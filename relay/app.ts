@@ -77,10 +77,10 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
 
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);
-  // The unlabelled families describe the first target (the only one without HIVE_TARGETS); every
-  // target's health, sessions and MCP state carry a `target` label (relay/fleet/metrics.ts).
-  if (fleet.primary.control) registerControlMetrics(registry, fleet.primary.control);
-  registerTelemetryMetrics(registry, telemetry);
+  // Each family once, with a `target` label; every target whose planes are made reports at each scrape
+  // (one, `local`, without HIVE_TARGETS). Per-target health, whatever its state: relay/fleet/metrics.ts.
+  registerControlMetrics(registry, fleet.execFamilies, () => fleet.ready().map((rt) => [rt.config.name, rt.control] as const));
+  registerTelemetryMetrics(registry, () => fleet.ready().map((rt) => [rt.config.name, rt.telemetry] as const));
   registerFleetMetrics(registry, fleet);
   const health = (): Health => fleet.health(stream?.clientCount() ?? 0);
 

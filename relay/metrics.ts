@@ -32,30 +32,74 @@ export function mirroredCounter(registry: Registry, name: string, help: string, 
   });
 }
 
-/** A gauge with one series per possible state of `label`: 1 for the current one, 0 for the others. */
-export function oneHotGauge(registry: Registry, name: string, help: string, label: string, states: readonly string[], current: () => string): Gauge {
+/** Label values of one series (e.g. `{ target: 'gpu' }`). */
+export type Labels = Record<string, string>;
+
+/**
+ * A labelled gauge read at each scrape: one series per entry `read` yields now. Sources that left
+ * (a target removed) have no series (the family is reset first); null is written as NaN, never 0.
+ */
+export function scrapedGaugeFamily(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => Iterable<readonly [Labels, number | null]>): Gauge {
   return new Gauge({
     name,
     help,
-    labelNames: [label],
+    labelNames: [...labelNames],
     registers: [registry],
     collect() {
-      const now = current();
-      for (const state of states) this.set({ [label]: state }, now === state ? 1 : 0);
+      this.reset();
+      for (const [labels, v] of read()) this.set(labels, v ?? NaN);
     },
   });
 }
 
+/** A labelled counter whose running totals the sources keep; at each scrape it mirrors them (one series per entry). */
+export function mirroredCounterFamily(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => Iterable<readonly [Labels, number]>): Counter {
+  return new Counter({
+    name,
+    help,
+    labelNames: [...labelNames],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.inc(labels, v);
+    },
+  });
+}
+
+/** Nearest-rank quantile of ascending `sorted` (non-empty). */
+function quantile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
 /**
- * prom-client answers 0 for every quantile of a summary that saw nothing; nobody measured a 0 ms request,
- * so those quantiles are NaN (unknown), as the Prometheus clients of other languages write them.
+ * A labelled summary computed at each scrape from each source's window of samples (the sources keep
+ * bounded windows), one series per entry `read` yields now. A window with no samples has count 0 and
+ * NaN quantiles (unknown), as the Prometheus clients of other languages write them (prom-client would
+ * answer 0 ms, and its own labelled summary writes no series for a source that has observed nothing).
  */
-export class UnknownWhenEmptySummary extends Summary {
+export class ScrapedSummaryFamily extends Summary {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    private readonly percentileList: readonly number[],
+    private readonly read: () => Iterable<readonly [Labels, readonly number[]]>,
+  ) {
+    super({ name, help, labelNames: [...labelNames], percentiles: [...percentileList], registers: [registry] });
+  }
+
   override async get(): ReturnType<Summary['get']> {
-    const v = await super.get();
-    const count = v.values.find((x) => x.metricName?.endsWith('_count'))?.value ?? 0;
-    if (count === 0) for (const x of v.values) if (x.labels.quantile !== undefined) x.value = NaN;
-    return v;
+    // Nothing is ever observed into prom-client's own state: its answer gives name, help and type.
+    const base = await super.get();
+    const values: typeof base.values = [];
+    for (const [labels, samples] of this.read()) {
+      const sorted = [...samples].sort((a, b) => a - b);
+      for (const p of this.percentileList) values.push({ labels: { quantile: p, ...labels }, value: sorted.length ? quantile(sorted, p) : NaN });
+      values.push({ metricName: `${base.name}_sum`, labels, value: sorted.reduce((a, b) => a + b, 0) });
+      values.push({ metricName: `${base.name}_count`, labels, value: sorted.length });
+    }
+    return { ...base, values };
   }
 }
 

@@ -158,15 +158,15 @@ describe('events, reaper, metrics, persistence', () => {
     h.fake.failures.push('parse-error');
     await h.cp.listSessions().catch(() => undefined);
     const registry = new Registry();
-    registerControlMetrics(registry, h.cp);
+    registerControlMetrics(registry, h.cp.execFamilies, () => [['local', h.cp]]);
     const text = await registry.metrics();
     expect(text).toMatch(/^# TYPE hivescope_exec_duration_seconds histogram$/m);
-    expect(text).toMatch(/^hivescope_exec_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
-    expect(text).toMatch(/^hivescope_exec_failures_total\{kind="parse-error"\} 1$/m);
-    expect(text).toMatch(/^hivescope_control_breaker_state\{state="closed"\} 1$/m);
-    expect(text).toMatch(/^hivescope_sessions\{status="running"\} 1$/m);
+    expect(text).toMatch(/^hivescope_exec_duration_seconds_bucket\{le="\+Inf",target="local"\} \d+$/m);
+    expect(text).toMatch(/^hivescope_exec_failures_total\{target="local",kind="parse-error"\} 1$/m);
+    expect(text).toMatch(/^hivescope_control_breaker_state\{target="local",state="closed"\} 1$/m);
+    expect(text).toMatch(/^hivescope_sessions\{target="local",status="running"\} 1$/m);
     // prom-client separates families with an empty line (valid exposition format); every other line is checked.
-    for (const line of text.trim().split('\n').filter((l) => l !== '')) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[a-z]+="[^"]*"\})? -?[\d.e+]+)$/);
+    for (const line of text.trim().split('\n').filter((l) => l !== '')) expect(line).toMatch(/^(# (HELP|TYPE) \S+ .+|[a-z_]+\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\} -?[\d.e+]+)$/);
   });
 
   it('the uuid -> swarm id map survives a relay restart', async () => {

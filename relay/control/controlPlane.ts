@@ -40,6 +40,7 @@ import { DockerDriver } from './drivers/docker.js';
 import { LogReader, type LogQuery, type LogRead } from './console/logRead.js';
 import { OutputFiles, type OpenedFile } from './outputFiles/outputFiles.js';
 import type { FilesList } from '../../shared/model/console.js';
+import { DEFAULT_TARGET_NAME } from '../../shared/model/target.js';
 
 export interface ControlPlaneDeps {
   config: RelayConfig;
@@ -55,13 +56,16 @@ export interface ControlPlaneDeps {
   /** This plane's record (uuid -> swarm id) and embedded hive root. Default config.stateDir; a second plane over another target passes its own. */
   stateDir?: string;
   timing?: Partial<ControlTiming>;
+  /** The relay's exec families, made once for every target (prom-client registers a family once). Default: the plane's own. */
+  execFamilies?: ExecFamilies;
 }
 
 export class ControlPlane {
   readonly events = new PlaneEvents();
   readonly breaker: CircuitBreaker;
-  readonly execFamilies = new ExecFamilies();
-  readonly metrics = new ExecMetrics(this.execFamilies);
+  /** The exec families this plane observes into under its target's name: the relay's (deps), else its own. */
+  readonly execFamilies: ExecFamilies;
+  readonly metrics: ExecMetrics;
   readonly store: StateStore;
   readonly timing: ControlTiming;
   readonly hiveRoot: string;
@@ -91,6 +95,8 @@ export class ControlPlane {
     private readonly deps: ControlPlaneDeps,
   ) {
     const timing = (this.timing = { ...DEFAULT_TIMING, ...deps.timing });
+    this.execFamilies = deps.execFamilies ?? new ExecFamilies();
+    this.metrics = new ExecMetrics(this.execFamilies.bind(config.targets[0]?.name ?? DEFAULT_TARGET_NAME));
     const stateDir = deps.stateDir ?? config.stateDir;
     const events = this.events;
     this.store = new StateStore(stateDir, (err) => logger.warn({ err }, 'control state store'));

@@ -14,7 +14,7 @@ export type { ControlPlaneDeps } from './controlPlane.js';
 export type { ControlHealth, SessionChange, ControlActivity, ControlEvents } from './planeEvents.js';
 export type { McpTools } from './commands.js';
 export type { ControlTiming } from './timing.js';
-export { registerControlMetrics, type ControlPerformance } from './metrics.js';
+export { registerControlMetrics, ExecFamilies, type ControlPerformance, type LabelledControlSource } from './metrics.js';
 export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './errors.js';
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
 export { OutputFileError, contentTypeFor, contentDisposition, isTextType, type OpenedFile } from './outputFiles/index.js';

@@ -93,6 +93,32 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     expect(alphaOnly.every((x) => x.target === 'alpha')).toBe(true);
   });
 
+  it('/metrics: every control and telemetry family once, with a series per target that has its planes', async () => {
+    const text = await (await fetch(`${relay.url}/metrics`)).text();
+    const types = text.match(/^# TYPE \S+/gm) ?? [];
+    expect(new Set(types).size).toBe(types.length);
+    for (const t of ['alpha', 'beta']) {
+      for (const series of [
+        `hivescope_exec_duration_seconds_count{target="${t}"}`,
+        `hivescope_exec_failures_total{target="${t}",kind="timeout"}`,
+        `hivescope_control_health{target="${t}",state="healthy"} 1`,
+        `hivescope_control_breaker_state{target="${t}",state="closed"} 1`,
+        `hivescope_sessions{target="${t}",status="running"}`,
+        `hivescope_mcp_connected{target="${t}"} 1`,
+        `hivescope_mcp_requests_total{target="${t}"}`,
+        `hivescope_mcp_latency_ms_count{target="${t}"}`,
+        `hivescope_graph_agents{target="${t}"}`,
+      ]) expect(text, series).toContain(series);
+      // Each target's execs are its own: the spawn above ran on both.
+      expect(Number(new RegExp(`^hivescope_exec_duration_seconds_count\\{target="${t}"\\} (\\d+)$`, 'm').exec(text)?.[1])).toBeGreaterThan(0);
+    }
+    // gamma has no planes yet: no plane series, and its health says so.
+    expect(text).not.toMatch(/^hivescope_(exec|control|mcp|graph|sessions)\S*\{[^}]*target="gamma"/m);
+    expect(text).toContain('hivescope_target_health{target="gamma",state="unavailable"} 1');
+    // Nothing unlabelled is left of the per-plane families.
+    expect(text).not.toMatch(/^hivescope_(exec_duration_seconds_count|mcp_connected|graph_agents) /m);
+  });
+
   it('both targets\' agents are in one graph: qualified ids, distinct node ids, the same node ids after a relay restart', async () => {
     await waitUntil(async () => {
       const all = await agents();

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { configForTarget, type RelayConfig } from '../config.js';
 import type { TargetConfig } from '../targets.js';
 import { resolveMcpEndpoint } from '../targets.js';
-import { chooseDriver, createControlPlane, ControlError, type ControlPlane, type ControlPlaneDeps, type ExecDriver } from '../control/index.js';
+import { chooseDriver, createControlPlane, ControlError, ExecFamilies, type ControlPlane, type ControlPlaneDeps, type ExecDriver } from '../control/index.js';
 import { createTelemetry, openStdioMcp, type ControlView, type Telemetry } from '../telemetry/index.js';
 import { NodeIdStore } from '../graph/nodeIds.js';
 import { combineHealth, countActiveSessions } from '../health.js';
@@ -138,6 +138,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private readonly nodeIds: NodeIdStore | null;
   private discovery: Discovery | null = null;
   private closed = false;
+  /** Every target's plane observes its execs here under its name (/metrics: one family, a `target` label). */
+  readonly execFamilies = new ExecFamilies();
 
   private constructor(
     readonly config: RelayConfig,
@@ -283,7 +285,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       if (rt.source === 'single') {
         // Exactly the lone relay of before fleets: the plane chooses its driver, telemetry keeps its own node ids.
         tc = this.config;
-        control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control });
+        control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control, execFamilies: this.execFamilies });
       } else {
         const base = configForTarget(this.config, rt.config);
         const seam = this.opts.targetDriver?.(rt.config);
@@ -302,7 +304,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         }
         tc = configForTarget(this.config, rt.config, resolveMcpEndpoint(rt.config, env));
         const { driver: _single, ...seams } = this.opts.control ?? {};
-        control = await createControlPlane({ config: tc, logger: log, ...seams, driver });
+        control = await createControlPlane({ config: tc, logger: log, ...seams, driver, execFamilies: this.execFamilies });
       }
       if (this.closed || rt.lifecycle === 'gone') {
         await control.close();

@@ -1,7 +1,9 @@
 /**
  * Per-target Prometheus families (issue 14, docs/fleet.md section 3): every target's health, control
  * state, MCP connection, latency, sessions and exec failures under a `target` label, read from the
- * planes at each scrape. The unlabelled families of before keep describing the first target.
+ * planes at each scrape. These cover every target whatever its state (starting, gone: no planes); the
+ * control and telemetry families (relay/control/metrics.ts, relay/telemetry/metrics.ts) carry the same
+ * `target` label for the targets whose planes are made.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { PlaneHealthSchema, BreakerStateSchema } from '../../shared/model/health.js';

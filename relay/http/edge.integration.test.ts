@@ -103,6 +103,9 @@ describe('relay HTTP edge', () => {
     }
     const types = text.match(/^# TYPE \S+/gm) ?? [];
     expect(new Set(types).size).toBe(types.length);
+    // Without HIVE_TARGETS the one target's series carry target="local" (issue 14, docs/fleet.md section 3).
+    expect(text).toMatch(/^hivescope_mcp_connected\{target="local"\} [01]$/m);
+    expect(text).toMatch(/^hivescope_control_breaker_state\{target="local",state="closed"\} 1$/m);
     // One registry: every family has its HELP line.
     expect((text.match(/^# HELP \S+/gm) ?? []).map((l) => l.slice(7))).toEqual(types.map((l) => l.slice(7)));
     expect(text.endsWith('\n')).toBe(true);

@@ -5,7 +5,7 @@
  * metrics.ts (Prometheus families), client.ts (the MCP client) and transport.ts.
  */
 export { createTelemetry, type Telemetry, type TelemetryEvents, type TelemetryHealth, type TelemetryOptions } from './telemetry.js';
-export { registerTelemetryMetrics, type TelemetryMetrics, type TelemetryMetricsSource } from './metrics.js';
+export { registerTelemetryMetrics, type LabelledTelemetrySource, type TelemetryMetrics, type TelemetryMetricsSource } from './metrics.js';
 export { MAX_SELECTED, type PerformanceSample } from './selectedMetrics.js';
 export { PUSH_RECONCILE_MS } from './poller.js';
 export type { ControlView, ExecAgentInfo, SessionCause } from './controlSync.js';
