@@ -100,6 +100,9 @@ test('losing MCP shows a degraded banner saying what still works, and it clears 
     await page.goto(`http://127.0.0.1:${relayPort}/`);
     await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
     await expect(page.getByTestId('status-mcp')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    // The status bar names the backend the relay detected (issue 12): here the kit's session manager.
+    await expect(page.getByTestId('status-backend')).toHaveAttribute('data-kind', 'kit', { timeout: 30_000 });
+    await expect(page.getByTestId('status-backend')).toContainText('hivescope kit');
     await engine.stop('SIGKILL');
     const banner = page.getByTestId('degraded-banner').first();
     await expect(banner).toBeVisible({ timeout: 30_000 });
