@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { WebSocket, WebSocketServer } from 'ws';
 import { encodeNodeFrame, type NodeState } from '../shared/protocol/binaryV2.js';
 import { PROTOCOL_VERSION, WS_MAX_PAYLOAD } from '../shared/protocol/messages.js';
 import { AgentsResponseSchema, HybridStatusResponseSchema, SessionsResponseSchema, routes } from '../shared/api.js';
@@ -93,27 +94,29 @@ function cpuSeconds(pid: number | undefined): number | null {
 }
 
 /**
- * Worker: N follower clients and one leader uploading frames at HZ; the first node's x carries the
- * leader's send time (float32 of performance.now() mod 1e5 ms: one clock, this worker's), so each client
- * measures upload -> receipt.
+ * Worker: N follower clients and (unless `leaderFrame` is null: a bare broadcaster sends) one leader
+ * uploading frames at HZ; the first node's x carries the send time (float32 of the wall clock
+ * timeOrigin + now() mod 1e5 ms, the same in the main thread and the worker), so each client measures
+ * send -> receipt.
  */
 const CLIENT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
 const WebSocket = require(workerData.wsPath);
 const { url, clients, leaderFrame, hz, seconds, protocolVersion } = workerData;
+const clock = () => (performance.timeOrigin + performance.now()) % 100000;
 let received = 0, counting = false;
 const delays = [];
 const sockets = [];
 let open = 0;
 for (let i = 0; i < clients; i++) {
-  const ws = new WebSocket(url + '?follow=1', { perMessageDeflate: false });
+  const ws = new WebSocket(leaderFrame ? url + '?follow=1' : url, { perMessageDeflate: false });
   ws.on('open', () => { if (++open === clients) start(); });
   ws.on('message', (d, bin) => {
     if (!bin || !counting) return;
     received++;
     if (d.length >= 9 && received % 7 === 0) {
-      let dt = (performance.now() % 100000) - d.readFloatLE(5);
+      let dt = clock() - d.readFloatLE(5);
       if (dt < 0) dt += 100000;
       delays.push(dt);
     }
@@ -122,23 +125,24 @@ for (let i = 0; i < clients; i++) {
   sockets.push(ws);
 }
 function start() {
-  const leader = new WebSocket(url, { perMessageDeflate: false });
+  const leader = leaderFrame ? new WebSocket(url, { perMessageDeflate: false }) : null;
   const go = () => {
     counting = true;
     const t0 = Date.now();
-    const timer = setInterval(() => {
+    const timer = leader && setInterval(() => {
       const f = Buffer.from(leaderFrame);
-      f.writeFloatLE(performance.now() % 100000, 5);
+      f.writeFloatLE(clock(), 5);
       leader.send(f);
     }, 1000 / hz);
     setTimeout(() => {
       counting = false;
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       parentPort.postMessage({ received, seconds: (Date.now() - t0) / 1000, delays });
       for (const s of sockets) s.terminate();
-      leader.terminate();
+      if (leader) leader.terminate();
     }, seconds * 1000);
   };
+  if (!leader) return go();
   leader.on('message', (d, bin) => {
     if (bin) return;
     const m = JSON.parse(d.toString());
@@ -157,21 +161,29 @@ interface FanoutResult {
   nodes: number;
 }
 
-async function fanout(relay: RelayProcess, seconds: number): Promise<FanoutResult> {
-  const agents = AgentsResponseSchema.parse(await (await fetch(`${relay.url}${routes.botsAgents.path}`)).json()).agents;
-  const nodes: NodeState[] = agents.map((a, i) => ({ id: a.nodeId, type: 'agent', x: i, y: i % 97, z: i % 13, vx: 1, vy: 0.5, vz: 0, ssspDistance: Infinity, ssspParent: -1 }));
-  const frame = Buffer.from(encodeNodeFrame(nodes));
+function clients(url: string, leaderFrame: Buffer | null, seconds: number): Promise<{ received: number; seconds: number; delays: number[] }> {
   const wsPath = createRequire(import.meta.url).resolve('ws');
-  const cpu0 = cpuSeconds(relay.child.pid);
-  const t0 = performance.now();
-  const r = await new Promise<{ received: number; seconds: number; delays: number[] }>((resolve, reject) => {
-    const w = new Worker(CLIENT_WORKER, { eval: true, workerData: { wsPath, url: `${relay.url.replace(/^http/, 'ws')}/wss`, clients: CLIENTS, leaderFrame: frame, hz: HZ, seconds, protocolVersion: PROTOCOL_VERSION } });
+  return new Promise((resolve, reject) => {
+    const w = new Worker(CLIENT_WORKER, { eval: true, workerData: { wsPath, url, clients: CLIENTS, leaderFrame, hz: HZ, seconds, protocolVersion: PROTOCOL_VERSION } });
     w.on('message', (m: { received: number; seconds: number; delays: number[] }) => {
       resolve(m);
       void w.terminate();
     });
     w.on('error', reject);
   });
+}
+
+async function nodeFrame(url: string): Promise<{ frame: Buffer; nodes: number }> {
+  const agents = AgentsResponseSchema.parse(await (await fetch(`${url}${routes.botsAgents.path}`)).json()).agents;
+  const nodes: NodeState[] = agents.map((a, i) => ({ id: a.nodeId, type: 'agent', x: i, y: i % 97, z: i % 13, vx: 1, vy: 0.5, vz: 0, ssspDistance: Infinity, ssspParent: -1 }));
+  return { frame: Buffer.from(encodeNodeFrame(nodes)), nodes: nodes.length };
+}
+
+async function fanout(relay: RelayProcess, seconds: number): Promise<FanoutResult> {
+  const { frame, nodes } = await nodeFrame(relay.url);
+  const cpu0 = cpuSeconds(relay.child.pid);
+  const t0 = performance.now();
+  const r = await clients(`${relay.url.replace(/^http/, 'ws')}/wss`, frame, seconds);
   const cpu1 = cpuSeconds(relay.child.pid);
   const wall = (performance.now() - t0) / 1000;
   return {
@@ -180,8 +192,27 @@ async function fanout(relay: RelayProcess, seconds: number): Promise<FanoutResul
     p50: percentile(r.delays, 0.5),
     cpuPct: cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) / wall) * 100,
     frameBytes: frame.length,
-    nodes: nodes.length,
+    nodes,
   };
+}
+
+/** The machine's own floor for the same frames: a bare `ws` server in this process broadcasting them at HZ. */
+async function bareFanout(frame: Buffer, seconds: number): Promise<{ rate: number; p95: number }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const timer = setInterval(() => {
+    const f = Buffer.from(frame);
+    f.writeFloatLE((performance.timeOrigin + performance.now()) % 100000, 5);
+    for (const c of wss.clients) if (c.readyState === WebSocket.OPEN) c.send(f, { binary: true });
+  }, 1000 / HZ);
+  try {
+    const r = await clients(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, null, seconds);
+    return { rate: r.received / r.seconds, p95: percentile(r.delays, 0.95) };
+  } finally {
+    clearInterval(timer);
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+  }
 }
 
 async function spawnOn(url: string, target: string): Promise<number> {
@@ -305,8 +336,9 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     // 4. Fan-out, the one-target relay first, then the fleet (never both at once).
     const f1 = await fanout(one, seconds);
     const f4 = await fanout(four, seconds);
+    const bare = await bareFanout((await nodeFrame(four.url)).frame, seconds);
     const cpu = (f: FanoutResult) => (f.cpuPct === null ? 'n/a' : `${f.cpuPct.toFixed(0)}%`);
-    const fanNote = `${f4.nodes} nodes, ${f4.frameBytes} B a frame (WS_MAX_PAYLOAD ${WS_MAX_PAYLOAD} B holds ${Math.floor((WS_MAX_PAYLOAD - 1) / 36)} nodes) against ${f1.nodes} nodes, ${f1.frameBytes} B; ideal ${HZ * CLIENTS} frames/s; relay CPU ${cpu(f4)} of a core (one target ${cpu(f1)}); ${((f4.rate * f4.frameBytes) / 1e6).toFixed(0)} MB/s sent (one target ${((f1.rate * f1.frameBytes) / 1e6).toFixed(0)} MB/s); delay p50 ${f4.p50.toFixed(1)} ms (one target ${f1.p50.toFixed(1)} ms); ${seconds} s each; clients and leader in a worker of the bench process on the same 2 cores`;
+    const fanNote = `${f4.nodes} nodes, ${f4.frameBytes} B a frame (WS_MAX_PAYLOAD ${WS_MAX_PAYLOAD} B holds ${Math.floor((WS_MAX_PAYLOAD - 1) / 36)} nodes) against ${f1.nodes} nodes, ${f1.frameBytes} B; ideal ${HZ * CLIENTS} frames/s; relay CPU ${cpu(f4)} of a core (one target ${cpu(f1)}); ${((f4.rate * f4.frameBytes) / 1e6).toFixed(0)} MB/s sent (one target ${((f1.rate * f1.frameBytes) / 1e6).toFixed(0)} MB/s); delay p50 ${f4.p50.toFixed(1)} ms (one target ${f1.p50.toFixed(1)} ms); the machine's floor for the ${f4.nodes}-node frames, a bare ws broadcast from the bench process to the same clients: ${bare.rate.toFixed(0)} frames/s, p95 ${bare.p95.toFixed(1)} ms; ${seconds} s each; clients and leader in a worker of the bench process on the same 2 cores`;
     const p95 = row('fanoutP95', f4.p95, f1.p95, 'lower-is-better', Infinity, fanNote);
     rows.push(row('fanout', f4.rate, f1.rate, 'higher-is-better', 0.8, fanNote), { ...p95, met: p95.ours.value === null || p95.floor.value === null ? null : p95.ours.value - p95.floor.value <= 1000 / HZ });
   } catch (e) {
