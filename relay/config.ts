@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   HIVE_DRIVER: z.enum(['auto', 'docker', 'local', 'none']).optional().default('auto'),
   HIVE_CONTAINER: str('multi-agent-container').pipe(z.string().regex(CONTAINER_NAME_RE, 'not a container name')),
   HIVE_TARGETS: optStr,
+  HIVE_DISCOVER: z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']).optional(),
+  HIVE_STALE_TTL: int(3600, 0, 30 * 24 * 3600),
   HIVE_TARGET_NAME: str(DEFAULT_TARGET_NAME).pipe(z.string().regex(TARGET_NAME_RE, 'must be 1-32 of a-z, 0-9 and "-", not starting or ending with "-"')),
   DOCKER_CERT_PATH: optStr,
   HIVE_RESTORE: bool(true),
@@ -89,6 +91,20 @@ export interface RelayConfig {
    * HIVE_TARGET_NAME (`local`) on the environment's engine (DOCKER_HOST) with HIVE_CONTAINER and MCP_HOST:MCP_PORT.
    */
   targets: TargetConfig[];
+  /**
+   * Label discovery (docs/fleet.md section 5): containers labelled `org.hivescope.target=<name>` on the
+   * targets' engines join as targets by themselves and leave when removed. `HIVE_DISCOVER=1` without
+   * HIVE_TARGETS puts the relay in fleet mode on the environment's engine: the default target
+   * (HIVE_CONTAINER, named HIVE_TARGET_NAME) becomes a configured fleet target, ids are qualified, and
+   * labelled containers join beside it. `HIVE_DISCOVER=0` turns discovery off with HIVE_TARGETS.
+   * Default: on with HIVE_TARGETS, off without (HIVE_DISCOVER).
+   */
+  discover: boolean;
+  /**
+   * Seconds a discovered target whose container was removed stays, its swarms shown stale, before it
+   * and its swarms are dropped; 0 keeps them until the container returns. Default 3600 (HIVE_STALE_TTL).
+   */
+  staleTtlMs: number;
   /** Re-spawn sessions that were running when the container restarted. Default true (HIVE_RESTORE). */
   restore: boolean;
   /** Where the relay persists node ids, the uuid-to-swarm map, and the embedded hive's root. Default .hivescope (HIVE_STATE_DIR). */
@@ -153,8 +169,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   let targets: TargetConfig[];
+  const discover = e.HIVE_DISCOVER === undefined || e.HIVE_DISCOVER === '' ? e.HIVE_TARGETS !== null : ['1', 'true', 'yes', 'on'].includes(e.HIVE_DISCOVER);
   if (e.HIVE_TARGETS === null) {
-    targets = [singleTarget({ name: e.HIVE_TARGET_NAME, container: e.HIVE_CONTAINER, mcpHost: e.MCP_HOST, mcpPort: e.MCP_PORT })];
+    const single = singleTarget({ name: e.HIVE_TARGET_NAME, container: e.HIVE_CONTAINER, mcpHost: e.MCP_HOST, mcpPort: e.MCP_PORT });
+    if (discover && e.HIVE_DRIVER === 'local') throw new ConfigError('HIVE_DRIVER=local runs the embedded hive; HIVE_DISCOVER=1 joins Docker containers (use docker or auto)');
+    // Discovery makes a fleet: the default target is then one configured fleet target like any in
+    // HIVE_TARGETS (its ids qualified, its state in <stateDir>/targets/<name>, a Docker driver only).
+    targets = [discover ? { ...single, source: 'HIVE_TARGETS' } : single];
   } else {
     // Two places naming the container would leave one silently ignored.
     if (env.HIVE_CONTAINER) throw new ConfigError('HIVE_CONTAINER and HIVE_TARGETS are both set: name each container in HIVE_TARGETS and unset HIVE_CONTAINER');
@@ -187,6 +208,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     driver: e.HIVE_DRIVER,
     container: primary.container,
     targets,
+    discover,
+    staleTtlMs: e.HIVE_STALE_TTL * 1000,
     restore: e.HIVE_RESTORE,
     stateDir: path.resolve(cwd, e.HIVE_STATE_DIR),
     embedded: e.HIVE_EMBEDDED,

@@ -268,3 +268,38 @@ describe('one target as its planes see the config', () => {
     expect(configForTarget(c, c.targets[0]!)).toEqual(c);
   });
 });
+
+describe('HIVE_DISCOVER: label discovery, and a fleet from labels alone', () => {
+  const fleet = JSON.stringify([{ name: 'a', container: 'c' }]);
+
+  it('is on with HIVE_TARGETS and off without, unless said otherwise', () => {
+    expect(loadConfig({}, cwd).discover).toBe(false);
+    expect(loadConfig({ HIVE_TARGETS: fleet }, cwd).discover).toBe(true);
+    expect(loadConfig({ HIVE_TARGETS: fleet, HIVE_DISCOVER: '0' }, cwd).discover).toBe(false);
+    expect(loadConfig({ HIVE_TARGETS: fleet, HIVE_DISCOVER: '' }, cwd).discover).toBe(true);
+    expect(loadConfig({ HIVE_DISCOVER: 'off' }, cwd)).toMatchObject({ discover: false, targets: [{ source: 'single' }] });
+  });
+
+  it('without HIVE_TARGETS makes a fleet: the default target becomes a configured one, with its own state folder', () => {
+    const c = loadConfig({ HIVE_DISCOVER: '1', HIVE_CONTAINER: 'box', HIVE_TARGET_NAME: 'home', MCP_PORT: '9601', HIVE_STATE_DIR: 'st' }, cwd);
+    expect(c.discover).toBe(true);
+    expect(c.targets).toEqual([{ name: 'home', docker: null, container: 'box', mcp: { host: '127.0.0.1', port: 9601, explicit: true }, source: 'HIVE_TARGETS' }]);
+    expect(configForTarget(c, c.targets[0]!).stateDir).toBe('/srv/hive/st/targets/home');
+    expect(loadConfig({ HIVE_DISCOVER: 'yes' }, cwd).targets[0]).toMatchObject({ name: 'local', container: 'multi-agent-container', source: 'HIVE_TARGETS' });
+  });
+
+  it('refuses the embedded hive beside it, and values that are not a yes or a no', () => {
+    expect(() => loadConfig({ HIVE_DISCOVER: '1', HIVE_DRIVER: 'local' }, cwd)).toThrow(/HIVE_DRIVER=local runs the embedded hive; HIVE_DISCOVER=1/);
+    expect(loadConfig({ HIVE_DISCOVER: '0', HIVE_DRIVER: 'local' }, cwd).driver).toBe('local');
+    for (const bad of ['2', 'enable', 'TRUE ', '1;rm']) expect(() => loadConfig({ HIVE_DISCOVER: bad }, cwd), bad).toThrow(/HIVE_DISCOVER/);
+  });
+});
+
+describe('HIVE_STALE_TTL: how long a removed labelled target stays, stale', () => {
+  it('defaults to an hour, 0 keeps it until it returns, in seconds up to 30 days', () => {
+    expect(loadConfig({}, cwd).staleTtlMs).toBe(3_600_000);
+    expect(loadConfig({ HIVE_STALE_TTL: '0' }, cwd).staleTtlMs).toBe(0);
+    expect(loadConfig({ HIVE_STALE_TTL: '90' }, cwd).staleTtlMs).toBe(90_000);
+    for (const bad of ['-1', '1.5', 'x', '1h', String(30 * 24 * 3600 + 1)]) expect(() => loadConfig({ HIVE_STALE_TTL: bad }, cwd), bad).toThrow(/HIVE_STALE_TTL/);
+  });
+});

@@ -33,7 +33,8 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     startRelay(config, pino({ level: 'silent' }), {
       control: { embedded: false },
       targetDriver: (t) => {
-        const k = kits[t.name as 'alpha' | 'beta'];
+        // epsilon: a target that joins as a labelled one would (the last test), over alpha's kit.
+        const k = kits[(t.name === 'epsilon' ? 'alpha' : t.name) as 'alpha' | 'beta'];
         // gamma: its engine, a socket nobody listens on.
         if (!k) return undefined;
         return new LocalDriver({ env: { HIVE_ROOT: k.root, MCP_HOST: '127.0.0.1', MCP_PORT: String(k.engine.port), MCP_TCP_PORT: String(k.engine.port) }, cwd: repoRoot() });
@@ -66,6 +67,8 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
       ]),
       HIVE_STATE_DIR: makeTempDir('hivescope-fleet-int-'),
       HIVE_DEMO: '0',
+      // A removed labelled target's stale swarms are dropped after 1 s (the last test).
+      HIVE_STALE_TTL: '1',
       LOG_LEVEL: 'silent',
     });
     relay = await start();
@@ -199,5 +202,24 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
     }
     kits.beta.engine = await startEngineProcess({ HIVE_ROOT: kits.beta.root, HIVE_SIM_SPEED: '10', MCP_PORT: String(port) });
     await waitUntil(async () => (await target('beta'))?.status === 'healthy', 30_000, 100, 'beta back by itself');
+  });
+
+  it('a discovered target that left keeps its swarms as stale for HIVE_STALE_TTL, then it and its swarms are dropped', async () => {
+    // What discovery does for a labelled container (relay/fleet/discovery.ts), without Docker.
+    await relay.fleet.add({ name: 'epsilon', docker: null, container: 'hive-epsilon', mcp: { host: '127.0.0.1', port: kits.alpha.engine.port, explicit: true }, source: 'label' }, 'label');
+    await waitUntil(async () => (await agents('?target=epsilon')).length > 0, 20_000, 100, 'agents of epsilon');
+    const c = await connectClient(relay.url.replace(/^http/, 'ws') + WS_PATH);
+    try {
+      await relay.fleet.remove('epsilon');
+      expect(await target('epsilon')).toMatchObject({ lifecycle: 'gone', status: 'unavailable' });
+      expect((await agents('?target=epsilon')).length).toBeGreaterThan(0);
+      await waitUntil(async () => (await target('epsilon')) === undefined, 10_000, 100, 'epsilon dropped after its TTL');
+      expect((await get(`${routes.botsAgents.path}?target=epsilon`)).status).toBe(404);
+      expect((await agents()).some((a) => a.target === 'epsilon')).toBe(false);
+      // Clients are told: its agents leave the page's graph.
+      await c.waitFor((x) => x.of('delta').some((d) => (d.removals.agents ?? []).some((id) => id.startsWith('epsilon:'))), 'epsilon agents removed on the stream', 10_000);
+    } finally {
+      await c.close();
+    }
   });
 });

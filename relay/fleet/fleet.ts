@@ -124,6 +124,8 @@ type FleetEvents = {
   ready: [ReadyTarget];
   /** A discovered target's container was removed: planes closed, its swarms kept as stale. */
   gone: [TargetRuntime];
+  /** A gone target stayed gone for HIVE_STALE_TTL: it and its stale swarms are dropped. */
+  expired: [TargetRuntime];
 };
 
 export class Fleet extends EventEmitter<FleetEvents> {
@@ -132,6 +134,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private readonly runtimes = new Map<string, TargetRuntime>();
   private readonly disposers = new Map<string, () => void>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly staleTimers = new Map<string, NodeJS.Timeout>();
   /** Session uuid -> target, from every plane's events and lists. */
   private readonly sessionTargets = new Map<string, string>();
   /** The relay's one node id store in fleet mode (single mode: the telemetry keeps its own, as before). */
@@ -166,9 +169,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(starts), new Promise<void>((r) => (timer = setTimeout(r, FLEET_START_WAIT_MS)))]);
     clearTimeout(timer);
-    // Labelled containers on the configured targets' engines join by themselves (./discovery.ts).
-    fleet.discovery = new Discovery(fleet, logger.child({ part: 'discovery' }));
-    fleet.discovery.start();
+    // Labelled containers on the configured targets' engines join by themselves (./discovery.ts), unless HIVE_DISCOVER=0.
+    if (config.discover) {
+      fleet.discovery = new Discovery(fleet, logger.child({ part: 'discovery' }));
+      fleet.discovery.start();
+    }
     return fleet;
   }
 
@@ -275,6 +280,19 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.retryTimers.delete(name);
     await this.closePlanes(rt);
     this.emit('gone', rt);
+    if (this.config.staleTtlMs > 0 && !this.closed) {
+      clearTimeout(this.staleTimers.get(name));
+      const t = setTimeout(() => {
+        this.staleTimers.delete(name);
+        // Only the runtime that left: a container back under the name since then is a new one.
+        if (this.closed || this.runtimes.get(name) !== rt || rt.lifecycle !== 'gone') return;
+        this.runtimes.delete(name);
+        this.logger.info({ target: name }, `target gone for ${this.config.staleTtlMs / 1000} s: it and its stale swarms are dropped`);
+        this.emit('expired', rt);
+      }, this.config.staleTtlMs);
+      t.unref();
+      this.staleTimers.set(name, t);
+    }
   }
 
   private async startPlanes(rt: TargetRuntime): Promise<void> {
@@ -420,8 +438,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (this.closed) return;
     this.closed = true;
     this.discovery?.close();
-    for (const t of this.retryTimers.values()) clearTimeout(t);
+    for (const t of [...this.retryTimers.values(), ...this.staleTimers.values()]) clearTimeout(t);
     this.retryTimers.clear();
+    this.staleTimers.clear();
     await Promise.all([...this.runtimes.values()].map((rt) => this.closePlanes(rt)));
     this.nodeIds?.saveNow();
     this.removeAllListeners();

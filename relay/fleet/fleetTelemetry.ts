@@ -79,6 +79,28 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
     for (const rt of fleet.ready()) this.follow(rt);
     fleet.on('ready', (rt) => this.follow(rt));
     fleet.on('gone', (rt) => this.unfollow(rt));
+    fleet.on('expired', (rt) => this.dropStale(rt));
+  }
+
+  /** A gone target expired (HIVE_STALE_TTL): its last graph leaves the merged one in one change set. */
+  private dropStale(rt: TargetRuntime): void {
+    const before = rt.lastSnapshot;
+    rt.lastSnapshot = null;
+    if (!before) return;
+    // Session uuids are not qualified: one another target also reports stays.
+    const now = this.snapshot({ includeMock: true });
+    const left = <T>(xs: T[], ys: T[], key: (x: T) => string) => {
+      const keep = new Set(ys.map(key));
+      return xs.map(key).filter((k) => !keep.has(k));
+    };
+    this.emit('change', {
+      delta: {
+        upserts: { agents: [], edges: [], sessions: [], swarms: [] },
+        removals: { agents: left(before.agents, now.agents, (a) => a.id), edges: left(before.edges, now.edges, (e) => e.id), sessions: left(before.sessions, now.sessions, (s) => s.uuid), swarms: left(before.swarms, now.swarms, (s) => s.id) },
+      },
+      structural: true,
+      topology: true,
+    });
   }
 
   /** Re-emits one target's telemetry, mapped outwards. */
