@@ -17,7 +17,7 @@ import { isWorking, formatMetric } from '../scene/encodings.js';
 import { TabList, TabPanel, type TabSpec } from './Tabs.js';
 import { KeepFocus } from './focus.js';
 import { TargetFilter } from './Targets.js';
-import { matchesTarget } from '../state/targets.js';
+import { graphTargets, isFleet, matchesTarget, orderedTargets, sessionStaleReason } from '../state/targets.js';
 
 type Tab = 'agents' | 'sessions' | 'visual';
 
@@ -88,6 +88,19 @@ export function targetSwarm(selected: string | null, sessions: Iterable<Session>
   return best?.swarmId ?? null;
 }
 
+/**
+ * The swarms "+ type" may add to under the target filter (exported for unit tests): every swarm with no
+ * filter; with one, only that target's (a swarm's own target, else its agents'), so "+ coder" while the
+ * list shows one target never lands on another.
+ */
+export function addableSwarms(swarmIds: Iterable<string>, swarms: ReadonlyMap<string, { target?: string | undefined }>, agents: Iterable<{ swarmId: string | null; target?: string | undefined }>, filter: string | null): string[] {
+  const ids = [...swarmIds];
+  if (filter === null) return ids;
+  const of = new Map<string, string | undefined>();
+  for (const a of agents) if (a.swarmId !== null && !of.has(a.swarmId)) of.set(a.swarmId, a.target);
+  return ids.filter((id) => matchesTarget(filter, { target: swarms.get(id)?.target ?? of.get(id) }));
+}
+
 const ADD_TYPES = ['coder', 'tester', 'analyst', 'researcher', 'reviewer', 'architect', 'optimizer', 'documenter'] as const;
 
 function AgentsTab() {
@@ -117,7 +130,12 @@ function AgentsTab() {
     for (const a of agents.values()) if (a.swarmId) ids.add(a.swarmId);
     return [...ids].sort();
   }, [swarms, agents]);
-  const target = targetSwarm(selectedSwarm, sessions.values(), swarmIds);
+  const addable = useMemo(() => addableSwarms(swarmIds, swarms, agents.values(), targetFilter), [swarmIds, swarms, agents, targetFilter]);
+  const target = targetSwarm(
+    selectedSwarm,
+    [...sessions.values()].filter((x) => matchesTarget(targetFilter, x)),
+    addable,
+  );
   const [heldTarget, setHeldTarget] = useState<string | null | undefined>(undefined);
   const shownTarget = heldTarget !== undefined ? heldTarget : target;
 
@@ -186,8 +204,8 @@ function AgentsTab() {
               store.setState({ selectedSwarmId: v });
             }}
           >
-            {!shownTarget && <option value="">no running swarm</option>}
-            {swarmIds.map((t) => (
+            {!shownTarget && <option value="">{targetFilter === null ? 'no running swarm' : `no running swarm on ${targetFilter}`}</option>}
+            {addable.map((t) => (
               <option key={t}>{t}</option>
             ))}
           </select>
@@ -234,8 +252,12 @@ function SessionsTab() {
   const { rest } = useServices();
   const sessions = useHive((s) => s.sessions);
   const targetFilter = useHive((s) => s.targetFilter);
+  const targets = useHive((s) => s.targets);
+  const agents = useHive((s) => s.agents);
   const readOnly = useHive((s) => s.serverConfig?.readOnly ?? false);
   const now = useNow(1000);
+  // As the scene greys agents: only a fleet marks stale (one target's banners already say what is down).
+  const fleet = useMemo(() => isFleet(orderedTargets(targets, graphTargets([...agents.values(), ...sessions.values()]))), [targets, agents, sessions]);
   const [pending, setPending] = useState<{ uuid: string; action: SessionAction } | null>(null);
   const listRef = useRef<HTMLUListElement>(null);
   const list = useMemo(
@@ -272,17 +294,32 @@ function SessionsTab() {
   return (
     <>
     <TargetFilter />
-    // Sessions start, end and reorder while a row's controls have focus: KeepFocus keeps it in the list.
+    {/* Sessions start, end and reorder while a row's controls have focus: KeepFocus keeps it in the list. */}
     <KeepFocus list={listRef}>
       <ul ref={listRef} className="session-list" data-testid="session-list" tabIndex={-1} aria-label="Sessions">
         {list.map((s) => {
           const ui = sessionUiState(s.status);
           const terminal = TERMINAL_SESSION_STATUSES.includes(s.status);
+          const stale = sessionStaleReason(targets, fleet, s);
           return (
             // tabIndex -1: the row can take focus when its actions go away (SessionActions).
-            <li key={s.uuid} data-session={s.uuid} data-status={s.status} tabIndex={-1} aria-label={`Session ${s.task || s.uuid}: ${s.status}`}>
+            <li
+              key={s.uuid}
+              className={stale ? 'stale' : undefined}
+              data-session={s.uuid}
+              data-status={s.status}
+              data-stale={stale ? 'true' : undefined}
+              tabIndex={-1}
+              aria-label={`Session ${s.task || s.uuid}: ${s.status}${stale ? ` (${stale})` : ''}`}
+            >
               <div className="session-head">
                 <span className={`badge badge-${ui}`}>{s.status}</span>
+                {/* Its status is the last known: the target it runs on cannot be asked now. */}
+                {stale && (
+                  <span className="badge badge-stale" data-testid="session-stale" title={`${stale}; the status shown is the last known`}>
+                    {stale}
+                  </span>
+                )}
                 <span className="task" title={s.task}>
                   {s.task || '(no task text)'}
                 </span>

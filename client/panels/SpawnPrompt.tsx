@@ -14,6 +14,7 @@ import { spawnPhase } from '../state/apply.js';
 import { TOPOLOGIES, STRATEGIES, PRIORITIES, type Topology, type Strategy, type Priority } from '../../shared/index.js';
 import { containTab, useReturnFocus } from './focus.js';
 import { TargetPicker, pickedTarget } from './Targets.js';
+import { mcpIndicator } from '../state/targets.js';
 
 export const PROMPT_AGENT_TYPES = ['queen', 'coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer', 'reviewer', 'documenter', 'monitor', 'specialist'] as const;
 export const DEFAULT_PROMPT_TYPES: readonly string[] = ['coordinator', 'researcher', 'coder', 'analyst', 'tester', 'architect', 'optimizer'];
@@ -67,6 +68,8 @@ function SpawnDialog() {
   const [form, setForm] = useState<SpawnForm>(DEFAULT_SPAWN_FORM);
   /** A fleet's target to spawn on; '' is automatic (the relay's pick policy). */
   const [target, setTarget] = useState('');
+  const targets = useHive((s) => s.targets);
+  const indicator = mcpIndicator(mcp, targets, target);
   const [issues, setIssues] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const firstField = useRef<HTMLTextAreaElement>(null);
@@ -102,9 +105,10 @@ function SpawnDialog() {
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
       <form className="modal spawn" role="dialog" aria-modal="true" aria-labelledby="spawn-title" onSubmit={submit} onKeyDown={containTab} data-testid="spawn-prompt" noValidate>
         <h2 id="spawn-title">Spawn Hive Mind</h2>
-        <p className={`mcp-indicator ${mcp === 'connected' ? 'ok' : 'warn'}`} data-testid="mcp-indicator" data-state={mcp ?? 'unknown'}>
+        {/* A fleet: the picked target's telemetry (automatic: it depends on the relay's pick). */}
+        <p className={`mcp-indicator ${indicator.tone}`} data-testid="mcp-indicator" data-state={indicator.state} data-target={indicator.target ?? undefined} aria-live="polite">
           <span className="dot" aria-hidden="true" />
-          {mcp === 'connected' ? 'MCP telemetry connected: agents will appear as they spawn.' : `MCP telemetry ${mcp ?? 'unknown'}: the swarm can start, but live agents may not show until it reconnects.`}
+          {indicator.text}
         </p>
         <label>
           Task description

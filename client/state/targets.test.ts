@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetHealth } from '../../shared/index.js';
 import { HealthSchema } from '../../shared/index.js';
-import { CHIP_LIMIT, chipSummary, chipTone, graphTargets, healthTargets, isFleet, matchesTarget, orderedTargets, staleTargets, targetChip, targetOf, worstTone } from './targets.js';
+import { CHIP_LIMIT, chipSummary, chipTone, graphTargets, healthTargets, isFleet, matchesTarget, mcpIndicator, orderedTargets, sessionStaleReason, staleTargets, targetChip, targetOf, worstTone } from './targets.js';
 import { createHiveStore } from './store.js';
 import { applyServerMessage } from './apply.js';
 
@@ -114,5 +114,47 @@ describe('the targets slice', () => {
     expect(store.getState().targets.map((t) => t.name)).toEqual(['b', 'a']);
     applyServerMessage(store, { type: 'health', health: HealthSchema.parse(base) }, { now: 2 });
     expect(store.getState().targets).toEqual([]);
+  });
+});
+
+describe("the spawn prompt's MCP indicator", () => {
+  it('one target: the relay telemetry as before, with no target named', () => {
+    expect(mcpIndicator('connected', [], '')).toEqual({ tone: 'ok', state: 'connected', target: null, text: 'MCP telemetry connected: agents will appear as they spawn.' });
+    expect(mcpIndicator(null, [target('local')], '')).toMatchObject({ tone: 'warn', state: 'unknown', target: null });
+    expect(mcpIndicator('disconnected', [target('local')], '').text).toMatch(/^MCP telemetry disconnected: the swarm can start/);
+  });
+
+  it("a picked target: that target's telemetry, not the relay's top level", () => {
+    const fleet = [target('east'), target('west', { telemetry: { ...target('x').telemetry, state: 'reconnecting' } })];
+    expect(mcpIndicator('connected', fleet, 'west')).toMatchObject({ tone: 'warn', state: 'reconnecting', target: 'west' });
+    expect(mcpIndicator('connected', fleet, 'west').text).toMatch(/^MCP telemetry on west reconnecting:/);
+    expect(mcpIndicator('disconnected', fleet, 'east')).toMatchObject({ tone: 'ok', state: 'connected', target: 'east', text: 'MCP telemetry on east connected: agents will appear as they spawn.' });
+    // A name the relay no longer lists is unknown, never guessed.
+    expect(mcpIndicator('connected', fleet, 'north')).toMatchObject({ tone: 'warn', state: 'unknown', target: 'north' });
+  });
+
+  it('automatic: it depends on the pick; how many targets could take it, and none means a refusal', () => {
+    const down = { ...target('x').telemetry, state: 'disconnected' as const };
+    const one = mcpIndicator('connected', [target('east'), target('west', { telemetry: down })], '');
+    expect(one).toMatchObject({ tone: 'ok', state: 'automatic', target: null });
+    expect(one.text).toBe('MCP telemetry depends on the target the relay picks: it picks one whose MCP is connected (1 of 2 now).');
+    const none = mcpIndicator('connected', [target('east', { telemetry: down }), target('west', { lifecycle: 'gone' })], '');
+    expect(none).toMatchObject({ tone: 'warn', state: 'automatic' });
+    expect(none.text).toMatch(/\(0 of 2 now\), so with none the spawn is refused\.$/);
+  });
+});
+
+describe('stale sessions', () => {
+  const fleet = [target('east'), target('west', { status: 'unavailable' }), target('lab', { lifecycle: 'gone' })];
+  it('a session on a gone, unavailable or unlisted target is stale, saying which and why', () => {
+    expect(sessionStaleReason(fleet, true, { target: 'east' })).toBeNull();
+    expect(sessionStaleReason(fleet, true, { target: 'west' })).toBe('stale: target west is unavailable');
+    expect(sessionStaleReason(fleet, true, { target: 'lab' })).toBe('stale: target lab is gone');
+    expect(sessionStaleReason(fleet, true, { target: 'north' })).toBe('stale: target north is no longer listed');
+  });
+  it('never with one target, without a target, or before the relay lists targets', () => {
+    expect(sessionStaleReason([target('local', { status: 'unavailable' })], false, { target: 'local' })).toBeNull();
+    expect(sessionStaleReason(fleet, true, {})).toBeNull();
+    expect(sessionStaleReason([], true, { target: 'west' })).toBeNull();
   });
 });

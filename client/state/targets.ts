@@ -136,3 +136,54 @@ export function matchesTarget(filter: string | null, x: { target?: string | unde
  */
 export const PICK_POLICY =
   'Automatic: the relay picks the healthy target (Docker healthy, MCP connected) with the fewest running sessions; ties go to the earlier target in HIVE_TARGETS, discovered targets after configured ones.';
+
+/** What the spawn prompt's MCP indicator says: the telemetry of the target the spawn will go to. */
+export interface McpIndicator {
+  /** ok: connected; warn: anything else, or unknown until the relay picks. */
+  tone: 'ok' | 'warn';
+  /** data-state: the telemetry state, 'automatic' while the relay is to pick, 'unknown' when nothing says. */
+  state: string;
+  /** The target it describes; null with one target or for automatic. */
+  target: string | null;
+  text: string;
+}
+
+/**
+ * The spawn prompt's MCP line. One target: the relay's own telemetry, as before. A fleet: the picked
+ * target's telemetry (a picked name the relay no longer lists is unknown, never guessed); automatic: it
+ * depends on the pick, and the relay only picks a target whose MCP is connected (pick.ts), so say so.
+ */
+export function mcpIndicator(topLevel: string | null, targets: readonly TargetHealth[], picked: string): McpIndicator {
+  const live = (state: string | null, where: string): McpIndicator => ({
+    tone: state === 'connected' ? 'ok' : 'warn',
+    state: state ?? 'unknown',
+    target: null,
+    text:
+      state === 'connected'
+        ? `MCP telemetry${where} connected: agents will appear as they spawn.`
+        : `MCP telemetry${where} ${state ?? 'unknown'}: the swarm can start, but live agents may not show until it reconnects.`,
+  });
+  if (targets.length <= 1) return live(topLevel, '');
+  if (picked === '') {
+    const connected = targets.filter((t) => t.lifecycle === 'running' && t.telemetry.state === 'connected').length;
+    return {
+      tone: connected > 0 ? 'ok' : 'warn',
+      state: 'automatic',
+      target: null,
+      text: `MCP telemetry depends on the target the relay picks: it picks one whose MCP is connected (${connected} of ${targets.length} now)${connected === 0 ? ', so with none the spawn is refused' : ''}.`,
+    };
+  }
+  const t = targets.find((x) => x.name === picked);
+  return { ...live(t ? t.telemetry.state : null, ` on ${picked}`), target: picked };
+}
+
+/** Why a session's target makes it stale, or null when it is not (or with one target). */
+export function sessionStaleReason(targets: readonly TargetHealth[], fleet: boolean, session: { target?: string | undefined }): string | null {
+  const name = targetOf(session);
+  if (!fleet || name === null || targets.length === 0) return null;
+  const t = targets.find((x) => x.name === name);
+  if (!t) return `stale: target ${name} is no longer listed`;
+  if (t.lifecycle === 'gone') return `stale: target ${name} is gone`;
+  if (t.status === 'unavailable') return `stale: target ${name} is unavailable`;
+  return null;
+}
