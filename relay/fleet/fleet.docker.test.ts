@@ -4,7 +4,8 @@
 // land on the target asked for; agents of both targets are in the one graph with no id or node id
 // clashing; SIGKILL of the private engine leaves the other target's spawns and telemetry working, and
 // the killed target's control recovers by itself when its engine is back. One private engine (not two)
-// keeps the docker phase short: the machine's dockerd on its unix socket is the other engine.
+// keeps the docker phase short: the machine's dockerd on its unix socket is the other engine. A second
+// relay with HIVE_DISCOVER=1 and no HIVE_TARGETS sees the labelled container join too.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
@@ -169,6 +170,21 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
     const onLab = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'fleet: on a discovered target', target: 'lab' })).body);
     expect(await uuidsIn(dockerCli, labName)).toContain(onLab.uuid);
     await waitUntil(async () => AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}?target=lab`)).body).agents.length > 0, 30_000, 200, 'agents of the discovered target');
+
+    // HIVE_DISCOVER=1 without HIVE_TARGETS: a fleet on the environment's engine, its default target
+    // beside the labelled container.
+    const alone = await startRelay(
+      loadConfig({ PORT: '0', HIVE_DRIVER: 'docker', HIVE_DISCOVER: '1', HIVE_CONTAINER: sysName, MCP_PORT: String(ports[0]!.port), HIVE_STATE_DIR: makeTempDir('hivescope-fleet-discover-'), HIVE_DEMO: '0', LOG_LEVEL: 'silent' }),
+      pino({ level: 'silent' }),
+    );
+    try {
+      const targets = async () => HealthSchema.parse(await (await fetch(`${alone.url}${routes.hybridStatus.path}`)).json()).targets!;
+      await waitUntil(async () => (await targets()).some((t) => t.name === 'lab' && t.status === 'healthy'), 60_000, 200, 'the labelled container joined the discovering relay');
+      expect((await targets()).map((t) => [t.name, t.source])).toEqual([['local', 'config'], ['lab', 'label']]);
+      expect(alone.fleet.qualify).toBe(true);
+    } finally {
+      await alone.close();
+    }
 
     expect((await dockerCli(['rm', '-f', labName])).code).toBe(0);
     await waitUntil(async () => (await target('lab')).lifecycle === 'gone', 30_000, 200, 'the removed container left');
