@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../exec.js';
-import { PROC_STAT_ARGV, PS_ARGV, deepestFirst, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
+import { PROC_STAT_ARGV, PS_ARGV, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
 import type { RunFn } from './types.js';
 
 const U = '3f1c2a9e-1111-4222-8333-444455556666';
@@ -19,16 +19,28 @@ class Procs {
   initReaps = true;
   /** A live parent reaps its ended child only after the next listing (its event loop is not instant). */
   reapLater = false;
+  /** Children forked by a running parent just before the n-th exec (1-based): Claude Code started after stop's first scan. */
+  forks = new Map<number, ProcInfo>();
+  /** TERMs sent while stopped: acted on at CONT, as the kernel does. */
+  private pendingTerm = new Set<number>();
+  private readonly frozen = (p: ProcInfo) => p.stat.startsWith('T');
   constructor(procs: ProcInfo[]) {
     this.procs = procs;
   }
   run: RunFn = async (argv) => {
     const a = [...argv];
     this.calls.push(a);
+    for (const [n, child] of this.forks) {
+      const parent = this.procs.find((q) => q.pid === child.ppid);
+      // A stopped parent cannot fork: the child comes once it runs again (or never, once it ended).
+      if (n > this.calls.length || !parent || parent.stat.startsWith('Z') || this.frozen(parent)) continue;
+      this.procs.push(child);
+      this.forks.delete(n);
+    }
     if (a.join(' ') === PS_ARGV.join(' ')) {
       if (!this.hasPs) return res('', 127, 'ps: not found');
       const out = res(['  PID  PPID  PGID STAT COMMAND', ...this.procs.map((p) => `${p.pid} ${p.ppid} ${p.pgid} ${p.stat} ${p.args}`)].join('\n') + '\n');
-      this.procs = this.procs.filter((p) => !(p.stat === 'Z' && p.ppid > 1 && this.procs.some((q) => q.pid === p.ppid && q.stat !== 'Z')));
+      this.procs = this.procs.filter((p) => !(p.stat === 'Z' && p.ppid > 1 && this.procs.some((q) => q.pid === p.ppid && q.stat !== 'Z' && !this.frozen(q))));
       return out;
     }
     if (a.join(' ') === PROC_STAT_ARGV.join(' ')) return res(this.procs.map((p) => `${p.pid} (${p.args.split(' ')[0]!.slice(0, 15)}) ${p.stat[0]} ${p.ppid} ${p.pgid} ${p.pgid} 0 -1`).join('\n') + '\n');
@@ -38,9 +50,18 @@ class Procs {
     }
     if (a[0] === 'kill') {
       const sig = a[1]!.slice(1);
-      const targets = a[2] === '--' ? this.procs.filter((p) => p.pgid === -Number(a[3])) : this.procs.filter((p) => a.slice(2).includes(String(p.pid)));
-      for (const p of targets) {
-        if ((sig === 'TERM' && !this.ignoreTerm.has(p.pid)) || (sig === 'KILL' && !this.ignoreKill.has(p.pid))) this.end(p, sig);
+      const targets = (a[2] === '--' ? this.procs.filter((p) => p.pgid === -Number(a[3])) : this.procs.filter((p) => a.slice(2).includes(String(p.pid)))).map((p) => p.pid);
+      for (const pid of targets) {
+        const p = this.procs.find((q) => q.pid === pid);
+        if (!p || p.stat.startsWith('Z')) continue;
+        if (sig === 'STOP') this.procs = this.procs.map((q) => (q === p ? { ...q, stat: 'T' } : q));
+        else if (sig === 'CONT' && this.frozen(p)) {
+          const running = { ...p, stat: 'S' };
+          this.procs = this.procs.map((q) => (q === p ? running : q));
+          if (this.pendingTerm.delete(p.pid)) this.end(running, 'TERM');
+        } else if (sig === 'TERM' && this.frozen(p)) {
+          if (!this.ignoreTerm.has(p.pid)) this.pendingTerm.add(p.pid);
+        } else if ((sig === 'TERM' && !this.ignoreTerm.has(p.pid)) || (sig === 'KILL' && !this.ignoreKill.has(p.pid))) this.end(p, sig);
       }
       return res('');
     }
@@ -50,7 +71,8 @@ class Procs {
   private end(p: ProcInfo, sig: string): void {
     if (!this.procs.includes(p) || p.stat.startsWith('Z')) return;
     const parentAlive = this.procs.some((q) => q.pid === p.ppid && !q.stat.startsWith('Z'));
-    if (parentAlive && p.ppid !== 1) this.procs = this.reapLater ? this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q)) : this.procs.filter((q) => q !== p);
+    const parentFrozen = this.procs.some((q) => q.pid === p.ppid && this.frozen(q));
+    if (parentAlive && p.ppid !== 1) this.procs = this.reapLater || parentFrozen ? this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q)) : this.procs.filter((q) => q !== p);
     else if (p.ppid === 1 || p.ppid === 0) this.procs = this.initReaps || p.ppid === 0 ? this.procs.filter((q) => q !== p) : this.procs.map((q) => (q === p ? { ...q, stat: 'Z' } : q));
     else this.procs = this.procs.filter((q) => q !== p);
     if (sig === 'TERM' && this.abandonOnTerm.has(p.pid)) this.procs = this.procs.map((q) => (q.ppid === p.pid ? { ...q, ppid: 1 } : q));
@@ -109,13 +131,23 @@ describe('process tables without pgrep', () => {
 });
 
 describe('endProcesses: TERM, grace, KILL, verify', () => {
-  it('TERM is enough: deepest first, then the group once, the rest untouched', async () => {
+  it('TERM is enough: the session frozen, then leaves first, each reaped before its parent; the rest untouched', async () => {
     const c = new Procs(table());
     const r = await endProcesses(c.run, U, noSleep);
     expect(r).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
     expect(c.procs.map((p) => p.pid)).toEqual([1, 50, 60]);
-    // Children before parents (each parent is alive to reap its child), then the group for stragglers.
-    expect(c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '))).toEqual(['kill -CONT -- -40', 'kill -CONT 42', 'kill -TERM 42', 'kill -TERM 41', 'kill -TERM 40', 'kill -TERM -- -40']);
+    // Each round: STOP what runs, TERM the childless, CONT all (the signalled end, their parents reap them).
+    expect(c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '))).toEqual([
+      'kill -STOP 40 41 42',
+      'kill -TERM 42',
+      'kill -CONT 40 41 42',
+      'kill -STOP 40 41',
+      'kill -TERM 41',
+      'kill -CONT 40 41',
+      'kill -STOP 40',
+      'kill -TERM 40',
+      'kill -CONT 40',
+    ]);
   });
 
   it("a parent that exits on TERM without waiting (3.x's spawn) leaves no zombie under a PID 1 that does not reap", async () => {
@@ -124,6 +156,22 @@ describe('endProcesses: TERM, grace, KILL, verify', () => {
     c.abandonOnTerm.add(40);
     expect(await endProcesses(c.run, U, noSleep)).toEqual({ found: 3, escalated: false, remaining: [], zombies: 0 });
     expect(c.procs.filter((p) => p.stat.startsWith('Z')).map((p) => p.pid)).toEqual([60]); // only the one that was there before
+  });
+
+  it("a child forked after stop's first listing (Claude Code started a moment late) is ended before its parent: no zombie", async () => {
+    // The bench's zombie: five 3.x sessions stopped while starting, under load. The spawn's first listing
+    // had no Claude Code yet; it came before the spawn was signalled, and the spawn (TERM: kill the
+    // child, exit at once) left it to a PID 1 that does not reap.
+    const c = new Procs([table()[0]!, table()[1]!, table()[4]!]);
+    c.initReaps = false;
+    c.abandonOnTerm.add(40);
+    c.forks.set(2, { pid: 41, ppid: 40, pgid: 40, stat: 'S', args: 'node /usr/local/bin/claude --dangerously-skip-permissions prompt' });
+    c.forks.set(4, { pid: 42, ppid: 41, pgid: 40, stat: 'S', args: 'node /usr/local/bin/claude-flow mcp start' });
+    expect(await endProcesses(c.run, U, noSleep)).toEqual({ found: 1, escalated: false, remaining: [], zombies: 0 });
+    expect(c.procs.map((p) => p.pid)).toEqual([1, 50]);
+    const kills = c.calls.filter((x) => x[0] === 'kill').map((x) => x.join(' '));
+    expect(kills.indexOf('kill -TERM 42')).toBeLessThan(kills.indexOf('kill -TERM 41'));
+    expect(kills.indexOf('kill -TERM 41')).toBeLessThan(kills.indexOf('kill -TERM 40'));
   });
 
   it('waits for a live parent to reap its ended child before signalling that parent', async () => {
@@ -135,9 +183,13 @@ describe('endProcesses: TERM, grace, KILL, verify', () => {
     expect(c.procs.filter((p) => p.stat.startsWith('Z')).map((p) => p.pid)).toEqual([60]);
   });
 
-  it('orders a process tree deepest first; a torn listing with a cycle does not loop', () => {
-    expect(deepestFirst(table().slice(1, 4))).toEqual([[42], [41], [40]]);
-    expect(deepestFirst([{ pid: 5, ppid: 6, pgid: 5, stat: 'S', args: '' }, { pid: 6, ppid: 5, pgid: 5, stat: 'S', args: '' }]).flat().sort()).toEqual([5, 6]);
+  it('a torn listing with a cycle does not loop', async () => {
+    const c = new Procs([
+      { pid: 1, ppid: 0, pgid: 1, stat: 'S', args: 'node server.js' },
+      { pid: 5, ppid: 6, pgid: 5, stat: 'S', args: `x --hivescope-session ${U}` },
+      { pid: 6, ppid: 5, pgid: 5, stat: 'S', args: 'y' },
+    ]);
+    expect(await endProcesses(c.run, U, noSleep)).toMatchObject({ found: 2, remaining: [] });
   });
 
   it('escalates to KILL after the grace period when TERM is ignored', async () => {
@@ -145,7 +197,9 @@ describe('endProcesses: TERM, grace, KILL, verify', () => {
     c.ignoreTerm.add(41);
     const r = await endProcesses(c.run, U, noSleep);
     expect(r).toMatchObject({ found: 3, escalated: true, remaining: [] });
-    expect(c.calls.some((x) => x.join(' ') === 'kill -KILL -- -40')).toBe(true);
+    expect(c.calls.some((x) => x.join(' ') === 'kill -KILL 41')).toBe(true);
+    // Its parent was TERMed only once it was gone (and reaped).
+    expect(c.calls.findIndex((x) => x.join(' ') === 'kill -TERM 40')).toBeGreaterThan(c.calls.findIndex((x) => x.join(' ') === 'kill -KILL 41'));
   });
 
   it('reports what survives KILL (never a silent success)', async () => {

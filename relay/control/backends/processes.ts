@@ -135,30 +135,7 @@ export interface EndOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
-/**
- * The live processes by depth below the session's roots, deepest first (a root: no parent among them).
- * Signalling in this order lets every parent outlive its child and reap it: a parent that exits on TERM
- * without waiting for its child (claude-flow 3.x's `spawn --claude` does `claude.kill(); process.exit(0)`)
- * would orphan it to PID 1, which in many containers never reaps, and leave a zombie.
- */
-export function deepestFirst(procs: readonly ProcInfo[]): number[][] {
-  const byPid = new Map(procs.map((p) => [p.pid, p]));
-  const depth = new Map<number, number>();
-  const depthOf = (p: ProcInfo): number => {
-    const known = depth.get(p.pid);
-    if (known !== undefined) return known;
-    depth.set(p.pid, 0); // a cycle in a torn listing counts as a root
-    const parent = byPid.get(p.ppid);
-    const d = parent && parent.pid !== p.pid ? depthOf(parent) + 1 : 0;
-    depth.set(p.pid, d);
-    return d;
-  };
-  const levels: number[][] = [];
-  for (const p of procs) (levels[depthOf(p)] ??= []).push(p.pid);
-  return levels.filter((l) => l.length > 0).reverse();
-}
-
-async function signalPids(run: RunFn, sig: 'TERM' | 'KILL', pids: readonly number[]): Promise<void> {
+async function signalPids(run: RunFn, sig: 'TERM' | 'KILL' | 'STOP' | 'CONT', pids: readonly number[]): Promise<void> {
   if (pids.length > 0) await run(['kill', `-${sig}`, ...pids.map(String)], { idempotent: true }).catch(() => undefined);
 }
 
@@ -172,11 +149,27 @@ export async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT' | 'STOP',
   if (loose.length > 0) await run(['kill', `-${sig}`, ...loose], { idempotent: true }).catch(() => undefined);
 }
 
+/** Stopped (SIGSTOP, `T`) or traced (`t`): it runs no code, so it cannot fork, exit or reap until CONT. */
+export const isFrozen = (p: ProcInfo): boolean => /^[Tt]/.test(p.stat);
+
+/** Rounds of freeze-signal-wait before giving up (a session forking without end is not one we can end). */
+const MAX_ROUNDS = 64;
+/** STOP passes before the tree counts as frozen (each one catches the children forked before the last). */
+const FREEZE_PASSES = 4;
+
 /**
- * Ends the processes matching the needle: CONT (a paused group ignores TERM), then TERM deepest first,
- * one level at a time, each waited for so its parents reap it (the levels share the grace period; a level
- * that outlasts it, e.g. a child that ignores TERM, is KILLed before the level above is signalled), then
- * the groups they led (stragglers); what is left is KILLed the same way; verify. Zombies left are counted.
+ * Ends the processes matching the needle, leaves first, one round at a time: freeze the whole session
+ * (STOP, re-scanned until every live process is stopped: a stopped process cannot fork, so the tree it
+ * shows is the tree that gets signalled), signal the live processes that have no child at all (a zombie
+ * child is one its parent has yet to reap), CONT everything (the signalled act on it, their parents
+ * reap them), and wait until those are reaped; then the next round sees their parents as leaves.
+ * TERM while the grace period lasts (polling time shared by all rounds), KILL after it; verify.
+ *
+ * Why leaves of a fresh, frozen listing rather than levels of the first one: 3.x's `spawn --claude`
+ * answers TERM with `claude.kill(); process.exit(0)`. Its Claude Code started after the first listing
+ * (a stop right after a start, or a slow machine) was not in any level, the spawn was signalled with a
+ * live child, and that child went to PID 1, which in many containers never reaps: a `[node]` zombie.
+ * Zombies left are counted.
  */
 export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {}): Promise<EndResult> {
   const graceMs = o.graceMs ?? 3000;
@@ -186,54 +179,87 @@ export async function endProcesses(run: RunFn, needle: string, o: EndOptions = {
   const live = (t: { procs: ProcInfo[] }) => t.procs.filter((p) => !isZombie(p));
   const found = live(first).length;
   if (found === 0) return { found: 0, escalated: false, remaining: [], zombies: first.procs.length };
+  // Everything seen once stays the session's: a process that exec'd lost its tag, one whose parent ended
+  // was re-parented, and a child forked later sits in the group its parent led.
   const ids = new Set(first.procs.map((p) => p.pid));
+  const groups = new Set(first.groups);
   const rescan = async () => {
     const scan = await scanProcesses(run, needle);
-    // Keep the ones found before that lost their tag (exec'd) or their parent (re-parented).
-    return sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...scan.procs.filter((p) => ids.has(p.pid)).map((p) => p.pid)]) });
+    const kept = scan.procs.filter((p) => p.pid > 1 && (ids.has(p.pid) || groups.has(p.pgid))).map((p) => p.pid);
+    const cur = sessionProcesses({ ...scan, matched: new Set([...scan.matched, ...kept]) });
+    for (const p of cur.procs) ids.add(p.pid);
+    for (const g of cur.groups) groups.add(g);
+    return cur;
+  };
+  const hasChild = (cur: { procs: ProcInfo[] }, p: ProcInfo) => cur.procs.some((q) => q.ppid === p.pid);
+  /** STOPs and re-scans until every live process is stopped (or the passes run out: the rest waits a round). */
+  const freeze = async (from: { procs: ProcInfo[] }) => {
+    let cur = from;
+    for (let i = 0; i < FREEZE_PASSES; i++) {
+      const running = live(cur).filter((p) => !isFrozen(p));
+      if (running.length === 0) break;
+      await signalPids(run, 'STOP', running.map((p) => p.pid));
+      cur = await rescan();
+    }
+    return cur;
   };
   /**
-   * Re-scans until none of `pids` (all of the session's when absent) is alive, or `ms` of polling passed;
-   * returns the scan, the time waited and what is still pending. For a level, a zombie whose parent still
-   * lives is pending too: that parent has yet to reap it, and signalling the parent now (3.x's spawn exits
-   * on TERM at once) would leave it to PID 1.
+   * Re-scans until none of `pids` is pending or `ms` of polling passed. A zombie whose parent still lives
+   * is pending: that parent has yet to reap it, and signalling the parent now would leave it to PID 1.
    */
-  const waitGone = async (ms: number, pids?: readonly number[]) => {
+  const waitGone = async (ms: number, pids: readonly number[]) => {
     for (let waited = 0; ; waited += pollMs) {
       const cur = await rescan();
       const parentLives = (p: ProcInfo) => p.ppid > 1 && cur.procs.some((q) => q.pid === p.ppid && !isZombie(q));
-      const pending = pids ? cur.procs.filter((p) => pids.includes(p.pid) && (!isZombie(p) || parentLives(p))) : live(cur);
-      if (pending.length === 0 || waited >= ms) return { cur, waited, pending };
+      const pending = cur.procs.filter((p) => pids.includes(p.pid) && (!isZombie(p) || parentLives(p)));
+      if (pending.length === 0 || waited >= ms) return { cur, waited };
       await sleep(pollMs);
     }
   };
   const killWaitMs = Math.min(graceMs, 2000);
   let escalated = false;
   let left = graceMs;
-  await signal(run, 'CONT', first);
-  // TERM level by level within the grace period; a level still alive when it is spent is KILLed before
-  // the level above is signalled, so its parents outlive it and reap it.
-  for (const level of deepestFirst(live(first))) {
-    await signalPids(run, 'TERM', level);
-    const w = await waitGone(left, level);
+  const termed = new Set<number>();
+  const killed = new Set<number>();
+  let cur: { procs: ProcInfo[] } = first;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    cur = await freeze(cur);
+    const alive = live(cur);
+    if (alive.length === 0) break;
+    let leaves = alive.filter((p) => !hasChild(cur, p));
+    // Only parents of unreaped zombies are left: let them run and reap, within the grace period; past
+    // it they are signalled anyway (a parent that never reaps leaves its zombie whatever we do).
+    if (leaves.length === 0 && left > 0) {
+      await signalPids(run, 'CONT', alive.map((p) => p.pid));
+      await sleep(pollMs);
+      left = Math.max(0, left - pollMs);
+      cur = await rescan();
+      continue;
+    }
+    if (leaves.length === 0) leaves = alive.filter((p) => !cur.procs.some((q) => q.ppid === p.pid && !isZombie(q)));
+    if (leaves.length === 0) leaves = alive; // a torn listing with a cycle
+    // Everyone gets TERM first; one that outlived it and the grace period gets KILL.
+    let kill = left === 0 ? leaves.filter((p) => termed.has(p.pid)) : [];
+    const term = leaves.filter((p) => !kill.includes(p));
+    // Leaves that outlived KILL (uninterruptible): waiting on them ends nothing. KILL the rest once and
+    // report what survives; their parents going first cannot be helped then.
+    const last = term.length === 0 && kill.every((p) => killed.has(p.pid));
+    if (last) kill = alive;
+    if (kill.length > 0) escalated = true;
+    for (const p of term) termed.add(p.pid);
+    for (const p of kill) killed.add(p.pid);
+    // Signalled while stopped, it acts on it at CONT: without a handler it ends before running any code;
+    // a handler (3.x's spawn) runs with the children it had when it was frozen, and those were ended first.
+    await signalPids(run, 'TERM', term.map((p) => p.pid));
+    await signalPids(run, 'KILL', kill.map((p) => p.pid));
+    await signalPids(run, 'CONT', alive.map((p) => p.pid));
+    const w = await waitGone(left > 0 ? left : killWaitMs, [...term, ...kill].map((p) => p.pid));
     left = Math.max(0, left - w.waited);
-    const stuck = live({ procs: w.pending }).map((p) => p.pid);
-    if (stuck.length > 0) {
-      escalated = true;
-      await signalPids(run, 'KILL', stuck);
-      await waitGone(killWaitMs, stuck);
-    }
+    cur = w.cur;
+    if (last) break;
   }
-  await signal(run, 'TERM', { procs: [], groups: first.groups });
-  let cur = (await waitGone(left)).cur;
-  if (escalated || live(cur).length > 0) {
-    escalated = true;
-    for (const level of deepestFirst(live(cur))) {
-      await signalPids(run, 'KILL', level);
-      await waitGone(killWaitMs, level);
-    }
-    await signal(run, 'KILL', { procs: [], groups: first.groups });
-    cur = (await waitGone(killWaitMs)).cur;
-  }
+  cur = await rescan();
+  // Nothing of the session stays frozen, whatever happened above (a process that survived KILL, or rounds ran out).
+  await signalPids(run, 'CONT', live(cur).filter(isFrozen).map((p) => p.pid));
   return { found, escalated, remaining: live(cur), zombies: cur.procs.length - live(cur).length };
 }
