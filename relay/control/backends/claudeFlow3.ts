@@ -91,6 +91,10 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
   private readonly mcpAgents = new Map<string, McpAgent3[]>();
   private emittedKey = '[]';
   private claudeChecked: { at: number; present: boolean } | null = null;
+  /** Starts in flight, per session: a stop waits for its session's start to settle before it looks. */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Sessions a stop was asked for: their start launches nothing more and their reads stop. */
+  private readonly stopping = new Set<string>();
   /** One stdio MCP server per live session, in its directory: agents spawned through MCP, tasks. */
   readonly mcp: SessionMcpPool;
 
@@ -205,12 +209,25 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
    * (tagged with the uuid so stop and reap find it).
    */
   async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    const p = this.startSteps(uuid, req, ctx);
+    this.starting.set(uuid, p);
+    try {
+      await p;
+    } finally {
+      if (this.starting.get(uuid) === p) this.starting.delete(uuid);
+    }
+  }
+
+  private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    // A stop that came while starting: nothing more is launched (the stop then ends what was).
+    const stopped = () => this.stopping.has(uuid);
     const fail = (e: ControlError): never => {
       this.patch(uuid, { status: 'failed' });
       throw e;
     };
     const mk = await this.exec(['mkdir', '-p', this.dir(uuid)], { idempotent: true, ctx });
     if (mk.exitCode !== 0) fail(failed('mkdir of the session directory', mk));
+    if (stopped()) return;
     const init = await this.exec([...this.cli, 'hive-mind', 'init', '-t', req.config.topology, '--format', 'json'], { idempotent: false, ctx, uuid });
     if (init.exitCode !== 0) fail(failed('hive-mind init', init));
     const hive = parseInit3(init.stdout);
@@ -220,6 +237,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     const plan = workerPlan(types, req.config.maxAgents - (types.length < req.config.agentTypes.length ? 1 : 0));
     let workers: number | null = null;
     for (const [i, step] of plan.entries()) {
+      if (stopped()) return;
       const typeArgs = step.type ? ['-t', step.type] : [];
       if (claude && i === plan.length - 1) {
         // No setsid: a docker exec already leads its own group with the shim as parent, which reaps it;
@@ -236,6 +254,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
       if (r.exitCode !== 0) fail(failed('hive-mind spawn', r));
       workers = parseSpawn3(r.stdout).totalWorkers ?? workers;
     }
+    if (stopped()) return;
     this.patch(uuid, { status: 'running', agentCount: workers === null ? null : workers + 1 });
   }
 
@@ -258,7 +277,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
 
   private live(): string[] {
     return this.ours()
-      .filter(([uuid, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && this.hived(uuid))
+      .filter(([uuid, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && this.hived(uuid) && !this.stopping.has(uuid))
       .map(([uuid]) => uuid);
   }
 
@@ -336,6 +355,19 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     this.cf(uuid);
+    this.stopping.add(uuid);
+    try {
+      // A start still running would launch its `spawn --claude` after this stop looked (the bench's stops
+      // right after spawns did: a stopped session kept running and its Claude Code came late, see
+      // endProcesses). It launches nothing more now; what it did launch is in the listing once it settled.
+      await this.starting.get(uuid)?.catch(() => undefined);
+      return await this.stopSteps(uuid, ctx);
+    } finally {
+      this.stopping.delete(uuid);
+    }
+  }
+
+  private async stopSteps(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     // Its MCP server first: stdin EOF, it exits (the shim reaps it), nothing of the session reads on.
     await this.mcp.close(uuid);
     this.mcpAgents.delete(uuid);
