@@ -40,8 +40,22 @@ class Cf3Container {
   private clock = 1796422040399;
   private nextPid = 100;
 
+  /** Inits running at once now, and the most seen (3.x's hive id is its init's millisecond). */
+  initsInFlight = 0;
+  maxInitsInFlight = 0;
+  private initMs: number | null = null;
+
   exec = async (argv: readonly string[], o: { env?: Record<string, string>; detached?: boolean }): Promise<ExecResult> => {
     const a = [...argv];
+    if (a[0] === 'claude-flow' && a[1] === 'hive-mind' && a[2] === 'init') {
+      this.maxInitsInFlight = Math.max(this.maxInitsInFlight, ++this.initsInFlight);
+      // 3.x reads the clock as the init begins; an init takes a while (hundreds of ms for real), so inits
+      // that overlap read the same millisecond.
+      const ms = this.clock + 1000;
+      await new Promise((r) => setTimeout(r, 5));
+      this.initsInFlight--;
+      this.initMs = ms;
+    }
     const env = o.env ?? {};
     this.calls.push({ argv: a, env, detached: !!o.detached });
     if (env.CLAUDE_FLOW_AUTO_UPDATE !== 'false') this.violations.push(`no CLAUDE_FLOW_AUTO_UPDATE=false: ${a.join(' ')}`);
@@ -70,7 +84,9 @@ class Cf3Container {
     for (const bad of ['--queen-type', '--max-workers', '--workerTypes']) if (a.includes(bad) && !a.includes('--claude')) this.violations.push(`2.7 flag ${bad} on 3.x`);
     switch (a[1]) {
       case 'init': {
-        const ms = (this.clock += 1000);
+        const ms = this.initMs ?? this.clock + 1000;
+        this.initMs = null;
+        this.clock = Math.max(this.clock, ms);
         this.hives.set(dir!, { initialized: true, ms, workers: [] });
         return res(INIT_TEXT + S.INIT_JSON_STDOUT.slice(INIT_TEXT.length).replaceAll('1796422609767', String(ms)));
       }
@@ -193,6 +209,16 @@ describe('ClaudeFlow3Backend', () => {
     expect(c.calls.find((x) => x.argv.includes('shutdown'))!.env.CLAUDE_FLOW_CWD).toBe(`${SESSIONS_ROOT}/${one}`);
     expect(new Set(b.execAgents().map((a) => a.sessionUuid))).toEqual(new Set([two]));
     expect(await b.refreshAgents()).toBe(true);
+    expect(c.violations).toEqual([]);
+  });
+
+  it('spawns at once never init two hives in the same millisecond: inits run one at a time, hive ids differ', async () => {
+    const { c, b } = backend();
+    const uuids = await Promise.all([1, 2, 3].map(() => b.create(req(['coder'], 2))));
+    await Promise.all(uuids.map((u) => b.start(u, req(['coder'], 2))));
+    expect(c.maxInitsInFlight).toBe(1);
+    const hiveIds = await Promise.all(uuids.map(async (u) => (await b.get(u)).swarmId));
+    expect(new Set(hiveIds).size).toBe(3);
     expect(c.violations).toEqual([]);
   });
 

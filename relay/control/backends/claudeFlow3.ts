@@ -218,6 +218,19 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     }
   }
 
+  /**
+   * 3.x names a hive `hive-<Date.now()>` at init, so two inits in the same millisecond (two spawns at
+   * once, in two session directories) made two sessions with one hive id: one swarm in the graph, and
+   * the proof's two sessions mixed up. Inits run one at a time per container; each takes hundreds of
+   * milliseconds, so the next one's clock has moved on.
+   */
+  private initChain: Promise<unknown> = Promise.resolve();
+  private oneInitAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.initChain.then(fn, fn);
+    this.initChain = p.catch(() => undefined);
+    return p;
+  }
+
   private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     // A stop that came while starting: nothing more is launched (the stop then ends what was).
     const stopped = () => this.stopping.has(uuid);
@@ -228,7 +241,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     const mk = await this.exec(['mkdir', '-p', this.dir(uuid)], { idempotent: true, ctx });
     if (mk.exitCode !== 0) fail(failed('mkdir of the session directory', mk));
     if (stopped()) return;
-    const init = await this.exec([...this.cli, 'hive-mind', 'init', '-t', req.config.topology, '--format', 'json'], { idempotent: false, ctx, uuid });
+    const init = await this.oneInitAtATime(() => this.exec([...this.cli, 'hive-mind', 'init', '-t', req.config.topology, '--format', 'json'], { idempotent: false, ctx, uuid }));
     if (init.exitCode !== 0) fail(failed('hive-mind init', init));
     const hive = parseInit3(init.stdout);
     const claude = await this.claudePresent(ctx);
