@@ -49,7 +49,7 @@ export function newStreamMetrics(): StreamMetrics {
     pinsApplied: 0,
     pinsThrottled: 0,
     pinsRefused: 0,
-    log: { sessions: 0, subscribers: 0, ringBytes: 0, bytesBehind: 0, reads: 0, directReads: 0, bytesSent: 0, messages: 0 },
+    log: { sessions: 0, subscribers: 0, ringBytes: 0, bytesBehind: 0, reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0 },
   };
 }
 
@@ -72,11 +72,12 @@ const LOG_GAUGES: [name: string, help: string, key: 'sessions' | 'subscribers' |
   ['hivescope_log_bytes_behind', 'Log bytes subscribers have not been sent yet (held back by their byte budget or a full socket).', 'bytesBehind'],
 ];
 
-const LOG_COUNTERS: [name: string, help: string, key: 'reads' | 'directReads' | 'bytesSent' | 'messages'][] = [
+const LOG_COUNTERS: [name: string, help: string, key: 'reads' | 'directReads' | 'bytesSent' | 'messages' | 'truncationsInPlace'][] = [
   ['hivescope_log_reads_total', 'Reads of a followed log\'s head (one exec each).', 'reads'],
   ['hivescope_log_direct_reads_total', 'Reads for one subscriber whose offset is out of the ring (a slow client, a resume).', 'directReads'],
   ['hivescope_log_bytes_sent_total', 'Bytes of log messages sent to WebSocket clients.', 'bytesSent'],
   ['hivescope_log_messages_sent_total', 'Log messages sent to WebSocket clients.', 'messages'],
+  ['hivescope_log_truncations_in_place_total', 'Followed logs found truncated or rewritten in place (same file, other bytes at the offset): followed again from 0.', 'truncationsInPlace'],
 ];
 
 /** Registers the stream's families on `registry`; values are read from `stream.metrics()` at each scrape. */

@@ -166,6 +166,29 @@ describe('live session log: one tail per session, each client from its own offse
     expect(a.text()).toBe('new file, longer than the old one\n');
   });
 
+  it('a file truncated in place and written past the old offset between two polls (same inode, copytruncate) is followed again from 0', async () => {
+    const m = memoryLog();
+    m.write('first run of the swarm\n');
+    const { f, run } = feed(m.view);
+    const a = attach(client('a'));
+    f.subscribe(a.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+    await run(200);
+    expect(a.text()).toBe('first run of the swarm\n');
+    // Same file (inode 1), emptied and written again to more bytes than before: its size is no hint.
+    m.st.bytes = Buffer.from('second run, written after a truncation in place\n');
+    await run(300);
+    const rotated = a.logs().filter((x) => x.chunk.rotated);
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0]!.chunk.from).toBe(0);
+    expect(a.text()).toBe('second run, written after a truncation in place\n');
+    expect(f.metrics().truncationsInPlace).toBe(1);
+    // Appends after that continue normally, without another restart.
+    m.write('more\n');
+    await run(300);
+    expect(a.logs().filter((x) => x.chunk.rotated)).toHaveLength(1);
+    expect(a.text()).toBe('second run, written after a truncation in place\nmore\n');
+  });
+
   it('resumes after a relay restart from the client offset (a new feed): no gap, no duplicate', async () => {
     const m = memoryLog();
     m.write('one\ntwo\n');

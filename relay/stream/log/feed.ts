@@ -57,8 +57,12 @@ export interface LogFeedMetrics {
   /** Bytes and `log` messages sent to clients. */
   bytesSent: number;
   messages: number;
+  /** Logs found truncated or rewritten in place between two polls (then followed again from 0). */
+  truncationsInPlace: number;
 }
 
+/** Bytes before the end held that each poll reads again and compares (the in-place truncation check). */
+export const TRUNCATION_CHECK_BYTES = 32;
 /** Poll period of a followed log. Default 150 ms. */
 export const LOG_POLL_MS = 150;
 /** Retry period while a log is unavailable (missing, container unreachable). Default 1000 ms. */
@@ -131,7 +135,7 @@ export class LogFeed {
   private readonly highWater: number;
   private readonly messageBytes: number;
   /** Counters for tests and metrics. */
-  readonly stats = { reads: 0, directReads: 0, bytesSent: 0, messages: 0 };
+  readonly stats = { reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0 };
 
   constructor(private readonly o: LogFeedOptions) {
     this.now = o.now ?? Date.now;
@@ -248,11 +252,31 @@ export class LogFeed {
     if (!demand) return;
     t.reading = true;
     this.stats.reads++;
-    const q = t.started ? { from: t.ring.end, max: LOG_READ_MAX_BYTES, logId: t.logId } : { from: null, max: LOG_READ_MAX_BYTES, logId: null, tailBytes: LOG_TAIL_BYTES };
-    this.o.view.read(t.uuid, q).then(
-      (r) => this.landed(t, r),
-      (err: unknown) => this.landed(t, { ok: false, reason: null, message: `reading the log failed: ${String(err)}`, permanent: false }),
-    );
+    // Each read starts a few bytes before the end held and checks they are still the same: a file
+    // truncated in place (same inode) and written past our offset between two polls is otherwise
+    // invisible (its size is not below the offset), and the tail would go on mid-way through new text.
+    const check = t.started ? t.ring.last(TRUNCATION_CHECK_BYTES) : Buffer.alloc(0);
+    const q = t.started ? { from: t.ring.end - check.length, max: LOG_READ_MAX_BYTES, logId: t.logId } : { from: null, max: LOG_READ_MAX_BYTES, logId: null, tailBytes: LOG_TAIL_BYTES };
+    const failed = (err: unknown) => this.landed(t, { ok: false, reason: null, message: `reading the log failed: ${String(err)}`, permanent: false });
+    this.o.view.read(t.uuid, q).then((r) => {
+      if (!r.ok || check.length === 0 || r.chunk.rotated) return this.landed(t, r);
+      if (r.bytes.length >= check.length && r.bytes.subarray(0, check.length).equals(check)) {
+        const bytes = r.bytes.subarray(check.length);
+        return this.landed(t, { ok: true, bytes, chunk: { ...r.chunk, from: r.chunk.from + check.length, text: bytes.toString('utf8') } });
+      }
+      // Not the bytes we hold: the file was truncated (or rewritten) in place. Start again at 0, as a rotation.
+      this.stats.truncationsInPlace++;
+      this.o.view.read(t.uuid, { from: 0, max: LOG_READ_MAX_BYTES, logId: t.logId }).then((again) => {
+        if (!again.ok) return this.landed(t, again);
+        // Same file id, so subscribers would not notice by themselves: each starts again at 0, told so.
+        for (const s of t.subs) {
+          if (s.offset === null) continue;
+          s.offset = 0;
+          s.rotated = true;
+        }
+        this.landed(t, { ...again, chunk: { ...again.chunk, rotated: true } });
+      }, failed);
+    }, failed);
   }
 
   private landed(t: Tail, r: LogViewRead): void {

@@ -65,6 +65,19 @@ export class LogRing {
     return o;
   }
 
+  /** The last `n` bytes held (fewer when fewer are held), as they are: the fingerprint a truncation check compares. */
+  last(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let need = Math.min(n, this.total);
+    for (let i = this.segments.length - 1; i >= 0 && need > 0; i--) {
+      const b = this.segments[i]!.bytes;
+      const part = b.subarray(Math.max(0, b.length - need));
+      parts.unshift(part);
+      need -= part.length;
+    }
+    return Buffer.concat(parts);
+  }
+
   private byteAt(offset: number): number {
     for (const s of this.segments) if (offset >= s.from && offset < s.from + s.bytes.length) return s.bytes[offset - s.from]!;
     return 0;
