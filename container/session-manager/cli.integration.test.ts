@@ -361,7 +361,9 @@ describe('start/pause/resume/stop with the simulated engine (the engine owns the
     expect((await runCli(['pause', uuid], env)).code).toBe(0); // idempotent
     expect(await runCli(['resume', uuid], env)).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(await status(uuid)).toBe('running');
-    expect(await engineStatus(uuid)).toBe('running');
+    // Resume gives the swarm back the phase it was paused in: on a busy machine the pause can land while
+    // the queen is still initializing (as the check after start allows).
+    expect(['initializing', 'running']).toContain(await engineStatus(uuid));
 
     // Nobody but the engine is left to write this.
     await waitUntil(async () => (await status(uuid)) === 'completed', 90_000, 200);

@@ -125,7 +125,8 @@ describe('bare claude-flow backend', () => {
     expect((await h!.call('DELETE', `/api/bots/remove-task/${uuid}`)).body).toEqual({ uuid, status: 'stopped' });
     const order = drv.calls.map((c) => c.join(' '));
     const stopAt = order.indexOf('claude-flow hive-mind stop session-1795219881169-cq461upx2');
-    const killAt = order.indexOf('kill -TERM -- -4321');
+    // endProcesses freezes the spawn's tree, then TERMs its leaves (Claude Code first) while frozen.
+    const killAt = order.findIndex((c) => /^kill -TERM (-- -4321|.*\b4325\b)/.test(c));
     expect(stopAt).toBeGreaterThan(-1);
     expect(killAt).toBeGreaterThan(stopAt);
   });
