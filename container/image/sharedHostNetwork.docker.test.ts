@@ -3,7 +3,6 @@
 // relay finds each port in its container's environment, and stopping one leaves the other answering.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpClient } from '../engine/client.js';
 import { DockerDriver } from '../../relay/control/drivers/docker.js';
 import { mcpPortFromContainerEnv } from '../../relay/targets.js';
 import { repoRoot } from '../../relay/control/paths.js';
@@ -12,21 +11,11 @@ import { ensureImage } from '../../testkit/kitImage.js';
 import { reservePort, type PortLease } from '../../testkit/ports.js';
 import { runCommand } from '../../testkit/processes.js';
 import { waitUntil } from '../../testkit/wait.js';
+import { mcpAnswers } from '../../testkit/mcpProbe.js';
 
 const haveDocker = dockerAvailable();
 
-async function answers(port: number): Promise<boolean> {
-  const c = new McpClient({ host: '127.0.0.1', port, timeoutMs: 2000 });
-  try {
-    await c.connect();
-    await c.request('ping');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    c.close();
-  }
-}
+const answers = (port: number): Promise<boolean> => mcpAnswers('127.0.0.1', port);
 
 const cli = (...args: string[]) => runCommand(process.execPath, [path.join(repoRoot(), 'scripts/container.mjs'), ...args], { cwd: repoRoot(), timeoutMs: 300_000 });
 

@@ -16,12 +16,12 @@ import { chooseDriver } from './chooseDriver.js';
 import { DockerDriver } from './drivers/docker.js';
 import { createDocker } from './drivers/dockerConnection.js';
 import { ControlError } from './errors.js';
-import { McpClient } from '../../container/engine/client.js';
 import { dockerCli, uniqueName } from '../../testkit/docker.js';
 import { loadKitImageInto } from '../../testkit/kitImage.js';
 import { reservePort, type PortLease } from '../../testkit/ports.js';
 import { PrivateDockerd, privateDockerdUnavailableReason } from '../../testkit/privateDockerd.js';
 import { makeTempDir } from '../../testkit/tempDirs.js';
+import { mcpAnswers } from '../../testkit/mcpProbe.js';
 import { makeCa, makeClientDir, tlsCertsUnavailableReason } from '../../testkit/tlsCerts.js';
 import { waitUntil } from '../../testkit/wait.js';
 
@@ -77,18 +77,7 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over tcp:// wi
     const ep = resolveMcpEndpoint(config.targets[0]!, env);
     expect(ep).toEqual({ host: '127.0.0.1', port: mcp.port });
     await waitUntil(
-      async () => {
-        const c = new McpClient({ host: ep.host, port: ep.port, timeoutMs: 2000 });
-        try {
-          await c.connect();
-          await c.request('ping');
-          return true;
-        } catch {
-          return false;
-        } finally {
-          c.close();
-        }
-      },
+      () => mcpAnswers(ep.host, ep.port),
       30_000,
       200,
     );
