@@ -129,34 +129,31 @@ export class SessionManagerBackend implements Backend {
     return this.action('resume', uuid, 'running', ctx);
   }
 
-  /** Log paths by uuid (`log <uuid>`: one exec per session; a session's path never changes). */
-  private readonly logPaths = new Map<string, string>();
+  /**
+   * Paths the session manager names per session (`log <uuid>`, `output-dir <uuid>`): one exec per session
+   * and subcommand, then cached (a session's paths never change), at most 1024 per subcommand.
+   */
+  private readonly sessionPaths = { log: new Map<string, string>(), 'output-dir': new Map<string, string>() };
 
-  async logFile(uuid: string, ctx?: RequestContext): Promise<{ path: string }> {
-    const known = this.logPaths.get(uuid);
-    if (known) return { path: known };
-    const r = await this.run([...this.prefix, 'log', uuid], { idempotent: true, ctx });
+  private async sessionPath(sub: 'log' | 'output-dir', uuid: string, ctx?: RequestContext): Promise<string> {
+    const cache = this.sessionPaths[sub];
+    const known = cache.get(uuid);
+    if (known) return known;
+    const r = await this.run([...this.prefix, sub, uuid], { idempotent: true, ctx });
     if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
     const path = r.stdout.trim();
-    if (r.exitCode !== 0 || !path.startsWith('/') || path.includes('\n') || path.length > 1024) throw failed('log', r);
-    if (this.logPaths.size >= 1024) this.logPaths.delete(this.logPaths.keys().next().value!);
-    this.logPaths.set(uuid, path);
-    return { path };
+    if (r.exitCode !== 0 || !path.startsWith('/') || path.includes('\n') || path.length > 1024) throw failed(sub, r);
+    if (cache.size >= 1024) cache.delete(cache.keys().next().value!);
+    cache.set(uuid, path);
+    return path;
   }
 
-  /** Output directories by uuid (`output-dir <uuid>`: one exec per session; a session's directory never changes). */
-  private readonly outputDirs = new Map<string, string>();
+  async logFile(uuid: string, ctx?: RequestContext): Promise<{ path: string }> {
+    return { path: await this.sessionPath('log', uuid, ctx) };
+  }
 
   async outputDir(uuid: string, ctx?: RequestContext): Promise<{ dir: string }> {
-    const known = this.outputDirs.get(uuid);
-    if (known) return { dir: known };
-    const r = await this.run([...this.prefix, 'output-dir', uuid], { idempotent: true, ctx });
-    if (notFound(r)) throw new ControlError('session-not-found', `no session ${uuid}`);
-    const dir = r.stdout.trim();
-    if (r.exitCode !== 0 || !dir.startsWith('/') || dir.includes('\n') || dir.length > 1024) throw failed('output-dir', r);
-    if (this.outputDirs.size >= 1024) this.outputDirs.delete(this.outputDirs.keys().next().value!);
-    this.outputDirs.set(uuid, dir);
-    return { dir };
+    return { dir: await this.sessionPath('output-dir', uuid, ctx) };
   }
 
   async cleanup(maxAgeHours: number, ctx?: RequestContext): Promise<number | null> {
