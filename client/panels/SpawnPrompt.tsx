@@ -165,7 +165,9 @@ function SpawnDialog() {
             aria-label="Max agents"
             min={3}
             max={20}
-            value={form.maxAgents}
+            // Uncontrolled like the task field: on a busy page React wrote the last committed value back
+            // between two key presses (Home, then ArrowRight ended at 9, not 5, in a fresh CI run).
+            defaultValue={DEFAULT_SPAWN_FORM.maxAgents}
             onChange={(e) => { const v = Number(e.target.value); setForm((f) => ({ ...f, maxAgents: v })); }}
           />
         </label>
