@@ -19,6 +19,11 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? n
 const want = (suite) => only === null || only.includes(suite);
 
 const summary = []; // { suite, passed, failed, skipped, note, seconds }
+// Failed tests by name with the first lines of their error, printed again just above the summary:
+// CI keeps only the tail of the output, and a count without a name cannot be chased.
+const failures = []; // { suite, name, message }
+const MAX_FAILURE_LINES = 8;
+const firstLines = (text) => String(text ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() && !/node_modules|node:internal|new Promise/.test(l)).slice(0, MAX_FAILURE_LINES).join('\n    ');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
 function record(suite, { passed = 0, failed = 0, skipped = 0, note = '', seconds = 0 }) {
@@ -68,6 +73,14 @@ async function vitestSuite(suite, config, extraEnv = {}) {
     record(suite, { failed: 1, note: `vitest exited ${code} without a report`, seconds });
     return;
   }
+  for (const file of r.testResults ?? []) {
+    const rel = path.relative(root, file.name ?? '');
+    for (const t of file.assertionResults ?? []) {
+      if (t.status === 'failed') failures.push({ suite, name: `${rel} > ${t.fullName ?? t.title}`, message: firstLines((t.failureMessages ?? []).join('\n')) });
+    }
+    // A file that failed to load (or an error outside any test) has no failed assertion to name.
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failures.push({ suite, name: rel, message: firstLines(file.message) });
+  }
   const failed = r.numFailedTests + (code !== 0 && r.numFailedTests === 0 ? 1 : 0);
   record(suite, { passed: r.numPassedTests, failed, skipped: r.numPendingTests + r.numTodoTests, note: code !== 0 && r.numFailedTests === 0 ? `vitest exited ${code} (suite error)` : '', seconds });
 }
@@ -85,6 +98,18 @@ async function playwrightSuite(suite, chromium) {
     return;
   }
   const { expected = 0, unexpected = 0, skipped = 0, flaky = 0 } = r.stats;
+  const walk = (s, trail) => {
+    for (const spec of s.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue;
+        const last = (t.results ?? []).at(-1);
+        failures.push({ suite, name: [...trail, spec.title].join(' > '), message: firstLines(last?.error?.message ?? last?.errors?.[0]?.message) });
+      }
+    }
+    for (const child of s.suites ?? []) walk(child, [...trail, child.title]);
+  };
+  for (const s of r.suites ?? []) walk(s, [s.title]);
+  for (const e of r.errors ?? []) failures.push({ suite, name: 'error outside a test', message: firstLines(e.message) });
   const errors = (r.errors ?? []).length;
   record(suite, { passed: expected + flaky, failed: unexpected + errors + (code !== 0 && unexpected + errors === 0 ? 1 : 0), skipped, note: flaky ? `${flaky} flaky` : '', seconds });
 }
@@ -121,6 +146,10 @@ try {
   await stopDockerd(sys.startedDockerdPid, (m) => console.log(m));
 }
 
+if (failures.length > 0) {
+  console.log('\n=== failures');
+  for (const f of failures) console.log(`[${f.suite}] ${f.name}\n    ${f.message}`);
+}
 console.log('\n=== summary');
 for (const s of summary) {
   console.log(`${s.suite.padEnd(18)} ${String(s.passed).padStart(5)} passed ${String(s.failed).padStart(4)} failed ${String(s.skipped).padStart(4)} skipped  ${s.seconds.toFixed(1).padStart(6)}s  ${s.note}`);
