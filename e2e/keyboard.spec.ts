@@ -272,6 +272,40 @@ test.describe('on a quiet relay', () => {
     await expectTabSelected(page, groups, 'rendering');
   });
 
+  test('a physics slider moves by its keys on a busy page and follows Reset', async ({ page }) => {
+    await openQuiet(page);
+    const sections = page.getByRole('tablist', { name: 'Control panel sections' });
+    await tabUntil(page, (f) => f.role === 'tab', { what: 'the control panel tabs' });
+    await page.keyboard.press('End');
+    await expectTabSelected(page, sections, 'Visual');
+    await tabUntil(page, (f) => f.tag === 'button' && f.text === 'Import JSON', { max: 10, what: 'the Import JSON button' });
+    const groups = page.getByRole('tablist', { name: 'Visual settings groups' });
+    await tabUntil(page, (f) => f.role === 'tab', { max: 5, what: 'the visual settings tabs' });
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expectTabSelected(page, groups, 'physics');
+    const slider = (await panelOf(page, groups, 'physics')).getByRole('slider', { name: 'Spring stiffness' });
+    await expect(slider).toHaveValue('10');
+    await tabUntil(page, (f) => f.type === 'range' && /Spring stiffness/.test(f.label ?? ''), { max: 10, what: 'the Spring stiffness slider' });
+    // Each key press is one change; none may be undone by a re-render of the live page, slowed down
+    // here (8x CPU) as a loaded machine slows it.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 8 });
+    try {
+      await page.keyboard.press('Home');
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+      await expect(slider).toHaveValue('2.5');
+    } finally {
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    }
+    await expect(page.locator(`output[for="${await slider.getAttribute('id')}"]`)).toHaveText('2.5');
+    // Reset is a change from outside the slider: the uncontrolled slider must still show it.
+    await tabUntil(page, (f) => f.tag === 'button' && f.text === 'Reset', { backwards: true, max: 20, what: 'the Reset button' });
+    await page.keyboard.press('Enter');
+    await expect(slider).toHaveValue('10');
+    await expect(page.locator(`output[for="${await slider.getAttribute('id')}"]`)).toHaveText('10');
+  });
+
   test('pausing, resuming and stopping a session from the keyboard', async ({ page }) => {
     await openQuiet(page);
     const uuid = await spawnWithKeyboard(page, 'Keyboard journey: a swarm to pause and stop');

@@ -13,6 +13,7 @@ import { TUNABLE_PARAMS, TUNABLE_RANGES, type TunableParam } from '../physics/pa
 import { LABEL_MODES, SETTINGS_PRESETS, DEFAULT_SETTINGS, exportSettings, importSettings, type VisualSettings } from '../state/settings.js';
 import { AGENT_TYPES, AGENT_STATUSES, sessionUiState, TERMINAL_SESSION_STATUSES, type Agent, type Session, type SessionStatus } from '../../shared/index.js';
 import { formatAge, useNow } from './useNow.js';
+import { useDomValue } from './useDomValue.js';
 import { isWorking, formatMetric } from '../scene/encodings.js';
 import { TabList, TabPanel, type TabSpec } from './Tabs.js';
 import { KeepFocus } from './focus.js';
@@ -110,6 +111,7 @@ function AgentsTab() {
   const swarms = useHive((s) => s.swarms);
   const sessions = useHive((s) => s.sessions);
   const search = useHive((s) => s.search);
+  const searchRef = useDomValue<HTMLInputElement>(search);
   const filterType = useHive((s) => s.filterType);
   const filterStatus = useHive((s) => s.filterStatus);
   const filterSwarm = useHive((s) => s.filterSwarm);
@@ -156,7 +158,7 @@ function AgentsTab() {
     <div className="agents-tab">
       <label>
         Search agents
-        <input type="search" value={search} onChange={(e) => store.setState({ search: e.target.value })} placeholder="name, id, task" />
+        <input type="search" ref={searchRef} defaultValue={search} onChange={(e) => store.setState({ search: e.target.value })} placeholder="name, id, task" />
       </label>
       <div className="row">
         <label>
@@ -451,7 +453,12 @@ function VisualTab() {
     store.getState().updateSettings(() => next);
     layout.setParams({ ...next.physics });
   };
-  const setField = (g: VisualGroup, key: string, value: unknown) => apply({ ...settings, [g]: { ...settings[g], [key]: value } });
+  // Reads the settings at the moment of the change, not those of the last render: two changes between
+  // renders (key repeat, a dragged colour) must not build on the same old copy and drop the first.
+  const setField = (g: VisualGroup, key: string, value: unknown) => {
+    const now = store.getState().settings;
+    apply({ ...now, [g]: { ...now[g], [key]: value } });
+  };
 
   const doExport = () => {
     const blob = new Blob([exportSettings(settings)], { type: 'application/json' });
@@ -517,6 +524,24 @@ function VisualTab() {
   );
 }
 
+/** A settings slider: uncontrolled (see useDomValue), so arrow keys on a busy page are never undone. */
+function RangeField(props: { id: string; label: string; min: number; max: number; step: number; value: number; onChange: (v: number) => void }) {
+  const { id, label, min, max, step, value, onChange } = props;
+  const ref = useDomValue<HTMLInputElement>(String(value));
+  return <input ref={ref} id={id} type="range" aria-label={label} min={min} max={max} step={step} defaultValue={value} onChange={(e) => onChange(Number(e.target.value))} />;
+}
+
+/** A colour setting: a picker sends many input events while dragged, so it is uncontrolled too. */
+function ColorField(props: { name: string; value: string; onChange: (v: string) => void }) {
+  const ref = useDomValue<HTMLInputElement>(props.value);
+  return (
+    <label className="color-field">
+      <input ref={ref} type="color" defaultValue={props.value} onChange={(e) => props.onChange(e.target.value)} />
+      {props.name}
+    </label>
+  );
+}
+
 /** The fields of one visual settings group. */
 function VisualFields(props: { group: VisualGroup; settings: VisualSettings; setField: (g: VisualGroup, key: string, value: unknown) => void }) {
   const { group, settings, setField } = props;
@@ -525,10 +550,7 @@ function VisualFields(props: { group: VisualGroup; settings: VisualSettings; set
     <>
       {group === 'colors' &&
         Object.entries(settings.colors).map(([k, v]) => (
-          <label key={k} className="color-field">
-            <input type="color" value={v} onChange={(e) => setField('colors', k, e.target.value)} />
-            {k}
-          </label>
+          <ColorField key={k} name={k} value={v} onChange={(x) => setField('colors', k, x)} />
         ))}
       {group !== 'colors' &&
         NUMBER_FIELDS[group].map((f) => {
@@ -542,7 +564,7 @@ function VisualFields(props: { group: VisualGroup; settings: VisualSettings; set
               <span>
                 {f.label}: <output htmlFor={id}>{v}</output>
               </span>
-              <input id={id} type="range" aria-label={f.label} min={f.min} max={f.max} step={f.step} value={v} onChange={(e) => setField(group, f.key, Number(e.target.value))} />
+              <RangeField id={id} label={f.label} min={f.min} max={f.max} step={f.step} value={v} onChange={(x) => setField(group, f.key, x)} />
             </label>
           );
         })}
