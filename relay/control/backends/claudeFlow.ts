@@ -136,7 +136,24 @@ export class ClaudeFlowBackend implements Backend {
     return uuid;
   }
 
+  /** Starts in flight, per session: a stop waits for its session's start to settle before it looks. */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Sessions being stopped: a start that lands now does not mark its session live again. */
+  private readonly stopping = new Set<string>();
+
   async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    const p = this.startSteps(uuid, req, ctx);
+    this.starting.set(uuid, p);
+    try {
+      await p;
+    } finally {
+      if (this.starting.get(uuid) === p) this.starting.delete(uuid);
+    }
+  }
+
+  private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    // Stopped before the spawn was even launched: launch nothing (as 3.x's start does).
+    if (this.stopping.has(uuid)) return;
     const argv = [
       ...this.cli,
       'hive-mind',
@@ -158,7 +175,9 @@ export class ClaudeFlowBackend implements Backend {
       this.patch(uuid, { status: 'failed' });
       throw failed('hive-mind spawn', r);
     }
-    this.patch(uuid, { status: 'starting', pid: r.pid, logPath });
+    // A stop that came meanwhile waits for this start and then ends what it launched: the pid and log
+    // are kept for it, but the session is not marked live again under it.
+    this.patch(uuid, this.stopping.has(uuid) ? { pid: r.pid, logPath } : { status: 'starting', pid: r.pid, logPath });
   }
 
   async logFile(uuid: string): Promise<LogLocation> {
@@ -379,6 +398,20 @@ export class ClaudeFlowBackend implements Backend {
    * `stopped`.
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
+    this.cf(uuid);
+    this.stopping.add(uuid);
+    try {
+      // A start still in flight would launch its spawn after this stop looked at the process table,
+      // and the session would run on, marked stopped (found on 3.x by the bench; 2.7's start is one
+      // detached exec, so the window is that exec). What it launched is in the listing once it settled.
+      await this.starting.get(uuid)?.catch(() => undefined);
+      return await this.stopSteps(uuid, ctx);
+    } finally {
+      this.stopping.delete(uuid);
+    }
+  }
+
+  private async stopSteps(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     const cf = this.cf(uuid);
     if (cf.sessionId) {
       const r = await this.o.run([...this.cli, 'hive-mind', 'stop', cf.sessionId], { idempotent: true, ctx });

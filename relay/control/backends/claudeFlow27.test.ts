@@ -32,12 +32,15 @@ function container() {
     ignoreKill: false,
     hasPs: true,
     uuid: '',
+    /** Holds the spawn's exec until released (a start still in flight). */
+    spawnGate: null as Promise<void> | null,
   };
   const run: RunFn = async (argv) => {
     const a = [...argv];
     st.calls.push(a);
     const j = a.join(' ');
     if (a[1] === 'hive-mind' && a[2] === 'spawn') {
+      if (st.spawnGate) await st.spawnGate;
       st.uuid = a[a.length - 1]!;
       st.alive = true;
       return res('');
@@ -113,6 +116,42 @@ describe('claude-flow 2.7 backend (issue 12)', () => {
     st.ignoreKill = true;
     await expect(b.stop(uuid)).rejects.toThrow(/1 process\(es\) still running after TERM and KILL \(pids 700\)/);
     expect((await b.get(uuid)).status).not.toBe('stopped');
+  });
+
+  it('a stop that comes while the spawn is being launched waits for it, ends what it launched, and the session stays stopped', async () => {
+    const c = container();
+    let release!: () => void;
+    c.st.spawnGate = new Promise<void>((r) => (release = r));
+    const store = new StateStore(tmpStateDir());
+    const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
+    const uuid = await b.create(req);
+    const starting = b.start(uuid, req);
+    await new Promise((r) => setTimeout(r, 5));
+    const stopping = b.stop(uuid);
+    await new Promise((r) => setTimeout(r, 5));
+    // The stop has not looked at the process table yet: it waits for the launch to settle.
+    expect(c.st.calls.some((x) => x[0] === 'ps')).toBe(false);
+    release();
+    await starting;
+    expect(await stopping).toBe('stopped');
+    expect(c.st.alive).toBe(false);
+    expect(c.st.calls.map((x) => x.join(' '))).toContain('kill -TERM 700');
+    expect((await b.get(uuid)).status).toBe('stopped');
+  });
+
+  it('a stop before the start ran launches nothing', async () => {
+    const c = container();
+    const store = new StateStore(tmpStateDir());
+    const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
+    const uuid = await b.create(req);
+    let release!: () => void;
+    c.st.spawnGate = new Promise<void>((r) => (release = r));
+    const stopping = b.stop(uuid);
+    const starting = b.start(uuid, req);
+    release();
+    await Promise.all([stopping, starting]);
+    expect(c.st.calls.some((x) => x[2] === 'spawn')).toBe(false);
+    expect((await b.get(uuid)).status).toBe('stopped');
   });
 
   it("an ended session's swarm leaves the graph although 2.7's database still lists it active", async () => {
