@@ -93,6 +93,18 @@ describe.skipIf(!haveDocker)('docker driver and control plane against a real eng
     await until(async () => !(await d.exec(['ps', '-o', 'args'], o)).stdout.includes('sleep 37'), 10_000, 'sleep 37 gone');
   });
 
+  it('a timed-out script run through its shebang, with a child, is ended whole: nothing lingers, no zombie', async () => {
+    // ps shows it as `/bin/sh /tmp/hivescope-two.sh` (as claude-flow's bin shows as `node /usr/local/bin/claude-flow`):
+    // matching the joined argv alone never found it, so it ran on with its child after every timeout.
+    const script = '/tmp/hivescope-two.sh';
+    expect((await d.exec(['sh', '-c', 'printf "#!/bin/sh\\nsleep 41\\necho done\\n" > "$0" && chmod +x "$0"', script], o)).exitCode).toBe(0);
+    const err = await d.exec([script], { ...o, timeoutMs: 800 }).catch((e: unknown) => e);
+    expect((err as ControlError).kind).toBe('timeout');
+    const table = async () => (await d.exec(['ps', '-o', 'pid,ppid,stat,args'], o)).stdout;
+    await until(async () => !/hivescope-two\.sh|sleep 41/.test(await table()), 10_000, 'the script and its sleep gone');
+    expect((await table()).split('\n').filter((l) => /\sZ\s/.test(l))).toEqual([]);
+  });
+
   it('a missing container is container-not-running; an unreachable engine is docker-unavailable', async () => {
     const missing = new DockerDriver(`${NAME}-missing`);
     expect(((await missing.exec(['true'], o).catch((e: unknown) => e)) as ControlError).kind).toBe('container-not-running');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../exec.js';
-import { PROC_STAT_ARGV, PS_ARGV, endProcesses, parseProcPaths, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
+import { PROC_STAT_ARGV, PS_ARGV, endProcesses, leavesOf, parseProcPaths, psArgsMatch, treeOf, parseProcStats, parsePsTable, procGrepArgv, scanProcesses, sessionProcesses, type ProcInfo } from './processes.js';
 import type { RunFn } from './types.js';
 
 const U = '3f1c2a9e-1111-4222-8333-444455556666';
@@ -214,5 +214,48 @@ describe('endProcesses: TERM, grace, KILL, verify', () => {
     const c = new Procs(table().filter((p) => p.pid !== 40));
     expect(await endProcesses(c.run, U, noSleep)).toMatchObject({ found: 0, remaining: [] });
     expect(c.calls.some((x) => x[0] === 'kill')).toBe(false);
+  });
+});
+
+describe("a timed-out exec's process tree (DockerDriver.killTimedOut)", () => {
+  const P = (pid: number, ppid: number, pgid: number, args: string, stat = 'S'): ProcInfo => ({ pid, ppid, pgid, stat, args });
+
+  it('finds the exec by its argv, also when a shebang script shows as interpreter plus path', () => {
+    const argv = ['claude-flow', 'hive-mind', 'spawn', 'probe 0'];
+    expect(psArgsMatch('claude-flow hive-mind spawn probe 0', argv)).toBe(true);
+    // Seen in the 2.7.47 image: the bin is a node script.
+    expect(psArgsMatch('node /usr/local/bin/claude-flow hive-mind spawn probe 0', argv)).toBe(true);
+    expect(psArgsMatch('/bin/sh /tmp/two.sh', ['/tmp/two.sh'])).toBe(true);
+    expect(psArgsMatch('/bin/sh /tmp/two.sh', ['two.sh'])).toBe(true);
+    // Other commands are not it: other arguments, another program, a name that only ends the same way.
+    expect(psArgsMatch('node /usr/local/bin/claude-flow hive-mind spawn probe 1', argv)).toBe(false);
+    expect(psArgsMatch('node /usr/local/bin/claude-flow hive-mind status', argv)).toBe(false);
+    expect(psArgsMatch('node /usr/local/bin/my-claude-flow hive-mind spawn probe 0', argv)).toBe(false);
+    expect(psArgsMatch('/usr/local/bin/claude-flow hive-mind spawn probe 0', argv)).toBe(false);
+    expect(psArgsMatch('sleep 370', ['sleep', '37'])).toBe(false);
+    expect(psArgsMatch('anything', [])).toBe(false);
+  });
+
+  it('the tree is the exec, its descendants and its group; leaves go first, a zombie child holds its parent back', () => {
+    const procs = [
+      P(1, 0, 1, 'node /opt/upstream/mcp-tcp-server.mjs'),
+      P(17, 1, 1, 'node /usr/local/bin/claude-flow mcp start'),
+      P(667, 0, 667, 'node /usr/local/bin/claude-flow hive-mind spawn probe 0'),
+      P(683, 667, 667, 'node simple-cli.js hive-mind spawn probe 0'),
+      P(690, 683, 690, 'node child in a group of its own'),
+      P(700, 0, 700, 'another exec'),
+    ];
+    const ids = treeOf(procs, [procs[2]!]);
+    expect([...ids].sort((a, b) => a - b)).toEqual([667, 683, 690]);
+    expect(leavesOf(procs, ids).map((p) => p.pid)).toEqual([690]);
+    // 690 ended but 683 has not reaped it yet: 683 must not be killed now (690 would go to PID 1).
+    const later = procs.map((p) => (p.pid === 690 ? { ...p, stat: 'Z' } : p));
+    expect(leavesOf(later, ids).map((p) => p.pid)).toEqual([]);
+    // Forced (a parent that never reaps): every live one.
+    expect(leavesOf(later, ids, true).map((p) => p.pid)).toEqual([667, 683]);
+    // Reaped: 683 is the leaf now, then 667.
+    const reaped = procs.filter((p) => p.pid !== 690);
+    expect(leavesOf(reaped, ids).map((p) => p.pid)).toEqual([683]);
+    expect(leavesOf(reaped.filter((p) => p.pid !== 683), ids).map((p) => p.pid)).toEqual([667]);
   });
 });

@@ -149,6 +149,54 @@ export async function signal(run: RunFn, sig: 'TERM' | 'KILL' | 'CONT' | 'STOP',
   if (loose.length > 0) await run(['kill', `-${sig}`, ...loose], { idempotent: true }).catch(() => undefined);
 }
 
+/**
+ * Whether a ps `args` column is the process an exec of `argv` started: the argv joined by spaces, or a
+ * script run through its shebang, which ps shows as `<interpreter> [flags] <path>/<argv[0]'s name> <argv[1..]>`
+ * (`claude-flow hive-mind spawn x` runs as `node /usr/local/bin/claude-flow hive-mind spawn x`: matching the
+ * joined argv alone never found it, and every timed-out claude-flow command ran on).
+ */
+export function psArgsMatch(args: string, argv: readonly string[]): boolean {
+  const line = argv.join(' ');
+  if (args === line) return true;
+  const first = argv[0] ?? '';
+  const base = first.slice(first.lastIndexOf('/') + 1);
+  if (base === '') return false;
+  const tail = argv.length > 1 ? ` ${argv.slice(1).join(' ')}` : '';
+  if (!args.endsWith(tail)) return false;
+  const head = args.slice(0, args.length - tail.length);
+  // Interpreter, then the script: a path ending in argv[0]'s name (or argv[0] itself when it was a path).
+  const sp = head.indexOf(' ');
+  return sp > 0 && (head.endsWith(` ${first}`) || head.endsWith(`/${base}`));
+}
+
+/**
+ * The processes of a tree to end now, leaves first: the live ones among `ids` with no child (a zombie
+ * child counts: its parent has to reap it first, or it goes to PID 1). None while every live one still
+ * waits to reap a child; with `force`, then all live ones (a parent that never reaps must not keep the
+ * rest running for ever).
+ */
+export function leavesOf(procs: readonly ProcInfo[], ids: ReadonlySet<number>, force = false): ProcInfo[] {
+  const live = procs.filter((p) => ids.has(p.pid) && !isZombie(p));
+  const leaves = live.filter((p) => !procs.some((q) => q.ppid === p.pid && ids.has(q.pid)));
+  return leaves.length > 0 || !force ? leaves : live;
+}
+
+/** `ids` grown to a fixed point with every process whose parent or group is in it (pid 1 never). */
+export function treeOf(procs: readonly ProcInfo[], roots: readonly ProcInfo[]): Set<number> {
+  const ids = new Set(roots.map((p) => p.pid));
+  const groups = new Set(roots.filter((p) => p.pgid === p.pid).map((p) => p.pgid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) {
+      if (p.pid > 1 && !ids.has(p.pid) && (ids.has(p.ppid) || groups.has(p.pgid))) {
+        ids.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return ids;
+}
+
 /** Stopped (SIGSTOP, `T`) or traced (`t`): it runs no code, so it cannot fork, exit or reap until CONT. */
 export const isFrozen = (p: ProcInfo): boolean => /^[Tt]/.test(p.stat);
 

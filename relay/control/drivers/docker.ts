@@ -6,7 +6,11 @@
 import Docker from 'dockerode';
 import { ControlError, clip } from '../errors.js';
 import { assertArgv, captureArgv, type ExecDriver, type ExecOptions, type ExecResult } from '../exec.js';
-import { PS_ARGV, parsePsTable } from '../backends/processes.js';
+import { PS_ARGV, isZombie, leavesOf, parsePsTable, psArgsMatch, treeOf } from '../backends/processes.js';
+
+/** Leaves-first rounds for a timed-out exec's tree (each one level), and the wait for reaping between. */
+const KILL_ROUNDS = 8;
+const KILL_ROUND_MS = 150;
 import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
 import { ContainerWatch, type WatchHost } from '../containerWatch.js';
 
@@ -86,16 +90,31 @@ export class DockerDriver implements ExecDriver {
   }
 
   /**
-   * KILLs the group of an exec we gave up on (best effort: the call already failed with timeout). An
-   * identical command started at the same moment would be ended too; the commands run this way are
-   * reads that the next poll repeats.
+   * KILLs the process tree of an exec we gave up on (best effort: the call already failed with timeout),
+   * leaves first: a KILLed leaf is reaped by its living parent, and the exec's own process (parent 0) by
+   * the shim. KILLing the whole group at once sent a child to PID 1 when its parent died first, a zombie
+   * wherever PID 1 does not reap (2.7's claude-flow is two node processes). An identical command started
+   * at the same moment would be ended too; the commands run this way are reads the next poll repeats.
    */
   private async killTimedOut(argv: readonly string[]): Promise<void> {
     const o = { timeoutMs: 5000, maxOutputBytes: 4 * 1024 * 1024 };
-    const r = await this.exec([...PS_ARGV], o).catch(() => null);
-    const line = argv.join(' ');
-    const hits = (r?.exitCode === 0 ? (parsePsTable(r.stdout) ?? []) : []).filter((p) => p.ppid === 0 && p.pid > 1 && p.args === line && !p.stat.startsWith('Z'));
-    for (const p of hits) await this.exec(['kill', '-KILL', '--', p.pgid === p.pid ? `-${p.pid}` : String(p.pid)], o).catch(() => null);
+    const table = async () => {
+      const r = await this.exec([...PS_ARGV], o).catch(() => null);
+      return r?.exitCode === 0 ? (parsePsTable(r.stdout) ?? []) : [];
+    };
+    let procs = await table();
+    const roots = procs.filter((p) => p.ppid === 0 && p.pid > 1 && !isZombie(p) && psArgsMatch(p.args, argv));
+    if (roots.length === 0) return;
+    const ids = treeOf(procs, roots);
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      for (const id of treeOf(procs, procs.filter((p) => ids.has(p.pid)))) ids.add(id);
+      if (!procs.some((p) => ids.has(p.pid) && !isZombie(p))) return;
+      // Past half the rounds a parent that has not reaped its child is ended anyway.
+      const targets = leavesOf(procs, ids, round >= KILL_ROUNDS / 2);
+      if (targets.length > 0) await this.exec(['kill', '-KILL', ...targets.map((p) => String(p.pid))], o).catch(() => null);
+      await new Promise((res) => setTimeout(res, KILL_ROUND_MS));
+      procs = (await table()).filter((p) => p.pid > 1);
+    }
   }
 
   async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
