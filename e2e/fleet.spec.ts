@@ -208,6 +208,16 @@ test.describe('the fleet journey: a relay over two kit containers on the machine
       await expect(westRow).toHaveAttribute('data-stale', 'true');
       await expect(westRow.getByTestId('session-stale')).toContainText(names.b);
       await expect(page.getByTestId('session-list').locator(`li[data-session="${onA}"]`)).not.toHaveAttribute('data-stale', 'true');
+      // Its actions could only fail now: they stay (focus is kept) but are aria-disabled, described by the
+      // stale badge, and a press says why instead of sending a request that cannot reach the target.
+      const westStop = westRow.getByTestId('stop-session');
+      await expect(westStop).toHaveAttribute('aria-disabled', 'true');
+      await expect(westStop).toHaveAccessibleDescription(new RegExp(names.b));
+      // (Playwright will not click what is aria-disabled; a keyboard press reaches it as a person's would.)
+      await westStop.focus();
+      await page.keyboard.press('Enter');
+      await expect(page.getByRole('alert').filter({ hasText: `Session ${onB.slice(0, 8)}` })).toContainText('once its target answers again');
+      await expect(westRow).not.toHaveAttribute('data-status', 'stopped');
       await expect.poll(async () => (await page.evaluate(() => (window as unknown as H).__hivescope.clusterLabels())).map((l) => l.name).sort()).toEqual([names.a, names.b]);
       await screenshot(page, 'fleet-journey-target-down');
 

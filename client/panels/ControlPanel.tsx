@@ -318,7 +318,7 @@ function SessionsTab() {
                 <span className={`badge badge-${ui}`}>{s.status}</span>
                 {/* Its status is the last known: the target it runs on cannot be asked now. */}
                 {stale && (
-                  <span className="badge badge-stale" data-testid="session-stale" title={`${stale}; the status shown is the last known`}>
+                  <span className="badge badge-stale" id={`stale-${s.uuid}`} data-testid="session-stale" title={`${stale}; the status shown is the last known`}>
                     {stale}
                   </span>
                 )}
@@ -336,7 +336,7 @@ function SessionsTab() {
                   Console
                 </button>
               </div>
-              {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy} readOnly={readOnly} act={act} />}
+              {!terminal && <SessionActions session={s} active={ui === 'active'} busy={busy} readOnly={readOnly} stale={stale} act={act} />}
             </li>
           );
         })}
@@ -363,8 +363,20 @@ export function actionSettled(action: SessionAction, status: SessionStatus | und
  * the session ends the actions go away; focus that was on them moves to the session's row instead of
  * falling back to the top of the page.
  */
-function SessionActions(props: { session: Session; active: boolean; busy: boolean; readOnly: boolean; act: (uuid: string, action: SessionAction) => Promise<void> }) {
-  const { session: s, busy, readOnly, act } = props;
+function SessionActions(props: { session: Session; active: boolean; busy: boolean; readOnly: boolean; stale: string | null; act: (uuid: string, action: SessionAction) => Promise<void> }) {
+  const { session: s, readOnly, stale } = props;
+  const store = useHiveStore();
+  // On a target that cannot be asked now (stale), Pause, Resume and Stop could only fail: they stay in
+  // place (and keep focus) but are aria-disabled, described by the row's stale badge, and a press says why.
+  const busy = props.busy || stale !== null;
+  const described = stale !== null ? `stale-${s.uuid}` : undefined;
+  const act = (uuid: string, action: SessionAction) => {
+    if (stale !== null) {
+      store.getState().notify('error', `Session ${uuid.slice(0, 8)}: ${stale}; it can be paused or stopped once its target answers again`);
+      return;
+    }
+    void props.act(uuid, action);
+  };
   const ref = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
     const box = ref.current;
@@ -379,16 +391,16 @@ function SessionActions(props: { session: Session; active: boolean; busy: boolea
   return (
     <div className="actions" ref={ref}>
       {s.status === 'paused' ? (
-        <button type="button" disabled={readOnly} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'resumeTask')}>
+        <button type="button" disabled={readOnly} aria-disabled={busy || undefined} aria-describedby={described} onClick={() => act(s.uuid, 'resumeTask')}>
           Resume
         </button>
       ) : (
         // aria-disabled, not disabled, until the session runs: a live status change must not drop focus.
-        <button type="button" disabled={readOnly} aria-disabled={busy || !props.active || undefined} onClick={() => props.active && void act(s.uuid, 'pauseTask')}>
+        <button type="button" disabled={readOnly} aria-disabled={busy || !props.active || undefined} aria-describedby={described} onClick={() => props.active && act(s.uuid, 'pauseTask')}>
           Pause
         </button>
       )}
-      <button type="button" className="danger" disabled={readOnly} aria-disabled={busy || undefined} onClick={() => void act(s.uuid, 'removeTask')} data-testid="stop-session">
+      <button type="button" className="danger" disabled={readOnly} aria-disabled={busy || undefined} aria-describedby={described} onClick={() => act(s.uuid, 'removeTask')} data-testid="stop-session">
         Stop
       </button>
     </div>
