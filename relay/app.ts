@@ -42,7 +42,7 @@ export interface RelayHandle {
   close(): Promise<void>;
 }
 
-/** The narrow view the live log needs of the control: reads (each one exec) and the listed status. */
+/** The narrow view the live log needs of the control: reads (each one exec), a change watch, the listed status. */
 function logView(control: FleetControl): StreamLogView {
   return {
     read: async (uuid, q) => {
@@ -55,6 +55,7 @@ function logView(control: FleetControl): StreamLogView {
         return { ok: false, reason: null, message: err instanceof Error ? err.message : String(err), permanent: gone };
       }
     },
+    watch: (uuid, path, onChange, onEnd) => control.watchLog(uuid, path, { onChange, onEnd }),
     sessionStatus: (uuid) => control.sessions().sessions.find((s) => s.uuid === uuid)?.status ?? null,
   };
 }

@@ -1,7 +1,9 @@
 // The session console's log against a real dockerd and the kit's image: a relay started in-process with
 // the docker driver reads the session manager's log (/var/log/multi-agent/hive-<uuid>.log) through
 // docker exec, over HTTP and live over /wss. Lines are written inside the container; rotation (mv + new
-// file) and truncation are done there too. Afterwards no read is left running in the container.
+// file) and truncation are done there too. The live tail is woken by a watcher in the container (node,
+// fs.watch) rather than its 150 ms poll. Afterwards no read and no watcher is left running in the
+// container, also when the relay that started a watcher is killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
@@ -16,6 +18,8 @@ import { makeTempDir } from '../testkit/tempDirs.js';
 import { pollFor, waitUntil } from '../testkit/wait.js';
 import { LogClient } from '../testkit/logClient.js';
 import { PS_ARGV, parsePsTable } from './control/backends/processes.js';
+import { startRelayProcess } from '../testkit/relayProcess.js';
+import { LOG_WATCHED_POLL_MS } from './stream/log/feed.js';
 
 const NAME = uniqueName('hivescope-log');
 
@@ -120,11 +124,77 @@ describe.skipIf(!dockerAvailable())('session log through docker exec (kit image)
     await c.close();
   });
 
-  it('nothing the log reads started is left running in the container once nobody subscribes', async () => {
+  /** The log watchers running in the container (LOG_WATCH_SCRIPT starts with this comment). */
+  const watchers = async () => {
+    const r = await dockerExec(NAME, [...PS_ARGV]);
+    return (parsePsTable(r.stdout) ?? []).filter((p) => p.args.includes('hivescope log watch'));
+  };
+
+  it('a watcher in the container wakes the tail: live lines arrive well within one fallback poll period, with far fewer reads than polling', async () => {
+    const c = await connect();
+    c.subscribe(uuid, null);
+    await waitUntil(() => relay.stream.metrics().log.watched === 1, 15_000, 20, 'the log watched');
+    expect(await watchers()).toHaveLength(1);
+    const reads0 = relay.stream.metrics().log.reads;
+    const t0 = Date.now();
+    // A node process in the container appends lines stamped with its epoch ms (same kernel clock as ours).
+    const lines = 8;
+    const w = await dockerExec(NAME, ['node', '-e', `
+      const fs = require('fs');
+      const [file, n] = process.argv.slice(1);
+      let i = 0;
+      const next = () => { if (i >= Number(n)) return; fs.appendFileSync(file, 'watch-mark ' + (i++) + ' ' + Date.now() + '\\n'); setTimeout(next, 400 + Math.random() * 200); };
+      setTimeout(next, 100);`, logPath, String(lines)]);
+    expect(w.code, w.stderr).toBe(0);
+    await c.waitForText(uuid, `watch-mark ${lines - 1} `);
+    const seconds = (Date.now() - t0) / 1000;
+    const lat: number[] = [];
+    // Each line's arrival is that of the chunk that completed it.
+    let partial = '';
+    for (const m of c.logs) {
+      const parts = (partial + m.chunk.text).split('\n');
+      partial = parts.pop()!;
+      for (const l of parts) {
+        const x = /^watch-mark \d+ (\d+)$/.exec(l);
+        if (x) lat.push(performance.timeOrigin + m.at - Number(x[1]));
+      }
+    }
+    expect(lat).toHaveLength(lines);
+    // Polling at the watched period alone would make them wait up to a whole period (mean half of it).
+    expect(Math.max(...lat)).toBeLessThan(LOG_WATCHED_POLL_MS / 2);
+    // One read per change plus the 1 s safety poll: polling every 150 ms would be about 7 per second.
+    const reads = relay.stream.metrics().log.reads - reads0;
+    expect(reads).toBeLessThanOrEqual(lines * 2 + Math.ceil(seconds) + 2);
+    expect(reads / seconds).toBeLessThan(1000 / 150 / 1.5);
+    await c.close();
+    await waitUntil(async () => (await watchers()).length === 0, 10_000, 100, 'the watcher gone after the last subscriber left');
+  });
+
+  it('a watcher started by a relay that is killed ends with its connection', async () => {
+    const other = await startRelayProcess({ ...process.env, PORT: '0', HOST: '127.0.0.1', HIVE_DRIVER: 'docker', HIVE_CONTAINER: NAME, MCP_PORT: String(await freePort()), HIVE_STATE_DIR: makeTempDir('hivescope-log-docker-killed-'), HIVE_EMBEDDED: '0', HIVE_DEMO: '0', LOG_LEVEL: 'warn' });
+    try {
+      const c = await LogClient.connect(other.url);
+      clients.push(c);
+      await waitUntil(async () => {
+        c.subscribe(uuid, null); // again until that relay has listed the session
+        await new Promise((r) => setTimeout(r, 300));
+        return c.statuses.some((x) => x.state === 'following');
+      }, 30_000, 0, 'following through the other relay');
+      await waitUntil(async () => (await watchers()).length === 1, 15_000, 100, 'its watcher running');
+      other.child.kill('SIGKILL');
+      await other.exited;
+      await waitUntil(async () => (await watchers()).length === 0, 10_000, 100, 'the killed relay\'s watcher gone');
+      await c.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('nothing the log reads or watches started is left running in the container once nobody subscribes', async () => {
     await waitUntil(() => relay.stream.clientCount() === 0, 10_000, 50, 'clients gone');
     await new Promise((r) => setTimeout(r, 500));
     const r = await dockerExec(NAME, [...PS_ARGV]);
     const table = parsePsTable(r.stdout) ?? [];
-    expect(table.filter((p) => /tail -c|head -c|base64|stat -L/.test(p.args) || p.stat.startsWith('Z'))).toEqual([]);
+    expect(table.filter((p) => /tail -c|head -c|base64|stat -L|hivescope log watch/.test(p.args) || p.stat.startsWith('Z'))).toEqual([]);
   });
 });

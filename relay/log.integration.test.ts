@@ -119,8 +119,8 @@ describe.skipIf(!kitBuilt)('session log on the embedded hive (local driver, real
       return { text, value };
     };
     const s0 = await scrape();
-    for (const g of ['sessions', 'subscribers', 'ring_bytes', 'bytes_behind']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${g} gauge$`, 'm'));
-    for (const c of ['reads', 'direct_reads', 'bytes_sent', 'messages_sent']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${c}_total counter$`, 'm'));
+    for (const g of ['sessions', 'subscribers', 'ring_bytes', 'bytes_behind', 'watched']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${g} gauge$`, 'm'));
+    for (const c of ['reads', 'direct_reads', 'bytes_sent', 'messages_sent', 'watch_starts', 'wakeups']) expect(s0.text).toMatch(new RegExp(`^# TYPE hivescope_log_${c}_total counter$`, 'm'));
     const c = await connect();
     c.subscribe(uuid, 0);
     const { path: logPath } = await read('?from=0&max=1');
@@ -136,8 +136,15 @@ describe.skipIf(!kitBuilt)('session log on the embedded hive (local driver, real
     const ring = s1.value('hivescope_log_ring_bytes');
     expect(ring).toBeGreaterThanOrEqual(Buffer.byteLength('counted in /metrics\n'));
     expect(ring).toBeLessThanOrEqual(1024 * 1024 * s1.value('hivescope_log_sessions'));
+    // The local driver watches the file in the relay process: the tail is woken by changes, not polled.
+    await waitUntil(async () => (await scrape()).value('hivescope_log_watched') >= 1, 10_000, 50, 'the log watched');
+    const w0 = (await scrape()).value('hivescope_log_wakeups_total');
+    fs.appendFileSync(logPath, 'woken\n');
+    await c.waitForText(uuid, 'woken\n');
+    expect((await scrape()).value('hivescope_log_wakeups_total')).toBeGreaterThan(w0);
     await c.close();
     await waitUntil(async () => (await scrape()).value('hivescope_log_subscribers') === s0.value('hivescope_log_subscribers'), 10_000, 50, 'the subscription gone from /metrics');
+    expect((await scrape()).value('hivescope_log_watched')).toBe(s0.value('hivescope_log_watched'));
   });
 
   it('a truncated log is reported rotated and read from 0; the live client is told the same', async () => {

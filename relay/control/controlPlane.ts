@@ -38,6 +38,7 @@ import type { SessionMcp, SessionMcpOpener, SessionMcpSpec } from './backends/se
 import { openDockerExecStream, openLocalExecStream, type ExecStream } from './drivers/execStream.js';
 import { DockerDriver } from './drivers/docker.js';
 import { LogReader, type LogQuery, type LogRead } from './console/logRead.js';
+import { watchLocalFile, watchOverExec, type LogWatch, type LogWatchCallbacks } from './console/logWatch.js';
 import { OutputFiles, type OpenedFile } from './outputFiles/outputFiles.js';
 import type { FilesList } from '../../shared/model/console.js';
 import { DEFAULT_TARGET_NAME } from '../../shared/model/target.js';
@@ -84,6 +85,8 @@ export class ControlPlane {
   /** Every per-session MCP server opened, so close() ends them all whichever backend opened them. */
   private readonly sessionServers = new Set<SessionMcp>();
   private readonly logs: LogReader;
+  /** Every log watch open, so close() ends them (the live log closes its own when nobody follows). */
+  private readonly logWatches = new Set<LogWatch>();
   private readonly outputs: OutputFiles;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -280,6 +283,20 @@ export class ControlPlane {
     return this.logs.read(uuid, q, ctx);
   }
 
+  /**
+   * Watches a log file the reads found (relay/control/console/logWatch.ts): a wake-up signal for the live
+   * log, never a read. Null where it cannot run (no driver, the plane closed).
+   */
+  watchLog(file: string, cb: LogWatchCallbacks): LogWatch | null {
+    const d = this.driver;
+    if (!d || this.closed) return null;
+    const w = d instanceof DockerDriver ? watchOverExec((argv) => this.openExecStream(argv), file, cb) : d.kind === 'local' ? watchLocalFile(file, cb) : null;
+    if (!w) return null;
+    this.logWatches.add(w);
+    // Held until it is gone, so close() also waits for watchers still exiting.
+    return { close: () => w.close().finally(() => this.logWatches.delete(w)) };
+  }
+
   /** The session's output directory, bounded (relay/control/outputFiles). OutputFileError says why not. */
   listFiles(uuid: string, ctx?: RequestContext): Promise<FilesList> {
     return this.outputs.list(uuid, ctx);
@@ -373,6 +390,8 @@ export class ControlPlane {
     this.cache.close();
     this.watch?.close();
     await Promise.all([...this.sessionServers].map((m) => m.close().catch(() => undefined)));
+    await Promise.all([...this.logWatches].map((w) => w.close()));
+    this.logWatches.clear();
     this.sessionServers.clear();
     this.store.flush();
     await this.engine?.stop();

@@ -19,6 +19,7 @@ export { ControlError, CONTROL_ERROR_HTTP, type ControlErrorKind } from './error
 export type { ExecDriver, ExecOptions, ExecResult } from './exec.js';
 export { OutputFileError, contentTypeFor, contentDisposition, isTextType, type OpenedFile } from './outputFiles/index.js';
 export { LogUnavailable, type LogRead, type LogQuery, type LogUnavailableReason } from './console/logRead.js';
+export type { LogWatch, LogWatchCallbacks } from './console/logWatch.js';
 
 /**
  * Picks the driver (config.driver; auto = docker when the container runs, else local), probes the

@@ -9,7 +9,7 @@ import type { InitializeSwarmBody } from '../../shared/api.js';
 import type { Session, SessionStatus } from '../../shared/model/session.js';
 import type { FilesList } from '../../shared/model/console.js';
 import type { ActivityEvent } from '../../shared/protocol/messages.js';
-import { ControlError, type ControlPerformance, type ControlPlane, type LogQuery, type LogRead, type OpenedFile } from '../control/index.js';
+import { ControlError, type ControlPerformance, type ControlPlane, type LogQuery, type LogRead, type LogWatch, type LogWatchCallbacks, type OpenedFile } from '../control/index.js';
 import { isReady, type Fleet, type ReadyTarget } from './fleet.js';
 import { outSession, qualifyId, splitQualifiedId } from './ids.js';
 
@@ -99,6 +99,12 @@ export class FleetControl {
 
   readLog(uuid: string, q: LogQuery, ctx?: RequestContext): Promise<LogRead> {
     return this.single ? this.lone.readLog(uuid, q, ctx) : this.ofSession(uuid).control.readLog(uuid, q, ctx);
+  }
+
+  /** Watches a session's log file on the target holding the session; null when none holds it now. */
+  watchLog(uuid: string, file: string, cb: LogWatchCallbacks): LogWatch | null {
+    const plane = this.single ? this.lone : this.fleet.targetOfSession(uuid)?.control;
+    return plane?.watchLog(file, cb) ?? null;
   }
 
   listFiles(uuid: string, ctx?: RequestContext): Promise<FilesList> {

@@ -49,7 +49,7 @@ export function newStreamMetrics(): StreamMetrics {
     pinsApplied: 0,
     pinsThrottled: 0,
     pinsRefused: 0,
-    log: { sessions: 0, subscribers: 0, ringBytes: 0, bytesBehind: 0, reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0 },
+    log: { sessions: 0, subscribers: 0, ringBytes: 0, bytesBehind: 0, watched: 0, reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0, watchStarts: 0, wakeups: 0 },
   };
 }
 
@@ -65,14 +65,17 @@ const COUNTERS: [name: string, help: string, key: CounterKey][] = [
   ['hivescope_ws_leader_changes_total', 'Layout leader changes.', 'leaderChanges'],
 ];
 
-const LOG_GAUGES: [name: string, help: string, key: 'sessions' | 'subscribers' | 'ringBytes' | 'bytesBehind'][] = [
-  ['hivescope_log_sessions', 'Session logs followed live (one polling tail each).', 'sessions'],
+const LOG_GAUGES: [name: string, help: string, key: 'sessions' | 'subscribers' | 'ringBytes' | 'bytesBehind' | 'watched'][] = [
+  ['hivescope_log_sessions', 'Session logs followed live (one tail each).', 'sessions'],
+  ['hivescope_log_watched', 'Followed session logs watched for changes now (the others are polled every 150 ms).', 'watched'],
   ['hivescope_log_subscribers', 'Live log subscriptions of WebSocket clients.', 'subscribers'],
   ['hivescope_log_ring_bytes', 'Bytes held in the live logs\' rings of recent output.', 'ringBytes'],
   ['hivescope_log_bytes_behind', 'Log bytes subscribers have not been sent yet (held back by their byte budget or a full socket).', 'bytesBehind'],
 ];
 
-const LOG_COUNTERS: [name: string, help: string, key: 'reads' | 'directReads' | 'bytesSent' | 'messages' | 'truncationsInPlace'][] = [
+const LOG_COUNTERS: [name: string, help: string, key: 'reads' | 'directReads' | 'bytesSent' | 'messages' | 'truncationsInPlace' | 'watchStarts' | 'wakeups'][] = [
+  ['hivescope_log_watch_starts_total', 'Watches of a followed log started (one long-lived exec each in a container; at most one per log, retried at most every 5 s).', 'watchStarts'],
+  ['hivescope_log_wakeups_total', 'Changes a log watch reported (each makes the tail read at once).', 'wakeups'],
   ['hivescope_log_reads_total', 'Reads of a followed log\'s head (one exec each).', 'reads'],
   ['hivescope_log_direct_reads_total', 'Reads for one subscriber whose offset is out of the ring (a slow client, a resume).', 'directReads'],
   ['hivescope_log_bytes_sent_total', 'Bytes of log messages sent to WebSocket clients.', 'bytesSent'],

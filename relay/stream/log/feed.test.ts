@@ -256,6 +256,146 @@ describe('live session log: one tail per session, each client from its own offse
   });
 });
 
+/** memoryLog's view with a watch the test drives: each started watch can report a change or end. */
+function watchable(m: ReturnType<typeof memoryLog>, o: { refuse?: boolean } = {}) {
+  type W = { uuid: string; path: string; change: () => void; end: (err: Error | null) => void; closed: boolean };
+  const started: W[] = [];
+  const open = () => started.filter((w) => !w.closed);
+  const view: StreamLogView = {
+    ...m.view,
+    watch(uuid, path, onChange, onEnd) {
+      if (o.refuse) return null;
+      const w: W = { uuid, path, change: onChange, end: (err) => ((w.closed = true), onEnd(err)), closed: false };
+      started.push(w);
+      return { close: () => void (w.closed = true) };
+    },
+  };
+  return { view, started, open, live: () => open().at(-1)! };
+}
+
+describe('live session log: a change watch wakes the tail, polling is the fallback', () => {
+  const sub = (f: LogFeed, x: ReturnType<typeof client>) => f.subscribe(x.c, { type: 'log-subscribe', uuid: UUID, from: 0, logId: null });
+
+  it('a change wakes the tail at once, long before its poll period; the watched period is only a safety net', async () => {
+    const m = memoryLog();
+    m.write('start\n');
+    const w = watchable(m);
+    const { f, run } = feed(w.view, { watchedPollMs: 1000 });
+    const a = attach(client('a'));
+    sub(f, a);
+    await run(50);
+    // The watch starts once the first read named the file; its ready signal reads once more.
+    expect(w.started).toHaveLength(1);
+    expect(w.started[0]).toMatchObject({ uuid: UUID, path: '/log' });
+    w.live().change();
+    await settle();
+    expect(f.metrics().watched).toBe(1);
+    m.write('woken\n');
+    w.live().change();
+    await settle(); // no clock step at all: the change alone made it read
+    expect(a.text()).toBe('start\nwoken\n');
+    // A write the watch did not report arrives with the safety poll, not with the 100 ms period.
+    m.write('unreported\n');
+    await run(500);
+    expect(a.text()).not.toContain('unreported');
+    await run(600);
+    expect(a.text()).toContain('unreported\n');
+    // Several changes while a read is in flight give one more read after it, not one each.
+    const reads = m.st.reads;
+    let release: () => void = () => undefined;
+    const slow: StreamLogView = { ...w.view, read: (u, q) => new Promise((r) => (release = () => r(m.view.read(u, q)))) };
+    Object.assign(w.view, { read: slow.read });
+    m.write('burst 1\n');
+    w.live().change();
+    await settle();
+    m.write('burst 2\n');
+    for (let i = 0; i < 5; i++) w.live().change();
+    Object.assign(w.view, { read: m.view.read });
+    release();
+    await settle();
+    expect(m.st.reads - reads).toBe(2); // the slow one (counted when it ran) and one more
+    expect(a.text()).toBe(m.st.bytes.toString());
+    expect(f.metrics()).toMatchObject({ watchStarts: 1 });
+  });
+
+  it('without a watch the tail polls every period, as before', async () => {
+    const m = memoryLog();
+    for (const view of [m.view, watchable(m, { refuse: true }).view]) {
+      const { f, run } = feed(view);
+      const a = attach(client('a'));
+      sub(f, a);
+      await run(100);
+      const reads = m.st.reads;
+      m.write(`line for ${view === m.view ? 'no watch' : 'a refused watch'}\n`);
+      await run(50);
+      await run(100);
+      expect(a.text()).toBe(m.st.bytes.toString());
+      await run(1000);
+      expect(m.st.reads - reads).toBeGreaterThanOrEqual(10); // every 100 ms
+      expect(f.metrics().watched).toBe(0);
+      f.close();
+    }
+  });
+
+  it('a watch that ends falls back to polling at once and is started again, at most once per retry period', async () => {
+    const m = memoryLog();
+    const w = watchable(m);
+    const { f, run } = feed(w.view, { watchedPollMs: 1000, watchRetryMs: 2000 });
+    const a = attach(client('a'));
+    sub(f, a);
+    await run(50);
+    w.live().change();
+    await run(50);
+    w.live().end(new Error('the watcher exited'));
+    expect(f.metrics().watched).toBe(0);
+    m.write('after the watch ended\n');
+    await run(150);
+    expect(a.text()).toContain('after the watch ended\n'); // polled at 100 ms, not 1000
+    // Each new watch ends as soon as it starts (no node in the container): started again at most every 2 s.
+    for (let i = 0; i < 60; i++) {
+      for (const x of w.open()) x.end(new Error('no node'));
+      await run(100);
+      expect(w.open().length).toBeLessThanOrEqual(1);
+    }
+    expect(w.started.length).toBeGreaterThanOrEqual(3);
+    expect(w.started.length).toBeLessThanOrEqual(1 + Math.ceil(6000 / 2000));
+    f.close();
+  });
+
+  it('a new log path restarts the watch; the last subscriber leaving, and close(), end it', async () => {
+    const m = memoryLog();
+    const w = watchable(m);
+    const { f, run } = feed(w.view, { watchRetryMs: 0 });
+    const a = attach(client('a'));
+    const b = attach(client('b'));
+    sub(f, a);
+    sub(f, b);
+    await run(100);
+    expect(w.open()).toHaveLength(1);
+    f.unsubscribe(a.c, UUID);
+    expect(w.open()).toHaveLength(1); // b still follows
+    f.unsubscribe(b.c, UUID);
+    expect(w.open()).toHaveLength(0);
+    expect(f.tailCount).toBe(0);
+
+    const moved = memoryLog();
+    moved.write('x\n');
+    let path = '/log';
+    const w2 = watchable(moved);
+    const pathed: StreamLogView = { ...w2.view, read: async (u, q) => { const r = await moved.view.read(u, q); return r.ok ? { ...r, chunk: { ...r.chunk, path } } : r; } };
+    const g = feed(pathed, { watchRetryMs: 0 });
+    sub(g.f, attach(client('c')));
+    await g.run(100);
+    expect(w2.started.map((x) => x.path)).toEqual(['/log']);
+    path = '/log.2';
+    await g.run(200);
+    expect(w2.started.map((x) => x.path)).toEqual(['/log', '/log.2']);
+    expect(w2.open().map((x) => x.path)).toEqual(['/log.2']);
+    g.f.close();
+    expect(w2.open()).toHaveLength(0);
+  });
+});
+
 describe('log ring and byte budget', () => {
   it('the ring keeps the newest bytes within its capacity and slices on character boundaries', () => {
     const r = new LogRing(10);

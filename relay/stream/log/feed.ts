@@ -1,11 +1,15 @@
 /**
  * Live session logs over /wss (`log-subscribe` / `log-unsubscribe` -> `log`, `log-status`).
  *
- * One tail per session, shared by all its subscribers: it polls the log through the narrow view app.ts
- * passes in (the stream never runs an exec; each read is one short exec with a timeout, so nothing is
- * left running in the container when nobody subscribes) and keeps the recent bytes in a bounded ring.
- * It reads only while some subscriber waits at the head, so a log growing faster than its readers
- * consume costs no more than they take.
+ * One tail per session, shared by all its subscribers: it reads the log through the narrow view app.ts
+ * passes in (the stream never runs an exec; each read is one short exec with a timeout) and keeps the
+ * recent bytes in a bounded ring. It reads only while some subscriber waits at the head, so a log growing
+ * faster than its readers consume costs no more than they take.
+ *
+ * When to read: where the view can watch the file (a watcher in the container, ended with the tail), a
+ * change wakes the tail at once and a slow poll (LOG_WATCHED_POLL_MS) is only the safety net; without a
+ * watch (none there, it failed or ended) the tail polls every LOG_POLL_MS. The watch is a wake-up signal
+ * only: every byte still comes through read(), with the same offsets and rotation/truncation checks.
  *
  * Each subscriber has its own byte offset. A client gets log bytes within its byte budget (ByteBudget,
  * shared by its subscriptions) and only while its socket's bufferedAmount is under LOG_HIGH_WATER (below
@@ -35,11 +39,22 @@ export type LogViewRead =
       permanent: boolean;
     };
 
+/** A started watch; close() ends it (harmless twice). */
+export interface LogWatchHandle {
+  close(): void;
+}
+
 /** The narrow view of the control plane the live log needs (relay/app.ts builds it). */
 export interface StreamLogView {
   read(uuid: string, q: { from: number | null; max: number; logId: string | null; tailBytes?: number }): Promise<LogViewRead>;
   /** The session's status as the relay last listed it; null: not a session the relay knows. */
   sessionStatus(uuid: string): SessionStatus | null;
+  /**
+   * Optional: watches the log file at `path` (as the session's reads found it). `onChange` when it may
+   * have changed, and once when the watch is ready (a write just before it began is then read too);
+   * `onEnd` once if it stops by itself. Null: it cannot be watched here (the tail polls).
+   */
+  watch?(uuid: string, path: string, onChange: () => void, onEnd: (err: Error | null) => void): LogWatchHandle | null;
 }
 
 /** The live log's figures for /metrics (relay/stream/metrics.ts): gauges of now, running totals. */
@@ -59,12 +74,21 @@ export interface LogFeedMetrics {
   messages: number;
   /** Logs found truncated or rewritten in place between two polls (then followed again from 0). */
   truncationsInPlace: number;
+  /** Followed sessions whose log is watched now (the others poll every LOG_POLL_MS). */
+  watched: number;
+  /** Watches started, and changes they reported (each wakes the tail). */
+  watchStarts: number;
+  wakeups: number;
 }
 
 /** Bytes before the end held that each poll reads again and compares (the in-place truncation check). */
 export const TRUNCATION_CHECK_BYTES = 32;
-/** Poll period of a followed log. Default 150 ms. */
+/** Poll period of a followed log that is not watched. Default 150 ms. */
 export const LOG_POLL_MS = 150;
+/** Poll period of a watched log: a safety net for a change the watch missed. Default 1000 ms. */
+export const LOG_WATCHED_POLL_MS = 1000;
+/** Least time between two starts of a tail's watch (one that fails or ends is retried this often at most). Default 5000 ms. */
+export const LOG_WATCH_RETRY_MS = 5000;
 /** Retry period while a log is unavailable (missing, container unreachable). Default 1000 ms. */
 export const LOG_RETRY_MS = 1000;
 /** Recent bytes kept per followed session. Default 1 MiB. */
@@ -83,6 +107,8 @@ export interface LogFeedOptions {
   send(c: StreamClient, msg: ServerMessage): number;
   log: Logger;
   pollMs?: number;
+  watchedPollMs?: number;
+  watchRetryMs?: number;
   retryMs?: number;
   ringBytes?: number;
   clientBytesPerSec?: number;
@@ -106,6 +132,20 @@ interface Tail {
   idle: boolean;
   unavailable: { reason: Reason | null; message: string } | null;
   closed: boolean;
+  /** The file's watch (at most one per tail), null while none runs. */
+  watch: TailWatch | null;
+  /** No watch starts before then. */
+  watchRetryAt: number;
+  /** A change came while a read was in flight: read again when it lands. */
+  wake: boolean;
+}
+
+interface TailWatch {
+  path: string;
+  handle: LogWatchHandle | null;
+  /** It reported (at least its start): from then on the tail polls at the watched period. */
+  live: boolean;
+  ended: boolean;
 }
 
 interface Sub {
@@ -131,15 +171,19 @@ export class LogFeed {
   private readonly budgets = new WeakMap<StreamClient, ByteBudget>();
   private readonly now: () => number;
   private readonly pollMs: number;
+  private readonly watchedPollMs: number;
+  private readonly watchRetryMs: number;
   private readonly retryMs: number;
   private readonly highWater: number;
   private readonly messageBytes: number;
   /** Counters for tests and metrics. */
-  readonly stats = { reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0 };
+  readonly stats = { reads: 0, directReads: 0, bytesSent: 0, messages: 0, truncationsInPlace: 0, watchStarts: 0, wakeups: 0 };
 
   constructor(private readonly o: LogFeedOptions) {
     this.now = o.now ?? Date.now;
     this.pollMs = o.pollMs ?? LOG_POLL_MS;
+    this.watchedPollMs = o.watchedPollMs ?? LOG_WATCHED_POLL_MS;
+    this.watchRetryMs = o.watchRetryMs ?? LOG_WATCH_RETRY_MS;
     this.retryMs = o.retryMs ?? LOG_RETRY_MS;
     this.highWater = o.highWater ?? LOG_HIGH_WATER;
     this.messageBytes = o.messageBytes ?? LOG_MESSAGE_BYTES;
@@ -160,11 +204,13 @@ export class LogFeed {
   metrics(): LogFeedMetrics {
     let subscribers = 0;
     let bytesBehind = 0;
+    let watched = 0;
     for (const t of this.tails.values()) {
       subscribers += t.subs.size;
+      if (t.watch?.live) watched++;
       for (const s of t.subs) if (s.offset !== null && s.logId === t.logId) bytesBehind += Math.max(0, t.size - s.offset);
     }
-    return { sessions: this.tails.size, subscribers, ringBytes: this.ringBytes, bytesBehind, ...this.stats };
+    return { sessions: this.tails.size, subscribers, ringBytes: this.ringBytes, bytesBehind, watched, ...this.stats };
   }
 
   subscribe(c: StreamClient, msg: LogSubscribeMessage): void {
@@ -183,7 +229,7 @@ export class LogFeed {
     if (!mine) this.byClient.set(c, (mine = new Map()));
     let tail = this.tails.get(msg.uuid);
     if (!tail) {
-      tail = { uuid: msg.uuid, subs: new Set(), ring: new LogRing(this.o.ringBytes ?? LOG_RING_BYTES), started: false, logId: '', path: '', size: 0, reading: false, nextPollAt: 0, idle: false, unavailable: null, closed: false };
+      tail = { uuid: msg.uuid, subs: new Set(), ring: new LogRing(this.o.ringBytes ?? LOG_RING_BYTES), started: false, logId: '', path: '', size: 0, reading: false, nextPollAt: 0, idle: false, unavailable: null, closed: false, watch: null, watchRetryAt: 0, wake: false };
       this.tails.set(msg.uuid, tail);
     }
     const sub: Sub = { c, tail, offset: msg.from, logId: msg.logId, rotated: false, reading: false, retryAt: 0, status: null, removed: false };
@@ -205,7 +251,10 @@ export class LogFeed {
   }
 
   close(): void {
-    for (const t of this.tails.values()) t.closed = true;
+    for (const t of this.tails.values()) {
+      t.closed = true;
+      this.unwatch(t);
+    }
     this.tails.clear();
     this.byClient.clear();
   }
@@ -225,8 +274,9 @@ export class LogFeed {
     const t = sub.tail;
     t.subs.delete(sub);
     if (t.subs.size === 0) {
-      // Nobody follows it: the tail stops (a read in flight is discarded when it lands).
+      // Nobody follows it: the tail and its watch stop (a read in flight is discarded when it lands).
       t.closed = true;
+      this.unwatch(t);
       if (this.tails.get(t.uuid) === t) this.tails.delete(t.uuid);
     }
   }
@@ -281,6 +331,8 @@ export class LogFeed {
 
   private landed(t: Tail, r: LogViewRead): void {
     t.reading = false;
+    const wake = t.wake;
+    t.wake = false;
     if (t.closed) return;
     const now = this.now();
     if (!r.ok) {
@@ -301,9 +353,68 @@ export class LogFeed {
     t.path = ch.path;
     t.size = Math.max(ch.size, t.ring.end);
     t.idle = r.bytes.length === 0;
-    // More is waiting past this read: read again at once (while someone waits at the head).
-    t.nextPollAt = ch.truncated ? now : now + this.pollMs;
+    // More is waiting past this read, or a change came during it: read again at once (while someone
+    // waits at the head). Else the next poll: the watched period while a watch reports changes.
+    t.nextPollAt = ch.truncated || wake ? now : now + (t.watch?.live ? this.watchedPollMs : this.pollMs);
     for (const s of t.subs) this.pump(s);
+    this.watchTail(t);
+    if (wake) this.poll(t);
+  }
+
+  /** Starts the tail's watch once it knows its path, again for a new path; at most once per watchRetryMs. */
+  private watchTail(t: Tail): void {
+    const view = this.o.view;
+    if (!view.watch || t.closed || t.watch?.path === t.path) return;
+    this.unwatch(t);
+    const now = this.now();
+    if (now < t.watchRetryAt) return;
+    t.watchRetryAt = now + this.watchRetryMs;
+    const w: TailWatch = { path: t.path, handle: null, live: false, ended: false };
+    t.watch = w;
+    this.stats.watchStarts++;
+    try {
+      w.handle = view.watch(t.uuid, t.path, () => this.changed(t, w), (err) => this.watchEnded(t, w, err));
+    } catch (err) {
+      this.o.log.warn({ err, uuid: t.uuid }, 'starting the log watch failed; polling');
+    }
+    // Not watchable here (or it ended at once): poll, and try again after watchRetryMs.
+    if (w.handle === null || w.ended) {
+      w.ended = true;
+      w.handle?.close();
+      if (t.watch === w) t.watch = null;
+    }
+  }
+
+  private unwatch(t: Tail): void {
+    const w = t.watch;
+    t.watch = null;
+    if (!w) return;
+    w.ended = true;
+    w.handle?.close();
+  }
+
+  /** The watch says the file changed: the tail is due now (one more read after one in flight). */
+  private changed(t: Tail, w: TailWatch): void {
+    if (t.watch !== w || w.ended || t.closed) return;
+    w.live = true;
+    this.stats.wakeups++;
+    if (t.reading) {
+      t.wake = true;
+      return;
+    }
+    t.nextPollAt = this.now();
+    this.poll(t);
+  }
+
+  private watchEnded(t: Tail, w: TailWatch, err: Error | null): void {
+    if (w.ended) return;
+    w.ended = true;
+    w.handle?.close();
+    if (t.watch !== w) return;
+    t.watch = null;
+    this.o.log.debug({ err, uuid: t.uuid, path: w.path }, 'log watch ended; polling until it is started again');
+    // Back to the short period at once; the next successful read starts it again (bounded by watchRetryMs).
+    t.nextPollAt = Math.min(t.nextPollAt, this.now() + this.pollMs);
   }
 
   /** Sends one subscriber what it may have now. */
