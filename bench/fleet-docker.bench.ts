@@ -32,6 +32,7 @@ import { ensureImage, kitModule } from '../testkit/kitImage.js';
 import { dockerCli, uniqueName } from '../testkit/docker.js';
 import { freePort, portAccepts } from '../testkit/ports.js';
 import { startRelayProcess, type RelayProcess } from '../testkit/relayProcess.js';
+import { heapAfterGc, inspectorUrl } from '../testkit/inspector.js';
 import { makeTempDir } from '../testkit/tempDirs.js';
 import { waitUntil } from '../testkit/wait.js';
 import { percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
@@ -70,17 +71,25 @@ async function scrape(url: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** Median RSS and heap (MB) over a few scrapes: the child's heap moves with its own GC. */
-async function memory(url: string): Promise<{ rss: number; heap: number }> {
+/**
+ * Median RSS (MB, from /metrics) over a few scrapes, and the heap the relay retains (MB): after a full
+ * collection asked through its inspector (testkit/inspector.ts), median of three. A /metrics heap counts
+ * the garbage of the last polls too, and differed between runs by more than a target's share.
+ */
+async function memory(relay: RelayProcess): Promise<{ rss: number; heap: number; scrapedHeap: number }> {
   const rss: number[] = [];
-  const heap: number[] = [];
+  const scraped: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const m = await scrape(url);
+    const m = await scrape(relay.url);
     rss.push((m.hivescope_relay_resident_memory_bytes ?? NaN) / 1e6);
-    heap.push((m.hivescope_relay_heap_used_bytes ?? NaN) / 1e6);
+    scraped.push((m.hivescope_relay_heap_used_bytes ?? NaN) / 1e6);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { rss: percentile(rss, 0.5), heap: percentile(heap, 0.5) };
+  const url = inspectorUrl(relay.tail.text());
+  if (!url) throw new Error('the relay printed no inspector URL (started without --inspect?)');
+  const heap: number[] = [];
+  for (let i = 0; i < 3; i++) heap.push((await heapAfterGc(url)) / 1e6);
+  return { rss: percentile(rss, 0.5), heap: percentile(heap, 0.5), scrapedHeap: percentile(scraped, 0.5) };
 }
 
 /** CPU seconds (user + system) a child has used, from /proc (Linux; null elsewhere). */
@@ -279,9 +288,10 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const entry = (i: number, name: string) => ({ name, container: names[i]!, mcp: `127.0.0.1:${mcps[i]!.port}` });
     const fleetNames = Array.from({ length: TARGETS }, (_, i) => `t${i + 1}`);
     const env = (targets: unknown[]) => ({ ...process.env, PORT: '0', HOST: '127.0.0.1', HIVE_DRIVER: 'docker', HIVE_TARGETS: JSON.stringify(targets), HIVE_DEMO: '0', SPAWN_RATE_PER_MIN: '100000', HIVE_STATE_DIR: makeTempDir('hivescope-bench-fleet-'), LOG_LEVEL: 'warn' });
-    const one = await startRelayProcess(env([entry(0, 'solo')]), { timeoutMs: 60_000 });
+    // The inspector (loopback, random port) lets the bench ask for a full collection before reading the heap.
+    const one = await startRelayProcess(env([entry(0, 'solo')]), { timeoutMs: 60_000, nodeArgs: ['--inspect=127.0.0.1:0'] });
     stops.push(() => one.stop());
-    const four = await startRelayProcess(env(fleetNames.map((n, i) => entry(i + 1, n))), { timeoutMs: 60_000 });
+    const four = await startRelayProcess(env(fleetNames.map((n, i) => entry(i + 1, n))), { timeoutMs: 60_000, nodeArgs: ['--inspect=127.0.0.1:0'] });
     stops.push(() => four.stop());
     const ready = async (url: string, n: number) => {
       const h = HybridStatusResponseSchema.parse(await (await fetch(`${url}${routes.hybridStatus.path}`)).json());
@@ -292,10 +302,10 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log('fleet-docker: relays ready');
 
     // 1. Memory with the graphs loaded, before any session or client.
-    const [m1, m4] = [await memory(one.url), await memory(four.url)];
+    const [m1, m4] = [await memory(one), await memory(four)];
     const perRss = (m4.rss - m1.rss) / (TARGETS - 1);
     const perHeap = (m4.heap - m1.heap) / (TARGETS - 1);
-    const memNote = `one-target relay RSS ${m1.rss.toFixed(1)} MB, heap ${m1.heap.toFixed(1)} MB; four targets RSS ${m4.rss.toFixed(1)} MB, heap ${m4.heap.toFixed(1)} MB (medians of 7 scrapes of each relay's /metrics, no clients, no sessions); a target is its Docker client, control plane, MCP client and ${AGENTS}-agent graph`;
+    const memNote = `one-target relay RSS ${m1.rss.toFixed(1)} MB, heap ${m1.heap.toFixed(1)} MB; four targets RSS ${m4.rss.toFixed(1)} MB, heap ${m4.heap.toFixed(1)} MB (RSS: medians of 7 scrapes of each relay's /metrics; heap: retained, after a full collection asked through the relay's inspector, median of 3; /metrics heap without one ${m1.scrapedHeap.toFixed(1)} and ${m4.scrapedHeap.toFixed(1)} MB; no clients, no sessions); a target is its Docker client, control plane, MCP client and ${AGENTS}-agent graph`;
     rows.push(row('rss', perRss, m1.rss, 'lower-is-better', 0.25, memNote), row('heap', perHeap, m1.heap, 'lower-is-better', 0.25, memNote));
 
     // 2. Spawn answer latency, the two relays interleaved so both see the same machine load.

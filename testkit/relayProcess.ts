@@ -26,8 +26,8 @@ export interface RelayProcess {
  * Starts a relay child and waits for its "listening on" line. `detached`: its own process group, so stop()
  * ends it and what it started (the embedded engine) together.
  */
-export async function startRelayProcess(env: NodeJS.ProcessEnv, o: { main?: string; detached?: boolean; timeoutMs?: number } = {}): Promise<RelayProcess> {
-  const { child, match, tail } = await startUntilLine(process.execPath, [o.main ?? relayMain()], /hivescope relay listening on (http:\/\/\S+)/, {
+export async function startRelayProcess(env: NodeJS.ProcessEnv, o: { main?: string; detached?: boolean; timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<RelayProcess> {
+  const { child, match, tail } = await startUntilLine(process.execPath, [...(o.nodeArgs ?? []), o.main ?? relayMain()], /hivescope relay listening on (http:\/\/\S+)/, {
     env,
     cwd: repoRoot(),
     detached: o.detached ?? false,
