@@ -6,7 +6,10 @@
  *   target, interleaved so both see the same machine load;
  * - relay memory per target: the V8 heap a 4-target relay holds over a 1-target one, per added target,
  *   beside the 1-target relay's whole heap.
- * Not built yet (docs/fleet.md section 6): listing 4 x 250 sessions and fan-out of 4 x 2k agents.
+ * These two run without Docker, so a machine without it still measures the fleet. Their Docker
+ * counterparts (spawn through docker exec in kit containers, memory with 2000-agent graphs read after a
+ * full collection) and the rows only Docker can give (listing 4 x 250 sessions, fan-out of 4 x 2000
+ * agents) are in fleet-docker.bench.ts: same questions, the real transport.
  */
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
