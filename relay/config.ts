@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   HIVE_TARGETS: optStr,
   HIVE_DISCOVER: z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']).optional(),
   HIVE_STALE_TTL: int(3600, 0, 30 * 24 * 3600),
+  HIVE_ENGINE_EXECS: int(16, 1, 1024),
   HIVE_TARGET_NAME: str(DEFAULT_TARGET_NAME).pipe(z.string().regex(TARGET_NAME_RE, 'must be 1-32 of a-z, 0-9 and "-", not starting or ending with "-"')),
   DOCKER_CERT_PATH: optStr,
   HIVE_RESTORE: bool(true),
@@ -105,6 +106,11 @@ export interface RelayConfig {
    * and its swarms are dropped; 0 keeps them until the container returns. Default 3600 (HIVE_STALE_TTL).
    */
   staleTtlMs: number;
+  /**
+   * Execs running at once on one Docker engine, all of its targets together (each target also keeps its
+   * own bound of 8). Targets on different engines do not share it. Default 16 (HIVE_ENGINE_EXECS).
+   */
+  engineExecs: number;
   /** Re-spawn sessions that were running when the container restarted. Default true (HIVE_RESTORE). */
   restore: boolean;
   /** Where the relay persists node ids, the uuid-to-swarm map, and the embedded hive's root. Default .hivescope (HIVE_STATE_DIR). */
@@ -210,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     targets,
     discover,
     staleTtlMs: e.HIVE_STALE_TTL * 1000,
+    engineExecs: e.HIVE_ENGINE_EXECS,
     restore: e.HIVE_RESTORE,
     stateDir: path.resolve(cwd, e.HIVE_STATE_DIR),
     embedded: e.HIVE_EMBEDDED,

@@ -18,7 +18,7 @@ import type { Session, SessionStatus, Priority } from '../../shared/model/sessio
 import type { DegradedMode } from '../../shared/model/health.js';
 import { asControlError } from './errors.js';
 import type { ExecDriver } from './exec.js';
-import { CircuitBreaker, ExecMetrics, RateLimiter } from './resilience.js';
+import { CircuitBreaker, ExecMetrics, RateLimiter, type Semaphore } from './resilience.js';
 import { StateStore } from './stateStore.js';
 import type { Backend, ExecAgent, RunFn } from './backends/types.js';
 import { SessionManagerBackend } from './backends/sessionManager.js';
@@ -59,6 +59,8 @@ export interface ControlPlaneDeps {
   timing?: Partial<ControlTiming>;
   /** The relay's exec families, made once for every target (prom-client registers a family once). Default: the plane's own. */
   execFamilies?: ExecFamilies;
+  /** Exec slots shared with the other targets on this target's Docker engine (relay/fleet/fleet.ts). */
+  engineSlots?: Semaphore;
 }
 
 export class ControlPlane {
@@ -119,6 +121,7 @@ export class ControlPlane {
       status,
       concurrency: timing.execConcurrency,
       queue: timing.execQueue,
+      engineSlots: deps.engineSlots,
       onFailure: (ce) => this.watch?.execFailed(ce),
     });
     this.run = pipeline.run;

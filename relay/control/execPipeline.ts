@@ -21,6 +21,11 @@ export interface ExecPipelineDeps {
   status: PlaneStatus;
   concurrency: number;
   queue: number;
+  /**
+   * Slots shared by every plane whose target is on the same Docker engine (the fleet's per-engine bound):
+   * taken after the plane's own slot, always in that order, so two planes never wait on each other's.
+   */
+  engineSlots?: Semaphore | undefined;
   /** Each failed exec, after the breaker saw it: the container watch reads Docker's and the container's state from it. */
   onFailure(ce: ControlError): void;
 }
@@ -54,7 +59,18 @@ export class ExecPipeline {
   private async once(driver: ExecDriver, argv: readonly string[], o: RunOptions, log: Logger, cmd: string, attempt: number): Promise<ExecResult> {
     const { breaker, metrics, status } = this.d;
     breaker.acquire();
-    const release = await this.slots.acquire();
+    const mine = await this.slots.acquire();
+    let engine: (() => void) | null = null;
+    try {
+      engine = (await this.d.engineSlots?.acquire()) ?? null;
+    } catch (err) {
+      mine();
+      throw err;
+    }
+    const release = () => {
+      engine?.();
+      mine();
+    };
     // The breaker may have opened while this call waited for a slot.
     if (breaker.state === 'open') {
       try {

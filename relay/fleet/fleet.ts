@@ -13,6 +13,7 @@ import { configForTarget, type RelayConfig } from '../config.js';
 import type { TargetConfig } from '../targets.js';
 import { resolveMcpEndpoint } from '../targets.js';
 import { chooseDriver, createControlPlane, ControlError, ExecFamilies, type ControlPlane, type ControlPlaneDeps, type ExecDriver } from '../control/index.js';
+import { Semaphore } from '../control/resilience.js';
 import { createTelemetry, openStdioMcp, type ControlView, type Telemetry } from '../telemetry/index.js';
 import { NodeIdStore } from '../graph/nodeIds.js';
 import { combineHealth, countActiveSessions } from '../health.js';
@@ -143,6 +144,19 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private closed = false;
   /** Every target's plane observes its execs here under its name (/metrics: one family, a `target` label). */
   readonly execFamilies = new ExecFamilies();
+  /**
+   * One exec bound per Docker engine (HIVE_ENGINE_EXECS), shared by every target on it: each plane keeps
+   * its own 8, so ten targets on one engine could otherwise run 80 execs there at once. Keyed like the
+   * targets' places (the engine URL, or `environment` for DOCKER_HOST and the default socket).
+   */
+  private readonly engineSlots = new Map<string, Semaphore>();
+  private slotsFor(t: TargetConfig): Semaphore {
+    const key = t.docker?.url ?? 'environment';
+    let s = this.engineSlots.get(key);
+    // The queue is the planes' own business (each bounds its own); this one only has to hold them all.
+    if (!s) this.engineSlots.set(key, (s = new Semaphore(this.config.engineExecs, Number.MAX_SAFE_INTEGER)));
+    return s;
+  }
 
   private constructor(
     readonly config: RelayConfig,
@@ -303,7 +317,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       if (rt.source === 'single') {
         // Exactly the lone relay of before fleets: the plane chooses its driver, telemetry keeps its own node ids.
         tc = this.config;
-        control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control, execFamilies: this.execFamilies });
+        control = await createControlPlane({ config: tc, logger: this.logger, ...this.opts.control, execFamilies: this.execFamilies, engineSlots: this.slotsFor(rt.config) });
       } else {
         const base = configForTarget(this.config, rt.config);
         const seam = this.opts.targetDriver?.(rt.config);
@@ -322,7 +336,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         }
         tc = configForTarget(this.config, rt.config, resolveMcpEndpoint(rt.config, env));
         const { driver: _single, ...seams } = this.opts.control ?? {};
-        control = await createControlPlane({ config: tc, logger: log, ...seams, driver, execFamilies: this.execFamilies });
+        control = await createControlPlane({ config: tc, logger: log, ...seams, driver, execFamilies: this.execFamilies, engineSlots: this.slotsFor(rt.config) });
       }
       if (this.closed || rt.lifecycle === 'gone') {
         await control.close();
