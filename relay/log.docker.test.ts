@@ -134,7 +134,10 @@ describe.skipIf(!dockerAvailable())('session log through docker exec (kit image)
     const c = await connect();
     c.subscribe(uuid, null);
     await waitUntil(() => relay.stream.metrics().log.watched === 1, 15_000, 20, 'the log watched');
-    expect(await watchers()).toHaveLength(1);
+    const seen = await watchers();
+    expect(seen).toHaveLength(1);
+    // Not tagged with the session: stop, pause and reap find a session's processes by its uuid in argv.
+    expect(seen[0]!.args).not.toContain(uuid);
     const reads0 = relay.stream.metrics().log.reads;
     const t0 = Date.now();
     // A node process in the container appends lines stamped with its epoch ms (same kernel clock as ours).

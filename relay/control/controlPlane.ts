@@ -293,7 +293,7 @@ export class ControlPlane {
   watchLog(file: string, cb: LogWatchCallbacks): LogWatch | null {
     const d = this.driver;
     if (!d || this.closed) return null;
-    const w = d instanceof DockerDriver ? watchOverExec((argv) => this.openExecStream(argv), file, cb) : d.kind === 'local' ? watchLocalFile(file, cb) : null;
+    const w = d instanceof DockerDriver ? watchOverExec((argv, env) => this.openExecStream(argv, { env }), file, cb) : d.kind === 'local' ? watchLocalFile(file, cb) : null;
     if (!w) return null;
     this.logWatches.add(w);
     // Held until it is gone, so close() also waits for watchers still exiting.

@@ -27,7 +27,7 @@ function engine() {
 
 function pipeline(driver: ExecDriver, concurrency: number, engineSlots?: Semaphore) {
   const breaker = new CircuitBreaker({ threshold: 5, openMs: 1000 });
-  const status = new PlaneStatus({ driver, breaker, backendName: () => 'test', emit: () => undefined });
+  const status = new PlaneStatus({ driver, breaker, backendName: () => 'session-manager', emit: () => undefined });
   return new ExecPipeline({ driver, exec: { timeoutMs: 10_000, maxOutputBytes: 1024 }, logger: pino({ level: 'silent' }), breaker, metrics: new ExecMetrics(), status, concurrency, queue: 100, engineSlots, onFailure: () => undefined });
 }
 

@@ -21,8 +21,10 @@ function recorder() {
 type Start = (file: string, cb: ReturnType<typeof recorder>['cb']) => LogWatch;
 const streams: ExecStream[] = [];
 const starts: [string, Start][] = [
-  ['the container script (node -e LOG_WATCH_SCRIPT <path>, stdin piped)', (file, cb) => watchOverExec(async (argv) => {
-    const s = await openLocalExecStream(argv);
+  ['the container script (node -e LOG_WATCH_SCRIPT, the path in its environment, stdin piped)', (file, cb) => watchOverExec(async (argv, env) => {
+    // The session's uuid is in the log's path; the relay finds a session's processes by the uuid in argv.
+    expect(argv.join(' ')).not.toContain(file);
+    const s = await openLocalExecStream(argv, { env });
     streams.push(s);
     return s;
   }, file, cb)],
@@ -96,8 +98,8 @@ describe('log change watch: the container script\'s process', () => {
     const dir = makeTempDir('hivescope-log-watch-');
     const { r, cb } = recorder();
     const before = streams.length;
-    const w = watchOverExec(async (argv) => {
-      const s = await openLocalExecStream(argv);
+    const w = watchOverExec(async (argv, env) => {
+      const s = await openLocalExecStream(argv, { env });
       streams.push(s);
       return s;
     }, path.join(dir, 'x.log'), cb);

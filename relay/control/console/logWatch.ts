@@ -3,7 +3,7 @@
  * tail reads at once instead of at its next poll. It never reads the log: bytes, offsets, rotation and
  * truncation stay with ./logRead.ts, so a missed or spurious change costs at most one read or one poll.
  *
- * Docker: LOG_WATCH_SCRIPT runs in the container as `node -e LOG_WATCH_SCRIPT <path>` over a long-lived
+ * Docker: LOG_WATCH_SCRIPT runs in the container as `node -e LOG_WATCH_SCRIPT` (the path in its environment) over a long-lived
  * exec stream (the kit images are busybox + node: no inotifywait, and busybox's `tail -f` polls once a
  * second). It watches the file's directory, so a file moved away and created again is still seen, and
  * writes one byte per change. It exits when its stdin ends: closing the stream's stdin is how the relay
@@ -35,13 +35,22 @@ export const LOG_WATCH_GAP_MS = 20;
 const STDERR_KEEP = 512;
 
 /**
- * `node -e LOG_WATCH_SCRIPT <path>`: the path is argv, never part of the script. A change of another file
+ * The variable that carries the watched path into the container. Not an argument: the path holds the
+ * session's uuid, and the relay finds a session's processes (stop, pause, reap) by the uuid in their
+ * argv; a watcher there would be stopped with the session, and would keep a dead session looking alive
+ * while a browser follows its log.
+ */
+export const LOG_WATCH_FILE_ENV = 'HIVESCOPE_LOG_WATCH_FILE';
+
+/**
+ * `node -e LOG_WATCH_SCRIPT` with the path in LOG_WATCH_FILE_ENV, never part of the script. A change of another file
  * in the directory is ignored (a null filename, which some platforms give, counts as a change). One
  * byte at start (ready), then at most one per gap. Exit 2: the directory cannot be watched.
  */
 export const LOG_WATCH_SCRIPT = `// hivescope log watch
 const fs = require('fs'), path = require('path');
-const file = process.argv[1], base = path.basename(file);
+const file = process.env.${LOG_WATCH_FILE_ENV} || '', base = path.basename(file);
+if (!file) { process.stderr.write('no file to watch'); process.exit(2); }
 let last = 0, timer = null;
 const tell = () => { timer = null; last = Date.now(); process.stdout.write('.'); };
 const w = fs.watch(path.dirname(file), (e, name) => {
@@ -55,7 +64,7 @@ tell();
 `;
 
 /** Runs LOG_WATCH_SCRIPT through `open` (a docker exec stream); its output is never kept: each chunk is one change. */
-export function watchOverExec(open: (argv: readonly string[]) => Promise<ExecStream>, file: string, cb: LogWatchCallbacks): LogWatch {
+export function watchOverExec(open: (argv: readonly string[], env: Record<string, string>) => Promise<ExecStream>, file: string, cb: LogWatchCallbacks): LogWatch {
   let stream: ExecStream | null = null;
   let closed = false;
   let ended = false;
@@ -65,7 +74,7 @@ export function watchOverExec(open: (argv: readonly string[]) => Promise<ExecStr
     ended = true;
     if (!closed) cb.onEnd(err);
   };
-  open(['node', '-e', LOG_WATCH_SCRIPT, file]).then(
+  open(['node', '-e', LOG_WATCH_SCRIPT], { [LOG_WATCH_FILE_ENV]: file }).then(
     (s) => {
       stream = s;
       if (closed) return void s.close();
