@@ -1,5 +1,6 @@
 // Prerequisites for `npm test`: Debian's chromium, a Docker engine (docker.io), busybox-static (the
-// image's rootfs) and openssl (TLS certificates for a private engine on tcp://). As root on Debian,
+// image's rootfs), openssl (TLS certificates for a private engine on tcp://) and openssh-server (an
+// sshd the ssh:// target test runs on loopback itself; the system's sshd service is never started). As root on Debian,
 // whatever is missing is installed with apt-get, and dockerd is started (no iptables, no bridge: tests
 // use --network host) if none answers. Otherwise each missing prerequisite is reported with the command
 // that fixes it; the caller decides skip (local) or fail (CI).
@@ -24,6 +25,26 @@ function isRoot() {
 
 function isDebian() {
   return fs.existsSync('/etc/debian_version') && has('apt-get');
+}
+
+/** The OpenSSH server binary (sshd must be started by absolute path), or null. */
+export function findSshd() {
+  return ['/usr/sbin/sshd'].find((p) => fs.existsSync(p)) ?? null;
+}
+
+/*
+ * Debian's openssh-server enables and starts the system `ssh` service when installed. The tests need
+ * only the binary (they run their own sshd on 127.0.0.1), and a root login service on port 22 of the
+ * developer's machine is not ours to turn on: /etc/ssh/sshd_not_to_be_run, Debian's documented switch,
+ * makes both the systemd unit and the init script decline to start it (now and at boot). Written only when
+ * we are about to install the package, so a machine that already runs sshd is left as it is.
+ */
+function keepSystemSshdOff(log) {
+  const marker = '/etc/ssh/sshd_not_to_be_run';
+  if (fs.existsSync(marker)) return;
+  fs.mkdirSync('/etc/ssh', { recursive: true });
+  fs.writeFileSync(marker, 'written by hivescope scripts/ensure-system.mjs: only the sshd binary is wanted (tests run their own); remove to enable the ssh service\n');
+  log(`ensure-system: wrote ${marker} so installing openssh-server starts no ssh service`);
 }
 
 export function dockerAnswers(timeoutMs = 5000) {
@@ -97,7 +118,12 @@ export async function ensureSystem({ install = true, log = console.log } = {}) {
   if (!fs.existsSync('/bin/busybox') && !has('busybox')) want.push('busybox-static');
   // The fleet's Docker tests make TLS certificates for a private engine on tcp:// (testkit/tlsCerts.ts).
   if (!has('openssl')) want.push('openssl');
-  if (want.length && canInstall) aptInstall(want, log);
+  // The ssh:// target test (relay/control/dockerSsh.docker.test.ts) runs its own sshd on loopback.
+  if (!findSshd()) want.push('openssh-server');
+  if (want.length && canInstall) {
+    if (want.includes('openssh-server')) keepSystemSshdOff(log);
+    aptInstall(want, log);
+  }
 
   let startedDockerdPid = null;
   if (has('dockerd') && !dockerAnswers() && canInstall) startedDockerdPid = await startDockerd(log);
@@ -114,6 +140,7 @@ export async function ensureSystem({ install = true, log = console.log } = {}) {
     });
   if (!busybox) missing.push({ what: 'busybox-static', fix: 'sudo apt-get install -y busybox-static' });
   if (!has('openssl')) missing.push({ what: 'openssl', fix: 'sudo apt-get install -y openssl' });
+  if (!findSshd()) missing.push({ what: 'openssh-server', fix: 'sudo mkdir -p /etc/ssh && sudo touch /etc/ssh/sshd_not_to_be_run && sudo apt-get install -y --no-install-recommends openssh-server' });
   return { chromium, docker, busybox, startedDockerdPid, missing };
 }
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DockerEndpoint } from '../../targets.js';
 import { makeTempDir } from '../../../testkit/tempDirs.js';
 import { DockerDriver, dockerErrorToControl } from './docker.js';
-import { DockerConnectionError, createDocker, dockerOptionsFor } from './dockerConnection.js';
+import { DockerConnectionError, createDocker, dockerOptionsFor, sshErrorToControl } from './dockerConnection.js';
 
 const SECRET = 'KEYMATERIAL-d41d8cd98f00b204e9800998ecf8427e';
 const PEM = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`;
@@ -169,5 +169,29 @@ describe('a TLS failure with an engine', () => {
       expect(e, code).toMatchObject({ kind: 'docker-unavailable', message: expect.stringContaining(`TLS with the Docker engine failed (${code}): check the target's certificates`) });
     }
     expect(dockerErrorToControl(Object.assign(new Error('x'), { code: 'ERR_SOMETHING' }), 'c').kind).toBe('command-failed');
+  });
+});
+
+describe('an ssh failure with an engine', () => {
+  const ep = { ...ssh('/k'), url: 'ssh://me@gpu.lan:2222', port: 2222 } as Extract<DockerEndpoint, { kind: 'ssh' }>;
+  const ssh2Error = (message: string, level: string) => Object.assign(new Error(message), { level });
+
+  it("is Docker unavailable, naming the target's URL and what to fix; the driver keeps it as is", () => {
+    const hostKey = sshErrorToControl(ssh2Error('Host denied (verification failed)', 'handshake'), { ...ep, knownHosts: '/h/known_hosts' }, 'the host key of gpu.lan:2222 does NOT match known_hosts', 'k');
+    expect(hostKey).toMatchObject({ kind: 'docker-unavailable', message: 'ssh://me@gpu.lan:2222: SSH host key refused: the host key of gpu.lan:2222 does NOT match known_hosts (known_hosts: /h/known_hosts)' });
+    expect(dockerErrorToControl(hostKey, 'c')).toBe(hostKey);
+    expect(sshErrorToControl(ssh2Error('All configured authentication methods failed', 'client-authentication'), ep, null, 'the key of "ssh.identityFile"')).toMatchObject({
+      kind: 'docker-unavailable',
+      message: 'ssh://me@gpu.lan:2222: SSH authentication as me failed: the server did not accept the key of "ssh.identityFile"; its public key must be in ~me/.ssh/authorized_keys on gpu.lan',
+    });
+    const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(sshErrorToControl(hangUp, ep, null, 'k')?.message).toMatch(/^ssh:\/\/me@gpu\.lan:2222: logged in, but .*`docker system dial-stdio` must work for me/);
+    for (const level of ['agent', 'client-timeout']) expect(sshErrorToControl(ssh2Error('x', level), ep, null, 'k')?.kind, level).toBe('docker-unavailable');
+  });
+
+  it('leaves other errors to the driver (a refused TCP connection keeps its code)', () => {
+    expect(sshErrorToControl(Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:22'), { code: 'ECONNREFUSED', level: 'client-socket' }), ep, null, 'k')).toBeNull();
+    expect(sshErrorToControl(Object.assign(new Error('(HTTP code 404) no such container'), { statusCode: 404 }), ep, null, 'k')).toBeNull();
+    expect(sshErrorToControl(null, ep, null, 'k')).toBeNull();
   });
 });

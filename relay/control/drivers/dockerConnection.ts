@@ -16,10 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { DockerEndpoint } from '../../targets.js';
+import { ControlError, clip } from '../errors.js';
 import { checkKnownHosts, readKnownHosts } from './knownHosts.js';
 
 /** A certificate or key file larger than this is refused (real ones are a few KiB). */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024;
+type SshEndpoint = Extract<DockerEndpoint, { kind: 'ssh' }>;
+
 /** Tried in this order when an ssh:// target names no key file and no agent runs (as ssh does). */
 export const DEFAULT_SSH_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -90,18 +93,58 @@ export function dockerOptionsFor(endpoint: DockerEndpoint | null, what: string, 
           return v.ok;
         },
       };
-      if (endpoint.identityFile !== null) {
-        sshOptions.privateKey = readSecretFile(endpoint.identityFile, `${what} SSH key`);
-      } else if (env.sshAuthSock) {
-        sshOptions.agent = env.sshAuthSock;
-      } else {
-        const home = env.home ?? os.homedir();
-        const found = DEFAULT_SSH_KEYS.map((k) => path.join(home, '.ssh', k)).find((f) => fs.existsSync(f));
-        if (!found) throw new DockerConnectionError(`${what}: no SSH agent (SSH_AUTH_SOCK is not set) and no key file (${DEFAULT_SSH_KEYS.map((k) => `~/.ssh/${k}`).join(', ')}); set "ssh": { "identityFile": ... } or start ssh-agent`);
-        sshOptions.privateKey = readSecretFile(found, `${what} SSH key`);
-      }
+      const key = sshKeyChoice(endpoint, env);
+      if (key === null) throw new DockerConnectionError(`${what}: no SSH agent (SSH_AUTH_SOCK is not set) and no key file (${DEFAULT_SSH_KEYS.map((k) => `~/.ssh/${k}`).join(', ')}); set "ssh": { "identityFile": ... } or start ssh-agent`);
+      if ('file' in key) sshOptions.privateKey = readSecretFile(key.file, `${what} SSH key`);
+      else sshOptions.agent = key.agent;
       return { ...none, socketPath: undefined, host: endpoint.host, port: endpoint.port, protocol: 'ssh', username: endpoint.user, sshOptions } as Docker.DockerOptions;
     }
+  }
+}
+
+/**
+ * Which client key an ssh:// target logs in with, as ssh picks it: the named key file, else the agent
+ * (SSH_AUTH_SOCK), else the first default key in ~/.ssh; null when there is none. Nothing is read here.
+ * `source` names it for errors without the path of a private key (errors reach the status page).
+ */
+export function sshKeyChoice(endpoint: SshEndpoint, env: ConnectionEnv = {}): { file: string; source: string } | { agent: string; source: string } | null {
+  if (endpoint.identityFile !== null) return { file: endpoint.identityFile, source: 'the key of "ssh.identityFile"' };
+  if (env.sshAuthSock) return { agent: env.sshAuthSock, source: "the SSH agent's keys (SSH_AUTH_SOCK)" };
+  const home = env.home ?? os.homedir();
+  const found = DEFAULT_SSH_KEYS.map((k) => path.join(home, '.ssh', k)).find((f) => fs.existsSync(f));
+  return found ? { file: found, source: `~/.ssh/${path.basename(found)}` } : null;
+}
+
+/**
+ * ssh2's own failures say neither where nor why ("Host denied (verification failed)", "All configured
+ * authentication methods failed") and carry no errno code, so the driver reported them as a Docker API
+ * error (502, counted by the breaker) naming no host; a host where `docker system dial-stdio` cannot run
+ * (no docker CLI, no access to the engine, the engine down) read as "socket hang up". Seen against a real
+ * sshd (relay/control/dockerSsh.docker.test.ts), each is the engine out of reach until a person fixes
+ * known_hosts, authorized_keys or the host, as a refused TLS certificate is: a 'docker-unavailable'
+ * ControlError naming the target's URL and what to check (for a host key, known_hosts's verdict and
+ * file). null for anything else (a refused TCP connection keeps its code and the driver's wording).
+ */
+export function sshErrorToControl(err: unknown, endpoint: SshEndpoint, hostKeyRefusal: string | null, keySource: string): ControlError | null {
+  const e = err as { level?: unknown; code?: unknown; message?: unknown } | null;
+  if (!e) return null;
+  const msg = clip(String(e.message ?? ''), 200);
+  const where = endpoint.url;
+  // docker-modem's ssh transport hands the exec channel to http as its socket: a hang-up is the remote command ending before the engine answered.
+  if (e.code === 'ECONNRESET' && msg === 'socket hang up')
+    return new ControlError('docker-unavailable', `${where}: logged in, but the connection to the engine closed before it answered: on ${endpoint.host}, \`docker system dial-stdio\` must work for ${endpoint.user} (the docker CLI on the PATH of a non-interactive login, and a running engine ${endpoint.user} may use)`);
+  switch (e.level) {
+    case 'handshake':
+      if (msg.startsWith('Host denied')) return new ControlError('docker-unavailable', `${where}: SSH host key refused: ${hostKeyRefusal ?? 'the host key failed verification'} (known_hosts: ${endpoint.knownHosts})`);
+      return new ControlError('docker-unavailable', `${where}: SSH handshake failed: ${msg}`);
+    case 'client-authentication':
+      return new ControlError('docker-unavailable', `${where}: SSH authentication as ${endpoint.user} failed: the server did not accept ${keySource}; its public key must be in ~${endpoint.user}/.ssh/authorized_keys on ${endpoint.host}`);
+    case 'agent':
+      return new ControlError('docker-unavailable', `${where}: the SSH agent failed (${msg}); check SSH_AUTH_SOCK or set "ssh": { "identityFile": ... }`);
+    case 'client-timeout':
+      return new ControlError('docker-unavailable', `${where}: no SSH handshake within the time allowed (${msg})`);
+    default:
+      return null;
   }
 }
 
@@ -117,7 +160,35 @@ function hide(obj: object, prop: string): void {
  * serialisation: the modem's private key and ssh options (private key, agent, verifier).
  */
 export function createDocker(endpoint: DockerEndpoint | null, what: string, env: ConnectionEnv = {}): Docker {
-  const docker = new Docker(dockerOptionsFor(endpoint, what, env));
+  if (endpoint?.kind !== 'ssh') return hideSecrets(new Docker(dockerOptionsFor(endpoint, what, env)));
+  // The verifier's last verdict, for the error ssh2 raises right after it (see sshErrorToControl).
+  let refusal: string | null = null;
+  const docker = hideSecrets(
+    new Docker(
+      dockerOptionsFor(endpoint, what, {
+        ...env,
+        onHostKeyRefused: (reason) => {
+          refusal = reason;
+          env.onHostKeyRefused?.(reason);
+        },
+      }),
+    ),
+  );
+  const keySource = sshKeyChoice(endpoint, env)?.source ?? 'no key';
+  // Every dockerode call goes through modem.dial with a callback: its ssh2 errors are explained there.
+  type Dial = (options: unknown, callback: (err: unknown, data?: unknown) => void) => unknown;
+  const modem = (docker as unknown as { modem: { dial: Dial } }).modem;
+  const dial = modem.dial.bind(modem);
+  Object.defineProperty(modem, 'dial', {
+    value: ((options, callback) => dial(options, (err, data) => callback(err ? (sshErrorToControl(err, endpoint, refusal, keySource) ?? err) : err, data))) satisfies Dial,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+  return docker;
+}
+
+function hideSecrets(docker: Docker): Docker {
   const modem = (docker as unknown as { modem: object }).modem;
   hide(modem, 'key');
   hide(modem, 'sshOptions');
