@@ -17,10 +17,8 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../e2e/chromium.js';
+import type { Browser, Page } from 'playwright-core';
 import { encodeNodeFrame, type NodeState } from '../shared/protocol/binaryV2.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import { InitializeSwarmResponseSchema, routes, routePath } from '../shared/api.js';
@@ -37,6 +35,7 @@ import { makeTempDir } from '../testkit/tempDirs.js';
 import { LogClient } from '../testkit/logClient.js';
 import { waitUntil, pollFor } from '../testkit/wait.js';
 import { percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
+import { clockOffset, launchBrowser, openApp } from './browser.js';
 
 const AGENTS = 2000;
 const HZ = 20;
@@ -192,24 +191,9 @@ function installShownProbe(): void {
   new g.MutationObserver(scan).observe(host, { childList: true, subtree: true, characterData: true });
 }
 
-/** The page's Date.now() minus ours (ms), from the round trip with the shortest duration; ± half of it. */
-async function clockOffset(page: Page): Promise<{ offset: number; error: number }> {
-  let best = { offset: 0, error: Infinity };
-  for (let i = 0; i < 15; i++) {
-    const a = Date.now();
-    const p = await page.evaluate(() => Date.now());
-    const b = Date.now();
-    if ((b - a) / 2 < best.error) best = { offset: p - (a + b) / 2, error: (b - a) / 2 };
-  }
-  return best;
-}
-
 /** The built app, its console opened on the session from the Sessions tab as a user does, following. */
 async function openConsole(browser: Browser, relayUrl: string, uuid: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  // follow=1: this page does not lead the layout; physics=cpu skips the start-up trial.
-  await page.goto(`${relayUrl}/?follow=1&physics=cpu`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  const page = await openApp(browser, relayUrl);
   await page.getByTestId('tab-sessions').click();
   await page.locator(`li[data-session="${uuid}"]`).getByTestId('open-console').click({ timeout: 30_000 });
   await page.locator('[data-testid="console"] .console-log[data-log-state="following"]').waitFor({ timeout: 30_000 });
@@ -449,18 +433,9 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
     }, 30_000, 'a session spawned in the kit container', 500);
     const first = await logOf(small.relay.url, uuid);
     ctx.log(`console: session ${uuid}, log ${first.path}`);
-    let noBrowser = 'no chromium';
-    if (ctx.chromium) {
-      const build = spawnSync(process.execPath, [path.join(ctx.root, 'scripts/build.mjs'), 'client'], { cwd: ctx.root, stdio: 'inherit' });
-      if (build.status !== 0) noBrowser = 'client build failed';
-      else {
-        try {
-          browser = await chromium.launch({ executablePath: ctx.chromium, args: CHROMIUM_ARGS });
-        } catch (e) {
-          noBrowser = `chromium did not start: ${String(e).slice(0, 200)}`;
-        }
-      }
-    }
+    const launched = await launchBrowser(ctx);
+    browser = launched.browser;
+    const noBrowser = launched.why;
     rows.push(
       ...(await latency(ctx, name, small.relay.url, uuid, first.path, browser, noBrowser).catch((e: unknown) => (['browser', 'latency'] as const).map((k) => notRun(k, `failed: ${String(e).slice(0, 200)}`)))),
     );
