@@ -49,10 +49,22 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Children startNode started and that still run. A test that runs out of time is abandoned where it
+ * waits, so the finally that would stop them never runs; Playwright then ends the worker, and this ends
+ * them with it (a timed-out run left a relay running under PID 1).
+ */
+const started = new Set<import('node:child_process').ChildProcess>();
+process.once('exit', () => {
+  for (const c of started) c.kill('SIGKILL');
+});
+
 /** Starts `node <script>` with env; resolves once a stdout/stderr line matches `ready`. */
 export async function startNode(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Proc> {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let seen = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms; output: ${seen.slice(-500)}`)), timeoutMs);
