@@ -73,7 +73,10 @@ describe.skipIf(!kitBuilt)('session log on the embedded hive (local driver, real
       joined += c.text;
       at = c.next;
     }
-    expect(joined).toBe(file.subarray(0, at).toString());
+    // The session keeps writing: the last small read can end past first.next, so compare with the file
+    // as it is now (the snapshot above stops at first.next; a fresh CI run failed on exactly that).
+    expect(at).toBeGreaterThanOrEqual(first.next);
+    expect(joined).toBe(fs.readFileSync(first.path).subarray(0, at).toString());
     fs.appendFileSync(first.path, 'written by the test ✓\n');
     const after = await read(`?from=${first.next}&logId=${first.logId}`);
     expect(after.from).toBe(first.next);
