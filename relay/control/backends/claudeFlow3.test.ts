@@ -1,4 +1,7 @@
 /** claude-flow 3.x backend against a recording fake container that answers in 3.43.0's recorded formats. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InitializeSwarmResponseSchema, routes } from '../../../shared/api.js';
 import type { ExecDriver, ExecOptions, ExecResult } from '../exec.js';
@@ -6,7 +9,7 @@ import { StateStore } from '../stateStore.js';
 import { startHarness, tmpStateDir, until, validSpawn, type Harness } from '../testing/harness.js';
 import * as S from './claudeFlow3.samples.js';
 import { AGENT_ID_PATTERN } from './claudeFlow3Parse.js';
-import { ClaudeFlow3Backend, SESSIONS_ROOT, workerPlan } from './claudeFlow3.js';
+import { ClaudeFlow3Backend, POLICY_LOCK_CLEAR, SESSIONS_ROOT, workerPlan } from './claudeFlow3.js';
 import { MAX_SESSION_MCP } from './sessionMcp.js';
 import type { RunFn, RunOptions, SpawnRequest } from './types.js';
 
@@ -31,6 +34,8 @@ interface Proc {
 class Cf3Container {
   calls: { argv: string[]; env: Record<string, string>; detached: boolean }[] = [];
   violations: string[] = [];
+  /** Lock files the backend asked to clear (POLICY_LOCK_CLEAR). */
+  lockClears: string[] = [];
   hives = new Map<string, Hive>();
   procs: Proc[] = [{ pid: 1, ppid: 0, pgid: 1, args: 'node /app/front.js' }];
   claude = false;
@@ -59,7 +64,13 @@ class Cf3Container {
     const env = o.env ?? {};
     this.calls.push({ argv: a, env, detached: !!o.detached });
     if (env.CLAUDE_FLOW_AUTO_UPDATE !== 'false') this.violations.push(`no CLAUDE_FLOW_AUTO_UPDATE=false: ${a.join(' ')}`);
-    if (a.some((x) => x === 'sh' || x === '-c' || x === 'pgrep')) this.violations.push(`shell or pgrep: ${a.join(' ')}`);
+    // The one shell allowed: a constant script with the path as its argument (no text of ours inside it).
+    const lockClear = a.length === 4 && a[0] === 'sh' && a[1] === '-c' && a[2] === POLICY_LOCK_CLEAR && a[3]!.startsWith(`${SESSIONS_ROOT}/`);
+    if (!lockClear && a.some((x) => x === 'sh' || x === '-c' || x === 'pgrep')) this.violations.push(`shell or pgrep: ${a.join(' ')}`);
+    if (lockClear) {
+      this.lockClears.push(a[3]!);
+      return res('');
+    }
     if (a[0] === 'setsid') this.violations.push('setsid orphans the spawn under PID 1 (a zombie when PID 1 does not reap)');
     if (a[0] === 'claude-flow') return this.cf(a.slice(1), env, !!o.detached);
     const j = a.join(' ');
@@ -207,6 +218,8 @@ describe('ClaudeFlow3Backend', () => {
     expect(c.hives.get(`${SESSIONS_ROOT}/${one}`)).toMatchObject({ initialized: false, workers: [] });
     expect(c.hives.get(`${SESSIONS_ROOT}/${two}`)!.workers).toHaveLength(2);
     expect(c.calls.find((x) => x.argv.includes('shutdown'))!.env.CLAUDE_FLOW_CWD).toBe(`${SESSIONS_ROOT}/${one}`);
+    // Its processes ended, a policy lock one of them held is checked (its own directory only) before shutdown.
+    expect(c.lockClears).toEqual([`${SESSIONS_ROOT}/${one}/.claude-flow/policy/state.lock`]);
     expect(new Set(b.execAgents().map((a) => a.sessionUuid))).toEqual(new Set([two]));
     expect(await b.refreshAgents()).toBe(true);
     expect(c.violations).toEqual([]);
@@ -429,5 +442,38 @@ describe('ClaudeFlow3Backend: one MCP server per running session, in its directo
     await b.refreshAgents();
     expect(b.mcp.size).toBe(MAX_SESSION_MCP);
     expect(servers.filter((s) => !s.closed)).toHaveLength(MAX_SESSION_MCP);
+  });
+});
+
+describe("3.x's policy-state lock left by a process the stop ended (POLICY_LOCK_CLEAR, run by this machine's sh)", () => {
+  const clear = (file: string) => spawnSync('sh', ['-c', POLICY_LOCK_CLEAR, file], { encoding: 'utf8' }).status;
+  const dir = () => fs.mkdtempSync(path.join(tmpStateDir(), 'lock-'));
+
+  it("removes a lock whose holder is gone, keeps a live holder's, and one that names no holder yet", () => {
+    const d = dir();
+    const lock = path.join(d, 'state.lock');
+    // A pid that is not running: a child that has exited and been reaped.
+    const gone = spawnSync('true').pid!;
+    fs.writeFileSync(lock, JSON.stringify({ pid: gone, acquiredAt: Date.now() }));
+    expect(clear(lock)).toBe(0);
+    expect(fs.existsSync(lock)).toBe(false);
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, acquiredAt: Date.now() }));
+    expect(clear(lock)).toBe(3);
+    expect(fs.existsSync(lock)).toBe(true);
+    fs.writeFileSync(lock, '');
+    expect(clear(lock)).toBe(4);
+    expect(fs.existsSync(lock)).toBe(true);
+    // No lock: nothing to do.
+    fs.rmSync(lock);
+    expect(clear(lock)).toBe(0);
+  });
+
+  it('a hostile path is an argument, never script text', () => {
+    const d = dir();
+    const odd = path.join(d, 'x"; touch pwned; ".lock');
+    fs.writeFileSync(odd, JSON.stringify({ pid: spawnSync('true').pid!, acquiredAt: 0 }));
+    expect(spawnSync('sh', ['-c', POLICY_LOCK_CLEAR, odd], { cwd: d }).status).toBe(0);
+    expect(fs.existsSync(odd)).toBe(false);
+    expect(fs.existsSync(path.join(d, 'pwned'))).toBe(false);
   });
 });

@@ -59,6 +59,16 @@ const MCP_CALL_TIMEOUT_MS = 10_000;
 const SHUTDOWN_LOCK_RETRIES = 3;
 const SHUTDOWN_LOCK_WAIT_MS = 500;
 const LOCK_TIMEOUT = /lock-timeout/i;
+/**
+ * `sh -c POLICY_LOCK_CLEAR <lock file>`: removes 3.x's policy-state lock when the process it names is
+ * gone; exit 3 when that process lives, 4 when the file names none yet (its holder is between creating and
+ * writing it), and nothing is removed then. 3.x takes the lock (`<dir>/.claude-flow/policy/
+ * state.lock`, `{"pid":…}`) for every hive-mind command and releases it in a `finally` that a signalled
+ * process never runs; others then wait 5 s per try and fail with policy-state-lock-timeout until the file
+ * is 30 s old. A stop ends the session's processes first, so a lock they held is left: a fresh CI run's
+ * stops of three sessions at once failed on it. The path is an argument, never part of the script.
+ */
+export const POLICY_LOCK_CLEAR = '[ -f "$0" ] || exit 0; p=$(sed -n \'s/.*"pid":\\([0-9][0-9]*\\).*/\\1/p\' "$0"); [ -n "$p" ] || exit 4; if kill -0 "$p" 2>/dev/null; then exit 3; fi; rm -f -- "$0"';
 /** 3.x's task priorities (`hive-mind task -p`): the model's `medium` is its `normal`. */
 const TASK_PRIORITY: Record<string, string> = { low: 'low', medium: 'normal', high: 'high', critical: 'critical' };
 
@@ -390,10 +400,13 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     }
     const end = await endProcesses((argv, o) => this.exec(argv, { ...o, ctx }), uuid, this.o.stopTiming);
     if (end.remaining.length > 0) throw new ControlError('command-failed', `session ${uuid}: ${end.remaining.length} process(es) still running after TERM and KILL (pids ${end.remaining.map((p) => p.pid).join(', ')}); not marked stopped`);
+    // A process just ended may have held the directory's policy-state lock: cleared when its holder is gone.
+    if (end.found > 0) await this.clearDeadPolicyLock(uuid, ctx);
     let r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
     // 3.x locks the directory's policy state for every hive-mind command; under load a command still running
     // there (one just signalled) makes shutdown fail with policy-state-lock-timeout. Found by the bench.
     for (let i = 0; i < SHUTDOWN_LOCK_RETRIES && r.exitCode !== 0 && LOCK_TIMEOUT.test(r.stderr + r.stdout); i++) {
+      await this.clearDeadPolicyLock(uuid, ctx);
       await new Promise((res) => setTimeout(res, SHUTDOWN_LOCK_WAIT_MS));
       r = await this.exec([...this.cli, 'hive-mind', 'shutdown', '--force'], { idempotent: true, ctx, uuid });
     }
@@ -404,6 +417,13 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
     this.reads.delete(uuid);
     this.patch(uuid, { status: 'stopped', agentCount: 0 });
     return 'stopped';
+  }
+
+  /** Removes the session directory's policy-state lock when the process holding it is gone (POLICY_LOCK_CLEAR). */
+  private async clearDeadPolicyLock(uuid: string, ctx?: RequestContext): Promise<void> {
+    const lock = `${this.dir(uuid)}/.claude-flow/policy/state.lock`;
+    const r = await this.exec(['sh', '-c', POLICY_LOCK_CLEAR, lock], { idempotent: true, ctx }).catch(() => null);
+    if (r?.exitCode === 0) this.o.logger?.debug({ uuid }, 'policy-state lock checked (a dead holder\'s lock is removed)');
   }
 
   /**
