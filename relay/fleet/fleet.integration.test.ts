@@ -145,6 +145,12 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
   });
 
   it("the stream carries both targets' agents under qualified ids; a selected agent's metrics come back under its qualified id", async () => {
+    // The relay was restarted by the test before: both targets' telemetry must be back before the snapshot
+    // can hold both (a fresh CI run connected while only alpha's had returned).
+    await waitUntil(async () => {
+      const all = await agents();
+      return all.some((x) => x.target === 'alpha') && all.some((x) => x.target === 'beta');
+    }, 20_000, 100, 'agents of both targets after the restart');
     const c = await connectClient(relay.url.replace(/^http/, 'ws') + WS_PATH);
     try {
       const graph = c.of('snapshot')[0]!.graph;
