@@ -21,6 +21,7 @@ import type { HiveSwarmInfo } from '../parsers.js';
 import { spawnLogPath } from '../console/spawnLog.js';
 import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, isZombie, type ProcInfo, parsePsTable, scanProcesses, sessionProcesses, signal, type EndOptions } from './processes.js';
+import { StartStopOrder } from './startStop.js';
 
 export const TAG_FLAG = '--hivescope-session';
 
@@ -136,24 +137,16 @@ export class ClaudeFlowBackend implements Backend {
     return uuid;
   }
 
-  /** Starts in flight, per session: a stop waits for its session's start to settle before it looks. */
-  private readonly starting = new Map<string, Promise<void>>();
-  /** Sessions being stopped: a start that lands now does not mark its session live again. */
-  private readonly stopping = new Set<string>();
+  /** A stop waits for its session's start; a start landing during a stop does not mark the session live. */
+  private readonly order = new StartStopOrder();
 
-  async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
-    const p = this.startSteps(uuid, req, ctx);
-    this.starting.set(uuid, p);
-    try {
-      await p;
-    } finally {
-      if (this.starting.get(uuid) === p) this.starting.delete(uuid);
-    }
+  start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    return this.order.start(uuid, () => this.startSteps(uuid, req, ctx));
   }
 
   private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     // Stopped before the spawn was even launched: launch nothing (as 3.x's start does).
-    if (this.stopping.has(uuid)) return;
+    if (this.order.isStopping(uuid)) return;
     const argv = [
       ...this.cli,
       'hive-mind',
@@ -177,7 +170,7 @@ export class ClaudeFlowBackend implements Backend {
     }
     // A stop that came meanwhile waits for this start and then ends what it launched: the pid and log
     // are kept for it, but the session is not marked live again under it.
-    this.patch(uuid, this.stopping.has(uuid) ? { pid: r.pid, logPath } : { status: 'starting', pid: r.pid, logPath });
+    this.patch(uuid, this.order.isStopping(uuid) ? { pid: r.pid, logPath } : { status: 'starting', pid: r.pid, logPath });
   }
 
   async logFile(uuid: string): Promise<LogLocation> {
@@ -399,16 +392,9 @@ export class ClaudeFlowBackend implements Backend {
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     this.cf(uuid);
-    this.stopping.add(uuid);
-    try {
-      // A start still in flight would launch its spawn after this stop looked at the process table,
-      // and the session would run on, marked stopped (found on 3.x by the bench; 2.7's start is one
-      // detached exec, so the window is that exec). What it launched is in the listing once it settled.
-      await this.starting.get(uuid)?.catch(() => undefined);
-      return await this.stopSteps(uuid, ctx);
-    } finally {
-      this.stopping.delete(uuid);
-    }
+    // 2.7's start is one detached exec, so the window a stop must wait out is that exec; what it
+    // launched is in the listing once it settled.
+    return this.order.stop(uuid, () => this.stopSteps(uuid, ctx));
   }
 
   private async stopSteps(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {

@@ -23,6 +23,7 @@ import { MAX_SESSION_MCP, SessionMcpPool, type SessionMcp, type SessionMcpOpener
 import { spawnLogPath } from '../console/spawnLog.js';
 import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, parsePsTable, type EndOptions } from './processes.js';
+import { StartStopOrder } from './startStop.js';
 import type { Backend, BackendDescription, ExecAgent, ListResult, RunFn, RunOptions, SpawnRequest } from './types.js';
 
 export const SESSIONS_ROOT = '/workspace/.hivescope/sessions';
@@ -101,10 +102,8 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
   private readonly mcpAgents = new Map<string, McpAgent3[]>();
   private emittedKey = '[]';
   private claudeChecked: { at: number; present: boolean } | null = null;
-  /** Starts in flight, per session: a stop waits for its session's start to settle before it looks. */
-  private readonly starting = new Map<string, Promise<void>>();
-  /** Sessions a stop was asked for: their start launches nothing more and their reads stop. */
-  private readonly stopping = new Set<string>();
+  /** A stop waits for its session's start; while it runs the start launches nothing more and reads skip the session. */
+  private readonly order = new StartStopOrder();
   /** One stdio MCP server per live session, in its directory: agents spawned through MCP, tasks. */
   readonly mcp: SessionMcpPool;
 
@@ -218,14 +217,8 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
    * present the last spawn carries `--claude` and the objective and stays in the foreground, detached
    * (tagged with the uuid so stop and reap find it).
    */
-  async start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
-    const p = this.startSteps(uuid, req, ctx);
-    this.starting.set(uuid, p);
-    try {
-      await p;
-    } finally {
-      if (this.starting.get(uuid) === p) this.starting.delete(uuid);
-    }
+  start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
+    return this.order.start(uuid, () => this.startSteps(uuid, req, ctx));
   }
 
   /**
@@ -243,7 +236,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
 
   private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
     // A stop that came while starting: nothing more is launched (the stop then ends what was).
-    const stopped = () => this.stopping.has(uuid);
+    const stopped = () => this.order.isStopping(uuid);
     const fail = (e: ControlError): never => {
       this.patch(uuid, { status: 'failed' });
       throw e;
@@ -300,7 +293,7 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
 
   private live(): string[] {
     return this.ours()
-      .filter(([uuid, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && this.hived(uuid) && !this.stopping.has(uuid))
+      .filter(([uuid, s]) => !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && this.hived(uuid) && !this.order.isStopping(uuid))
       .map(([uuid]) => uuid);
   }
 
@@ -378,16 +371,10 @@ export class ClaudeFlow3Backend implements Backend, SessionMcpOps {
    */
   async stop(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
     this.cf(uuid);
-    this.stopping.add(uuid);
-    try {
-      // A start still running would launch its `spawn --claude` after this stop looked (the bench's stops
-      // right after spawns did: a stopped session kept running and its Claude Code came late, see
-      // endProcesses). It launches nothing more now; what it did launch is in the listing once it settled.
-      await this.starting.get(uuid)?.catch(() => undefined);
-      return await this.stopSteps(uuid, ctx);
-    } finally {
-      this.stopping.delete(uuid);
-    }
+    // A start still running would launch its `spawn --claude` after this stop looked (the bench's stops
+    // right after spawns did: a stopped session kept running and its Claude Code came late, see
+    // endProcesses). It launches nothing more now; what it did launch is in the listing once it settled.
+    return this.order.stop(uuid, () => this.stopSteps(uuid, ctx));
   }
 
   private async stopSteps(uuid: string, ctx?: RequestContext): Promise<SessionStatus> {
