@@ -64,14 +64,22 @@ function container() {
   return { st, run };
 }
 
-async function setup(o: { ps?: boolean } = {}) {
+/** A backend over container() with one session created and, unless `start: false`, started. */
+async function setup(o: { ps?: boolean; start?: boolean } = {}) {
   const c = container();
   c.st.hasPs = o.ps ?? true;
   const store = new StateStore(tmpStateDir());
   const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
   const uuid = await b.create(req);
-  await b.start(uuid, req);
+  if (o.start ?? true) await b.start(uuid, req);
   return { ...c, store, b, uuid };
+}
+
+/** Holds the spawn's exec until the returned function is called (a start still in flight). */
+function holdSpawn(st: ReturnType<typeof container>['st']): () => void {
+  let release!: () => void;
+  st.spawnGate = new Promise<void>((r) => (release = r));
+  return release;
 }
 
 describe('claude-flow 2.7 backend (issue 12)', () => {
@@ -119,38 +127,30 @@ describe('claude-flow 2.7 backend (issue 12)', () => {
   });
 
   it('a stop that comes while the spawn is being launched waits for it, ends what it launched, and the session stays stopped', async () => {
-    const c = container();
-    let release!: () => void;
-    c.st.spawnGate = new Promise<void>((r) => (release = r));
-    const store = new StateStore(tmpStateDir());
-    const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
-    const uuid = await b.create(req);
+    const { st, b, uuid } = await setup({ start: false });
+    const release = holdSpawn(st);
     const starting = b.start(uuid, req);
     await new Promise((r) => setTimeout(r, 5));
     const stopping = b.stop(uuid);
     await new Promise((r) => setTimeout(r, 5));
     // The stop has not looked at the process table yet: it waits for the launch to settle.
-    expect(c.st.calls.some((x) => x[0] === 'ps')).toBe(false);
+    expect(st.calls.some((x) => x[0] === 'ps')).toBe(false);
     release();
     await starting;
     expect(await stopping).toBe('stopped');
-    expect(c.st.alive).toBe(false);
-    expect(c.st.calls.map((x) => x.join(' '))).toContain('kill -TERM 700');
+    expect(st.alive).toBe(false);
+    expect(st.calls.map((x) => x.join(' '))).toContain('kill -TERM 700');
     expect((await b.get(uuid)).status).toBe('stopped');
   });
 
   it('a stop before the start ran launches nothing', async () => {
-    const c = container();
-    const store = new StateStore(tmpStateDir());
-    const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 } });
-    const uuid = await b.create(req);
-    let release!: () => void;
-    c.st.spawnGate = new Promise<void>((r) => (release = r));
+    const { st, b, uuid } = await setup({ start: false });
+    const release = holdSpawn(st);
     const stopping = b.stop(uuid);
     const starting = b.start(uuid, req);
     release();
     await Promise.all([stopping, starting]);
-    expect(c.st.calls.some((x) => x[2] === 'spawn')).toBe(false);
+    expect(st.calls.some((x) => x[2] === 'spawn')).toBe(false);
     expect((await b.get(uuid)).status).toBe('stopped');
   });
 

@@ -20,14 +20,17 @@ function recorder() {
 
 type Start = (file: string, cb: ReturnType<typeof recorder>['cb']) => LogWatch;
 const streams: ExecStream[] = [];
-const starts: [string, Start][] = [
-  ['the container script (node -e LOG_WATCH_SCRIPT, the path in its environment, stdin piped)', (file, cb) => watchOverExec(async (argv, env) => {
+/** The container script as a local child with piped stdio, its stream kept in `streams`. */
+const overLocalExec: Start = (file, cb) =>
+  watchOverExec(async (argv, env) => {
     // The session's uuid is in the log's path; the relay finds a session's processes by the uuid in argv.
     expect(argv.join(' ')).not.toContain(file);
     const s = await openLocalExecStream(argv, { env });
     streams.push(s);
     return s;
-  }, file, cb)],
+  }, file, cb);
+const starts: [string, Start][] = [
+  ['the container script (node -e LOG_WATCH_SCRIPT, the path in its environment, stdin piped)', overLocalExec],
   ['the local driver (fs.watch in the relay process)', (file, cb) => watchLocalFile(file, cb)],
 ];
 
@@ -98,11 +101,7 @@ describe('log change watch: the container script\'s process', () => {
     const dir = makeTempDir('hivescope-log-watch-');
     const { r, cb } = recorder();
     const before = streams.length;
-    const w = watchOverExec(async (argv, env) => {
-      const s = await openLocalExecStream(argv, { env });
-      streams.push(s);
-      return s;
-    }, path.join(dir, 'x.log'), cb);
+    const w = overLocalExec(path.join(dir, 'x.log'), cb);
     await waitUntil(() => r.changes === 1, 10_000, 5, 'the ready signal');
     const s = streams[before] as unknown as { isEnded: boolean };
     expect(s.isEnded).toBe(false);
