@@ -15,13 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { startRelay, type RelayHandle } from '../app.js';
 import { resolveMcpEndpoint, type DockerEndpoint } from '../targets.js';
-import { InitializeSwarmResponseSchema, routes } from '../../shared/api.js';
-import { HealthSchema, type TargetHealth } from '../../shared/model/health.js';
+import { InitializeSwarmResponseSchema } from '../../shared/api.js';
 import { chooseDriver } from './chooseDriver.js';
 import { DockerDriver } from './drivers/docker.js';
 import { createDocker } from './drivers/dockerConnection.js';
 import { ControlError } from './errors.js';
-import { validSpawn } from './testing/harness.js';
+import { relayApi } from '../../testkit/relayApi.js';
 import { SESSION_MANAGER_PATH } from './backends/sessionManager.js';
 import { dockerCli, uniqueName } from '../../testkit/docker.js';
 import { dockerAvailable } from '../../testkit/kitContainer.js';
@@ -217,15 +216,7 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
   describe('a whole relay: one local target, one ssh:// target, and two ssh:// targets it must refuse', () => {
     let relay: RelayHandle;
     const { logger, lines } = collectingLogger();
-    const get = async (p: string) => {
-      const r = await fetch(`${relay.url}${p}`);
-      return { status: r.status, body: (await r.json()) as unknown };
-    };
-    const spawn = async (body: Record<string, unknown>) => {
-      const r = await fetch(`${relay.url}${routes.initializeSwarm.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...validSpawn, ...body }) });
-      return { status: r.status, body: (await r.json()) as unknown };
-    };
-    const target = async (name: string): Promise<TargetHealth> => HealthSchema.parse((await get(routes.hybridStatus.path)).body).targets!.find((t) => t.name === name)!;
+    const { spawn, target } = relayApi(() => relay.url);
     const uuidsIn = async (name: string) => (await dockerCli(['exec', name, SESSION_MANAGER_PATH, 'list'])).stdout;
 
     beforeAll(async () => {
@@ -250,7 +241,7 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
       relayStarted = performance.now();
       loginsAtStart = sshd.accepted().length;
       relay = await startRelay(cfg, logger);
-      await waitUntil(async () => (await target('local')).status === 'healthy' && (await target('remote')).status === 'healthy', 60_000, 200, 'local and remote healthy');
+      await waitUntil(async () => (await target('local'))?.status === 'healthy' && (await target('remote'))?.status === 'healthy', 60_000, 200, 'local and remote healthy');
     }, 120_000);
 
     let relayStarted = 0;
@@ -262,7 +253,7 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
     }, 60_000);
 
     it('reports the ssh target healthy with its engine URL, MCP from the container, and no key path', async () => {
-      const remote = await target('remote');
+      const remote = (await target('remote'))!;
       expect(remote).toMatchObject({ source: 'config', lifecycle: 'running', container: sshName, docker: `ssh://root@127.0.0.1:${sshd.port}`, telemetry: { state: 'connected', port: mcpPorts[0]!.port } });
       expect(JSON.stringify(remote)).not.toContain(client.file);
     });
@@ -281,8 +272,8 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
     });
 
     it('the refused targets are unavailable, each saying why and naming its host; the relay and its other targets go on', async () => {
-      await waitUntil(async () => Boolean((await target('forged')).control.lastError) && Boolean((await target('intruder')).control.lastError), 30_000, 200, 'both refusals recorded');
-      const [forged, intruder] = [await target('forged'), await target('intruder')];
+      await waitUntil(async () => Boolean((await target('forged'))?.control.lastError) && Boolean((await target('intruder'))?.control.lastError), 30_000, 200, 'both refusals recorded');
+      const [forged, intruder] = [(await target('forged'))!, (await target('intruder'))!];
       process.stdout.write(`[ssh-engine] relay, forged: ${forged.control.lastError}\n[ssh-engine] relay, intruder: ${intruder.control.lastError}\n`);
       expect(forged).toMatchObject({ status: 'unavailable', lifecycle: 'starting', docker: `ssh://root@127.0.0.2:${sshd.port}` });
       expect(forged.control.lastError).toContain(`the host key of 127.0.0.2:${sshd.port} does NOT match known_hosts`);

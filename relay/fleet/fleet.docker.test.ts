@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { startRelay, type RelayHandle } from '../app.js';
 import { AgentsResponseSchema, InitializeSwarmResponseSchema, SessionsResponseSchema, routes } from '../../shared/api.js';
-import { HealthSchema, type TargetHealth } from '../../shared/model/health.js';
-import { validSpawn } from '../control/testing/harness.js';
+import { HealthSchema } from '../../shared/model/health.js';
+import { relayApi } from '../../testkit/relayApi.js';
 import { SESSION_MANAGER_PATH } from '../control/backends/sessionManager.js';
 import { dockerCli, uniqueName } from '../../testkit/docker.js';
 import { dockerAvailable } from '../../testkit/kitContainer.js';
@@ -35,15 +35,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
   let relay: RelayHandle;
   let image = '';
 
-  const get = async (p: string) => {
-    const r = await fetch(`${relay.url}${p}`);
-    return { status: r.status, body: (await r.json()) as unknown };
-  };
-  const spawn = async (body: Record<string, unknown>) => {
-    const r = await fetch(`${relay.url}${routes.initializeSwarm.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...validSpawn, ...body }) });
-    return { status: r.status, body: (await r.json()) as unknown };
-  };
-  const target = async (name: string): Promise<TargetHealth> => HealthSchema.parse((await get(routes.hybridStatus.path)).body).targets!.find((t) => t.name === name)!;
+  const { get, spawn, target } = relayApi(() => relay.url);
   /** The session manager's own list in a container: where a spawn really landed. */
   const uuidsIn = async (cli: (args: string[]) => Promise<{ code: number | null; stdout: string }>, name: string) => (await cli(['exec', name, SESSION_MANAGER_PATH, 'list'])).stdout;
 
@@ -75,7 +67,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
       LOG_LEVEL: 'silent',
     });
     relay = await startRelay(config, pino({ level: 'silent' }));
-    await waitUntil(async () => (await target('sys')).status === 'healthy' && (await target('tls')).status === 'healthy', 60_000, 200, 'both targets healthy');
+    await waitUntil(async () => (await target('sys'))?.status === 'healthy' && (await target('tls'))?.status === 'healthy', 60_000, 200, 'both targets healthy');
   }, 300_000);
 
   afterAll(async () => {
@@ -86,7 +78,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
   }, 120_000);
 
   it('reports each target with its engine, container and MCP endpoint', async () => {
-    const [sys, tls] = [await target('sys'), await target('tls')];
+    const [sys, tls] = [(await target('sys'))!, (await target('tls'))!];
     expect(sys).toMatchObject({ source: 'config', lifecycle: 'running', container: sysName, telemetry: { state: 'connected', port: ports[0]!.port }, control: { backend: 'session-manager' } });
     expect(tls).toMatchObject({ source: 'config', lifecycle: 'running', container: tlsName, docker: `${d.tcp!.url} (TLS)`, telemetry: { state: 'connected', port: ports[1]!.port } });
     // A key path never shows.
@@ -142,7 +134,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
 
   it("SIGKILL of one engine leaves the other target's spawns and telemetry working; the killed target recovers when its engine returns", async () => {
     await d.stop('SIGKILL');
-    await waitUntil(async () => (await target('tls')).control.state !== 'healthy', 30_000, 200, 'the tls target seen down');
+    await waitUntil(async () => (await target('tls'))?.control.state !== 'healthy', 30_000, 200, 'the tls target seen down');
     const tlsDown = await spawn({ customPrompt: 'fleet: on a dead engine', target: 'tls' });
     expect(tlsDown.status).toBeGreaterThanOrEqual(500);
     // The machine engine's target is untouched: a spawn lands, its session and agents arrive.
@@ -156,7 +148,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
     expect(picked.target).toBe('sys');
 
     await d.start();
-    await waitUntil(async () => (await target('tls')).status === 'healthy', 60_000, 250, 'the tls target back by itself');
+    await waitUntil(async () => (await target('tls'))?.status === 'healthy', 60_000, 250, 'the tls target back by itself');
     const back = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'fleet: after the engine returned', target: 'tls' })).body);
     expect(await uuidsIn((a) => d.cli(a), tlsName)).toContain(back.uuid);
   });
@@ -187,7 +179,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
     }
 
     expect((await dockerCli(['rm', '-f', labName])).code).toBe(0);
-    await waitUntil(async () => (await target('lab')).lifecycle === 'gone', 30_000, 200, 'the removed container left');
+    await waitUntil(async () => (await target('lab'))?.lifecycle === 'gone', 30_000, 200, 'the removed container left');
     expect(await target('lab')).toMatchObject({ status: 'unavailable', degraded: [{ code: 'container-down' }] });
     // Its agents stay in the graph (the page greys them); nothing can be spawned there.
     expect(AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}?target=lab`)).body).agents.length).toBeGreaterThan(0);

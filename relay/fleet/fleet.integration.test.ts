@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RelayConfig } from '../config.js';
 import { startRelay, type RelayHandle } from '../app.js';
 import { AgentsResponseSchema, InitializeSwarmResponseSchema, SessionsResponseSchema, routes } from '../../shared/api.js';
-import { HealthSchema, type TargetHealth } from '../../shared/model/health.js';
+import { HealthSchema } from '../../shared/model/health.js';
+import { relayApi } from '../../testkit/relayApi.js';
 import { LocalDriver } from '../control/drivers/local.js';
 import { repoRoot } from '../control/paths.js';
 import { validSpawn } from '../control/testing/harness.js';
@@ -40,15 +41,7 @@ describe('a fleet of two kit targets (local processes, real MCP over TCP)', () =
         return new LocalDriver({ env: { HIVE_ROOT: k.root, MCP_HOST: '127.0.0.1', MCP_PORT: String(k.engine.port), MCP_TCP_PORT: String(k.engine.port) }, cwd: repoRoot() });
       },
     });
-  const get = async (p: string) => {
-    const r = await fetch(`${relay.url}${p}`);
-    return { status: r.status, body: (await r.json()) as unknown };
-  };
-  const post = async (p: string, body: unknown) => {
-    const r = await fetch(`${relay.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: (await r.json()) as unknown };
-  };
-  const target = async (name: string): Promise<TargetHealth | undefined> => HealthSchema.parse((await get(routes.hybridStatus.path)).body).targets!.find((t) => t.name === name);
+  const { get, post, target } = relayApi(() => relay.url);
   const registry = async (k: Kit) => (await runCli(['list'], { HIVE_ROOT: k.root })).stdout;
   const agents = async (q = '') => AgentsResponseSchema.parse((await get(`${routes.botsAgents.path}${q}`)).body).agents;
 
