@@ -253,6 +253,15 @@ export interface ParseTargetsOptions {
  * entries naming the same container on the same engine or the same MCP endpoint. Errors name the entry
  * (index and name) and the field.
  */
+/**
+ * Which Docker engine a target is on, as a key: its docker URL, or `environment` for DOCKER_HOST and the
+ * default socket. Two targets name one container only on different engines; discovery watches each engine
+ * once; the fleet's exec bound is per engine.
+ */
+export function engineKey(docker: DockerEndpoint | null): string {
+  return docker === null ? 'environment' : docker.url;
+}
+
 export function parseTargets(raw: string, o: ParseTargetsOptions): TargetConfig[] {
   const { text, base, origin } = readTargetsSource(raw, o.cwd);
   let json: unknown;
@@ -288,7 +297,7 @@ export function parseTargets(raw: string, o: ParseTargetsOptions): TargetConfig[
       const seen = names.get(e.name);
       if (seen !== undefined) throw new TargetsError(`${label}.name: ${JSON.stringify(e.name)} is already the name of HIVE_TARGETS[${seen}]`);
       names.set(e.name, i);
-      const place = `${docker ? docker.url : 'environment'}|${e.container}`;
+      const place = `${engineKey(docker)}|${e.container}`;
       const other = places.get(place);
       if (other) throw new TargetsError(`${label}.container: ${e.container} on the same engine is already target ${JSON.stringify(other)}`);
       places.set(place, e.name);

@@ -13,7 +13,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { createDocker } from '../control/drivers/dockerConnection.js';
-import { CONTAINER_NAME_RE, MAX_TARGETS, TARGET_NAME_RE, TargetsError, parseHostPort, type TargetConfig } from '../targets.js';
+import { CONTAINER_NAME_RE, MAX_TARGETS, TARGET_NAME_RE, TargetsError, engineKey, parseHostPort, type TargetConfig } from '../targets.js';
 import type { Fleet } from './fleet.js';
 
 export const TARGET_LABEL = 'org.hivescope.target';
@@ -69,7 +69,7 @@ export class Discovery {
     const seen = new Set<string>();
     for (const rt of fleet.targets.values()) {
       const t = rt.config;
-      const key = t.docker === null ? 'env' : t.docker.url;
+      const key = engineKey(t.docker);
       if (seen.has(key)) continue;
       seen.add(key);
       try {
@@ -124,7 +124,7 @@ export class Discovery {
       }
       // Labelled containers removed while the stream was down.
       for (const rt of this.fleet.targets.values()) {
-        if (rt.source === 'label' && rt.lifecycle !== 'gone' && this.engineOf(rt.config) === e.key && !present.has(rt.config.container)) void this.fleet.remove(rt.config.name);
+        if (rt.source === 'label' && rt.lifecycle !== 'gone' && engineKey(rt.config.docker) === e.key && !present.has(rt.config.container)) void this.fleet.remove(rt.config.name);
       }
     } catch (err) {
       this.logger.debug({ engine: e.key, err: (err as Error).message }, 'label discovery: engine not answering');
@@ -132,10 +132,6 @@ export class Discovery {
       e.stop = null;
       this.retry(e);
     }
-  }
-
-  private engineOf(t: TargetConfig): string {
-    return t.docker === null ? 'env' : t.docker.url;
   }
 
   private retry(e: Engine): void {
@@ -165,7 +161,7 @@ export class Discovery {
       const target = labels[TARGET_LABEL];
       const rt = target !== undefined ? this.fleet.targets.get(target) : undefined;
       // Only the container that joined under that name leaves with it.
-      if (rt && rt.source === 'label' && rt.config.container === name && this.engineOf(rt.config) === e.key) {
+      if (rt && rt.source === 'label' && rt.config.container === name && engineKey(rt.config.docker) === e.key) {
         this.logger.info({ target: target, container: name }, 'labelled container removed: target gone');
         void this.fleet.remove(rt.config.name);
       }
@@ -181,7 +177,7 @@ export class Discovery {
     const t = r.target;
     const existing = this.fleet.targets.get(t.name);
     if (existing) {
-      const sameContainer = existing.config.container === t.container && this.engineOf(existing.config) === e.key;
+      const sameContainer = existing.config.container === t.container && engineKey(existing.config.docker) === e.key;
       // A configured target whose container also carries the label is already here.
       if (sameContainer && existing.source !== 'label') return;
       const same = existing.source === 'label' && sameContainer;

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { configForTarget, type RelayConfig } from '../config.js';
 import type { TargetConfig } from '../targets.js';
-import { resolveMcpEndpoint } from '../targets.js';
+import { engineKey, resolveMcpEndpoint } from '../targets.js';
 import { chooseDriver, createControlPlane, ControlError, ExecFamilies, type ControlPlane, type ControlPlaneDeps, type ExecDriver } from '../control/index.js';
 import { Semaphore } from '../control/resilience.js';
 import { createTelemetry, openStdioMcp, type ControlView, type Telemetry } from '../telemetry/index.js';
@@ -146,12 +146,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
   readonly execFamilies = new ExecFamilies();
   /**
    * One exec bound per Docker engine (HIVE_ENGINE_EXECS), shared by every target on it: each plane keeps
-   * its own 8, so ten targets on one engine could otherwise run 80 execs there at once. Keyed like the
-   * targets' places (the engine URL, or `environment` for DOCKER_HOST and the default socket).
+   * its own 8, so ten targets on one engine could otherwise run 80 execs there at once (keyed by engineKey).
    */
   private readonly engineSlots = new Map<string, Semaphore>();
   private slotsFor(t: TargetConfig): Semaphore {
-    const key = t.docker?.url ?? 'environment';
+    const key = engineKey(t.docker);
     let s = this.engineSlots.get(key);
     // The queue is the planes' own business (each bounds its own); this one only has to hold them all.
     if (!s) this.engineSlots.set(key, (s = new Semaphore(this.config.engineExecs, Number.MAX_SAFE_INTEGER)));
