@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configForTarget, loadConfig } from './config.js';
-import { MAX_TARGETS, MAX_TARGETS_BYTES, TargetsError, debugEnables, mcpPortFromContainerEnv, modemDebugRefusal, parseDockerUrl, parseHostPort, parseTargets, resolveMcpEndpoint } from './targets.js';
+import { MAX_TARGETS, MAX_TARGETS_BYTES, TargetsError, debugEnables, engineKey, mcpPortFromContainerEnv, modemDebugRefusal, parseDockerUrl, parseHostPort, parseTargets, resolveMcpEndpoint } from './targets.js';
 import { makeTempDir } from '../testkit/tempDirs.js';
 
 const cwd = '/srv/hive';
@@ -301,5 +301,19 @@ describe('HIVE_STALE_TTL: how long a removed labelled target stays, stale', () =
     expect(loadConfig({ HIVE_STALE_TTL: '0' }, cwd).staleTtlMs).toBe(0);
     expect(loadConfig({ HIVE_STALE_TTL: '90' }, cwd).staleTtlMs).toBe(90_000);
     for (const bad of ['-1', '1.5', 'x', '1h', String(30 * 24 * 3600 + 1)]) expect(() => loadConfig({ HIVE_STALE_TTL: bad }, cwd), bad).toThrow(/HIVE_STALE_TTL/);
+  });
+});
+
+describe('HIVE_ENGINE_EXECS: execs at once on one Docker engine, all its targets together', () => {
+  it('defaults to 16; takes 1 to 1024; anything else is refused naming the variable', () => {
+    expect(loadConfig({}, cwd).engineExecs).toBe(16);
+    expect(loadConfig({ HIVE_ENGINE_EXECS: '1' }, cwd).engineExecs).toBe(1);
+    expect(loadConfig({ HIVE_ENGINE_EXECS: '1024' }, cwd).engineExecs).toBe(1024);
+    for (const bad of ['0', '-1', '2.5', 'x', '1025', '9'.repeat(30)]) expect(() => loadConfig({ HIVE_ENGINE_EXECS: bad }, cwd), bad).toThrow(/HIVE_ENGINE_EXECS/);
+  });
+
+  it('engineKey: targets on one engine share a key, the environment has its own', () => {
+    const t = parseTargets(JSON.stringify([{ name: 'a', container: 'c1' }, { name: 'b', container: 'c2' }, { name: 'c', docker: 'unix:///var/run/other.sock', container: 'c1' }]), { cwd });
+    expect(t.map((x) => engineKey(x.docker))).toEqual(['environment', 'environment', 'unix:///var/run/other.sock']);
   });
 });
