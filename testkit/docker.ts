@@ -86,12 +86,17 @@ export async function pauseWhenIdle(name: string, waitMs = 10_000): Promise<void
   if (r.code !== 0) throw new Error(`docker pause ${name}: ${r.stderr.trim()}`);
 }
 
-/** Writes "thawed" into the container's freezer cgroup (v1 freezer.state, or v2 cgroup.freeze). */
-function thawCgroup(id: string): boolean {
+/**
+ * Writes into the container's freezer cgroup (v1 freezer.state, or v2 cgroup.freeze): thawed, or frozen
+ * again. False when no such file could be written (another cgroup layout, or rootless).
+ */
+function setFreezer(id: string, state: 'thawed' | 'frozen'): boolean {
+  const v1 = state === 'thawed' ? 'THAWED' : 'FROZEN';
+  const v2 = state === 'thawed' ? '0' : '1';
   const candidates: [string, string][] = [
-    [`/sys/fs/cgroup/freezer/docker/${id}/freezer.state`, 'THAWED'],
-    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cgroup.freeze`, '0'],
-    [`/sys/fs/cgroup/docker/${id}/cgroup.freeze`, '0'],
+    [`/sys/fs/cgroup/freezer/docker/${id}/freezer.state`, v1],
+    [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cgroup.freeze`, v2],
+    [`/sys/fs/cgroup/docker/${id}/cgroup.freeze`, v2],
   ];
   for (const [file, value] of candidates) {
     if (!fs.existsSync(file)) continue;
@@ -105,18 +110,42 @@ function thawCgroup(id: string): boolean {
   return false;
 }
 
+/** Docker's own word on whether the container is paused; null when it does not know the container. */
+async function dockerSaysPaused(name: string): Promise<boolean | null> {
+  const r = await runCommand('docker', ['inspect', '-f', '{{.State.Paused}}', name], { timeoutMs: 15_000 });
+  return r.code === 0 ? r.stdout.trim() === 'true' : null;
+}
+
 /**
  * `docker unpause`, and when dockerd does not answer within `timeoutMs` (the hang above), thaw the cgroup
- * and let the pending unpause finish. Returns how it got unpaused; throws when neither worked.
+ * so the frozen exec can finish. Returns how it got unpaused; throws when it is still paused after that.
+ *
+ * After a hand thaw the pending unpause fails ("OCI runtime resume failed: container not paused") and
+ * dockerd keeps State.Paused true for good, refusing every exec with "is paused" (seen in CI: the pause
+ * test's unpause "worked" and the next test found the container paused). So while Docker still says
+ * paused, freeze the cgroup again by hand (no exec can start meanwhile: dockerd refuses them while it
+ * thinks the container paused) and let `docker unpause` resume it, which also clears Docker's flag.
  */
 export async function unpauseContainer(name: string, id?: string | null, timeoutMs = 15_000): Promise<'unpaused' | 'thawed' | 'not-paused'> {
   const cid = id ?? (await containerId(name));
   const pending = runCommand('docker', ['unpause', name], { timeoutMs: 120_000 });
   const first = await Promise.race([pending, new Promise<null>((r) => setTimeout(() => r(null), timeoutMs))]);
-  if (first) return first.code === 0 ? 'unpaused' : 'not-paused';
-  if (!cid || !thawCgroup(cid)) throw new Error(`docker unpause ${name} hung and its cgroup could not be thawed`);
-  console.warn(`testkit: docker unpause ${name} hung (an exec frozen mid-start, a dockerd 20.10 deadlock); thawed its cgroup`);
-  // The stuck unpause returns once the frozen exec can finish; Docker may still call the container paused.
-  if ((await pending).code !== 0) await runCommand('docker', ['unpause', name], { timeoutMs: 30_000 });
-  return 'thawed';
+  if (first && first.code === 0) return 'unpaused';
+  if (first && (await dockerSaysPaused(name)) !== true) return 'not-paused';
+  if (!first) {
+    if (!cid || !setFreezer(cid, 'thawed')) throw new Error(`docker unpause ${name} hung and its cgroup could not be thawed`);
+    console.warn(`testkit: docker unpause ${name} hung (an exec frozen mid-start, a dockerd 20.10 deadlock); thawed its cgroup`);
+    // The stuck unpause returns once the frozen exec can finish.
+    await pending;
+  }
+  let last = first?.stderr.trim() ?? '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await dockerSaysPaused(name)) !== true) return first ? 'unpaused' : 'thawed';
+    if (!cid || !setFreezer(cid, 'frozen')) break;
+    const r = await runCommand('docker', ['unpause', name], { timeoutMs: 30_000 });
+    last = r.stderr.trim();
+    if (r.code === 0) console.warn(`testkit: ${name} was thawed by hand but Docker still called it paused; froze it again and docker unpause cleared it`);
+  }
+  if ((await dockerSaysPaused(name)) !== true) return first ? 'unpaused' : 'thawed';
+  throw new Error(`docker unpause ${name}: Docker still says the container is paused (${last || 'no error text'})`);
 }
