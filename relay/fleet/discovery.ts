@@ -12,7 +12,7 @@
  */
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { createDocker } from '../control/drivers/dockerConnection.js';
+import { closeDocker, createDocker } from '../control/drivers/dockerConnection.js';
 import { CONTAINER_NAME_RE, MAX_TARGETS, TARGET_NAME_RE, TargetsError, engineKey, parseHostPort, type TargetConfig } from '../targets.js';
 import type { Fleet } from './fleet.js';
 
@@ -194,7 +194,8 @@ export class Discovery {
     void this.fleet.add(t, 'label').catch((err: unknown) => this.logger.warn({ target: t.name, err: (err as Error).message }, 'labelled target not added'));
   }
 
-  close(): void {
+  /** Stops every watch; resolves once each engine's client let go of its connection (an ssh:// login). */
+  async close(): Promise<void> {
     this.closed = true;
     for (const e of this.engines) {
       if (e.timer) clearTimeout(e.timer);
@@ -203,5 +204,6 @@ export class Discovery {
       e.stop = null;
       stop?.();
     }
+    await Promise.all(this.engines.map((e) => closeDocker(e.docker)));
   }
 }

@@ -450,11 +450,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.discovery?.close();
+    const discovery = this.discovery?.close();
     for (const t of [...this.retryTimers.values(), ...this.staleTimers.values()]) clearTimeout(t);
     this.retryTimers.clear();
     this.staleTimers.clear();
-    await Promise.all([...this.runtimes.values()].map((rt) => this.closePlanes(rt)));
+    await Promise.all([discovery, ...[...this.runtimes.values()].map((rt) => this.closePlanes(rt))]);
     this.nodeIds?.saveNow();
     this.removeAllListeners();
   }

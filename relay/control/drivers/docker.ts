@@ -13,6 +13,7 @@ const KILL_ROUNDS = 8;
 const KILL_ROUND_MS = 150;
 import { DockerFrameTooLargeError, DockerStreamDecoder, DockerStreamError } from '../dockerStream.js';
 import { ContainerWatch, type WatchHost } from '../containerWatch.js';
+import { closeDocker } from './dockerConnection.js';
 
 export interface ContainerState {
   exists: boolean;
@@ -310,10 +311,12 @@ export class DockerDriver implements ExecDriver {
     }
   }
 
+  /** Ends its streams and, for an ssh:// engine, its SSH connection (the driver owns its client). */
   async close(): Promise<void> {
     this.closed = true;
     for (const s of this.sockets) s.destroy?.();
     this.sockets.clear();
+    await closeDocker(this.docker);
   }
 }
 

@@ -5,12 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import util from 'node:util';
+import type Docker from 'dockerode';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DockerEndpoint } from '../../targets.js';
 import { makeTempDir } from '../../../testkit/tempDirs.js';
 import { DockerDriver, dockerErrorToControl } from './docker.js';
-import { DockerConnectionError, createDocker, dockerOptionsFor, sshErrorToControl } from './dockerConnection.js';
+import { DockerConnectionError, createDocker, dockerOptionsFor, sshErrorToControl, sshTransportOf } from './dockerConnection.js';
 
 const SECRET = 'KEYMATERIAL-d41d8cd98f00b204e9800998ecf8427e';
 const PEM = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`;
@@ -26,6 +27,7 @@ const tcp = (certPath: string): DockerEndpoint => ({ kind: 'tcp', url: 'tcp://12
 const ssh = (identityFile: string | null): DockerEndpoint => ({ kind: 'ssh', url: 'ssh://me@gpu.lan', user: 'me', host: 'gpu.lan', port: 22, identityFile, knownHosts: '/nonexistent/known_hosts' });
 type Modem = { socketPath?: unknown; host?: string; port?: number; protocol?: string; key?: string; ca?: string; cert?: string; username?: string; sshOptions?: Record<string, unknown> };
 const modemOf = (d: unknown) => (d as { modem: Modem }).modem;
+const sshOptionsOf = (d: Docker) => sshTransportOf(d)!.connectConfig as Record<string, unknown>;
 
 const savedEnv = { ...process.env };
 afterEach(() => {
@@ -91,19 +93,22 @@ describe('docker connection options per target', () => {
     const home = makeTempDir('hivescope-home-');
     const keyFile = path.join(home, 'hive-key');
     fs.writeFileSync(keyFile, PEM('OPENSSH PRIVATE KEY', SECRET));
-    let m = modemOf(createDocker(ssh(keyFile), 't', { sshAuthSock: '/tmp/agent.sock', home }));
-    expect(m).toMatchObject({ host: 'gpu.lan', port: 22, protocol: 'ssh', username: 'me' });
-    expect(Buffer.isBuffer(m.sshOptions!.privateKey)).toBe(true);
-    expect(m.sshOptions!.agent).toBeUndefined();
-    m = modemOf(createDocker(ssh(null), 't', { sshAuthSock: '/tmp/agent.sock', home }));
-    expect(m.sshOptions!.agent).toBe('/tmp/agent.sock');
-    expect(m.sshOptions!.privateKey).toBeUndefined();
+    // The modem speaks plain http through the target's ssh transport (one login for all its requests).
+    const docker = createDocker(ssh(keyFile), 't', { sshAuthSock: '/tmp/agent.sock', home });
+    expect(modemOf(docker)).toMatchObject({ host: 'gpu.lan', port: 22, protocol: 'http', agent: sshTransportOf(docker)!.agent });
+    let o = sshOptionsOf(docker);
+    expect(o).toMatchObject({ host: 'gpu.lan', port: 22, username: 'me' });
+    expect(Buffer.isBuffer(o.privateKey)).toBe(true);
+    expect(o.agent).toBeUndefined();
+    o = sshOptionsOf(createDocker(ssh(null), 't', { sshAuthSock: '/tmp/agent.sock', home }));
+    expect(o.agent).toBe('/tmp/agent.sock');
+    expect(o.privateKey).toBeUndefined();
     expect(() => createDocker(ssh(null), 'target lap', { home })).toThrow(/target lap: no SSH agent \(SSH_AUTH_SOCK is not set\) and no key file/);
     fs.mkdirSync(path.join(home, '.ssh'));
     fs.writeFileSync(path.join(home, '.ssh', 'id_rsa'), 'rsa');
     fs.writeFileSync(path.join(home, '.ssh', 'id_ecdsa'), 'ecdsa');
-    m = modemOf(createDocker(ssh(null), 't', { home }));
-    expect(String(m.sshOptions!.privateKey)).toBe('ecdsa');
+    o = sshOptionsOf(createDocker(ssh(null), 't', { home }));
+    expect(String(o.privateKey)).toBe('ecdsa');
   });
 
   it('ssh refuses a host key not in known_hosts and says why', () => {
@@ -155,10 +160,13 @@ describe('key material is never logged', () => {
     const keyFile = path.join(home, 'k');
     fs.writeFileSync(keyFile, SECRET);
     const docker = createDocker(ssh(keyFile), 't', { home });
+    const transport = sshTransportOf(docker)!;
     const { logger, text } = collect();
     logger.info({ docker }, 'client');
+    logger.info({ transport, agent: transport.agent }, 'transport');
     expect(text()).toContain('gpu.lan');
-    for (const s of [text(), JSON.stringify(docker), util.inspect(docker, { depth: 20 })]) expect(leaks(s)).toBe(false);
+    expect(text()).toContain('"msg":"transport"');
+    for (const s of [text(), JSON.stringify(docker), util.inspect(docker, { depth: 20 }), util.inspect(transport, { depth: 20, showHidden: true }), JSON.stringify(transport)]) expect(leaks(s)).toBe(false);
   });
 });
 

@@ -2,14 +2,16 @@
  * A fleet target's Docker engine (relay/targets.ts's DockerEndpoint) -> a dockerode client, the way the
  * docker CLI reaches it with DOCKER_HOST: a unix socket; tcp:// with TLS from a DOCKER_CERT_PATH-style
  * folder (ca.pem, cert.pem, key.pem; the server is always verified against ca.pem and its name, as with
- * DOCKER_TLS_VERIFY=1); ssh://user@host through docker-modem's ssh transport (ssh2 running
- * `docker system dial-stdio` on the host) with the user's agent (SSH_AUTH_SOCK) or a key file, and the
- * host key checked against known_hosts (knownHosts.ts; ssh2 would accept any key otherwise).
+ * DOCKER_TLS_VERIFY=1); ssh://user@host through one SSH connection per client (sshTransport.ts: ssh2
+ * running `docker system dial-stdio` on the host, one channel per HTTP connection) with the user's agent
+ * (SSH_AUTH_SOCK) or a key file, and the host key checked against known_hosts (knownHosts.ts; ssh2 would
+ * accept any key otherwise). closeDocker() ends that connection (DockerDriver.close calls it).
  *
  * Key material is read from files here, when a driver is made, and never logged: errors name the file,
- * never its content; on the client the private key and the ssh options are non-enumerable, so pino,
- * JSON.stringify and util.inspect pass over them; and a DEBUG setting that would make docker-modem print
- * its request options (key included) is refused by config.ts (targets.ts's `modemDebugRefusal`).
+ * never its content; on the client the private key and the ssh options are non-enumerable (the ssh
+ * transport keeps them in a private field), so pino, JSON.stringify and util.inspect pass over them; and a
+ * DEBUG setting that would make docker-modem print its request options is refused by config.ts
+ * (targets.ts's `modemDebugRefusal`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import Docker from 'dockerode';
 import type { DockerEndpoint } from '../../targets.js';
 import { ControlError, clip } from '../errors.js';
 import { checkKnownHosts, readKnownHosts } from './knownHosts.js';
+import { SshTransport } from './sshTransport.js';
 
 /** A certificate or key file larger than this is refused (real ones are a few KiB). */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024;
@@ -130,7 +133,7 @@ export function sshErrorToControl(err: unknown, endpoint: SshEndpoint, hostKeyRe
   if (!e) return null;
   const msg = clip(String(e.message ?? ''), 200);
   const where = endpoint.url;
-  // docker-modem's ssh transport hands the exec channel to http as its socket: a hang-up is the remote command ending before the engine answered.
+  // Each HTTP connection is an exec channel running dial-stdio (sshTransport.ts): a hang-up is the remote command ending before the engine answered.
   if (e.code === 'ECONNRESET' && msg === 'socket hang up')
     return new ControlError('docker-unavailable', `${where}: logged in, but the connection to the engine closed before it answered: on ${endpoint.host}, \`docker system dial-stdio\` must work for ${endpoint.user} (the docker CLI on the PATH of a non-interactive login, and a running engine ${endpoint.user} may use)`);
   switch (e.level) {
@@ -155,25 +158,31 @@ function hide(obj: object, prop: string): void {
   Object.defineProperty(obj, prop, { value, enumerable: false, writable: true, configurable: true });
 }
 
+/** The ssh transport under each ssh:// client createDocker made (closeDocker ends it). */
+const transports = new WeakMap<Docker, SshTransport>();
+
 /**
  * A dockerode client for the endpoint (the environment's engine for null) with its secrets hidden from
- * serialisation: the modem's private key and ssh options (private key, agent, verifier).
+ * serialisation. An ssh:// client speaks plain http through an agent whose connections are channels of
+ * one SSH connection (sshTransport.ts), made on its first request; docker-modem's own ssh transport
+ * (`protocol: 'ssh'`) would log in for every request.
  */
 export function createDocker(endpoint: DockerEndpoint | null, what: string, env: ConnectionEnv = {}): Docker {
   if (endpoint?.kind !== 'ssh') return hideSecrets(new Docker(dockerOptionsFor(endpoint, what, env)));
   // The verifier's last verdict, for the error ssh2 raises right after it (see sshErrorToControl).
   let refusal: string | null = null;
-  const docker = hideSecrets(
-    new Docker(
-      dockerOptionsFor(endpoint, what, {
-        ...env,
-        onHostKeyRefused: (reason) => {
-          refusal = reason;
-          env.onHostKeyRefused?.(reason);
-        },
-      }),
-    ),
-  );
+  const options = dockerOptionsFor(endpoint, what, {
+    ...env,
+    onHostKeyRefused: (reason) => {
+      refusal = reason;
+      env.onHostKeyRefused?.(reason);
+    },
+  }) as Docker.DockerOptions & { sshOptions: Record<string, unknown> };
+  const transport = new SshTransport({ ...options.sshOptions, host: endpoint.host, port: endpoint.port, username: endpoint.user });
+  // username and sshOptions stay unset: docker-modem only reads them for its own ssh transport. No socket
+  // timeout either (DOCKER_CLIENT_TIMEOUT from the environment): the driver aborts its requests itself.
+  const docker = hideSecrets(new Docker({ ...options, protocol: 'http', agent: transport.agent, username: undefined, sshOptions: undefined, timeout: undefined } as Docker.DockerOptions));
+  transports.set(docker, transport);
   const keySource = sshKeyChoice(endpoint, env)?.source ?? 'no key';
   // Every dockerode call goes through modem.dial with a callback: its ssh2 errors are explained there.
   type Dial = (options: unknown, callback: (err: unknown, data?: unknown) => void) => unknown;
@@ -188,10 +197,21 @@ export function createDocker(endpoint: DockerEndpoint | null, what: string, env:
   return docker;
 }
 
+/** The ssh transport of a client createDocker made for an ssh:// endpoint; undefined for any other. */
+export function sshTransportOf(docker: Docker): SshTransport | undefined {
+  return transports.get(docker);
+}
+
+/** Ends what a client holds open beyond a request: an ssh:// client's SSH connection. Others hold nothing. */
+export async function closeDocker(docker: Docker): Promise<void> {
+  await transports.get(docker)?.close();
+}
+
 function hideSecrets(docker: Docker): Docker {
   const modem = (docker as unknown as { modem: object }).modem;
   hide(modem, 'key');
   hide(modem, 'sshOptions');
+  hide(modem, 'agent');
   return docker;
 }
 
