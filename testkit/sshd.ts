@@ -8,6 +8,7 @@
  *
  * The server's log (sshd -e writes it to stderr) is followed: `accepted()` lists the logins it let in
  * with the fingerprint of the key used, so a test can tell which key got in, and that none did.
+ * `connectionPids()` and `killConnection()` let a test end one client connection from the server's side.
  */
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -161,20 +162,33 @@ export class LoopbackSshd {
     const child = this.child;
     if (!child) return;
     this.child = null;
-    for (let round = 0; round < 10; round++) {
-      const levels = descendantLevels(child.pid!);
-      const deepest = levels.at(-1);
-      if (!deepest) break;
-      for (const pid of deepest) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* ended with its connection */
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await killBelow(child.pid!);
     await stopProcess(child, { graceMs: 3000 });
+  }
+
+  /** The processes sshd forked for its client connections now, one per connection (the listener's children). */
+  connectionPids(): number[] {
+    return this.child ? (descendantLevels(this.child.pid!)[0] ?? []) : [];
+  }
+
+  /**
+   * Ends one client connection from the server's side, as a host going away would: the process sshd
+   * forked for it and everything under it (the session, the commands it runs), deepest first, so each is
+   * reaped by its parent and the last by the listener.
+   */
+  async killConnection(pid: number): Promise<void> {
+    if (!this.connectionPids().includes(pid)) throw new Error(`LoopbackSshd: ${pid} is not one of its connections`);
+    await killBelow(pid);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    const deadline = Date.now() + 10_000;
+    while (this.connectionPids().includes(pid)) {
+      if (Date.now() > deadline) throw new Error(`LoopbackSshd: connection process ${pid} did not end`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** stop(), then the port and the folder go. */
@@ -183,6 +197,22 @@ export class LoopbackSshd {
     this.lease?.release();
     this.lease = null;
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** KILLs every process below `root`, deepest level first, while its parent still runs to reap it. */
+async function killBelow(root: number): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const deepest = descendantLevels(root).at(-1);
+    if (!deepest) return;
+    for (const pid of deepest) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* ended with its connection */
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
