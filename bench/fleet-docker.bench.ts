@@ -4,7 +4,9 @@
  * - listing with 4 targets x 250 sessions (GET /api/sessions, merged from the targets' caches);
  * - fan-out of 4 x 2k agents (V2 frames from a leader at 20 Hz) to 100 ws clients: frames/s and the
  *   leader -> client delay p95;
- * - relay memory (RSS, V8 heap) per added target.
+ * - relay memory (RSS, V8 heap) per added target;
+ * - an exec through an ssh:// target (the test kit's loopback sshd in front of the machine's dockerd, the
+ *   relay's own driver and ssh transport) against the same exec on the unix socket, interleaved.
  *
  * Both relays are child processes (`node dist/relay/main.js`, as users run it) in fleet mode
  * (`HIVE_TARGETS`; the peer has one entry, so only the count differs); memory comes from their own
@@ -17,6 +19,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -27,6 +30,10 @@ import { startReplayServer, type ReplayServer } from '../relay/telemetry/testing
 import { KIT_ENGINE, type Recording } from '../relay/telemetry/testing/recordings.js';
 import { validSpawn } from '../relay/control/testing/harness.js';
 import { SESSION_MANAGER_PATH } from '../relay/control/backends/sessionManager.js';
+import { DockerDriver } from '../relay/control/drivers/docker.js';
+import { createDocker, sshTransportOf } from '../relay/control/drivers/dockerConnection.js';
+import type { DockerEndpoint } from '../relay/targets.js';
+import { LoopbackSshd, makeSshKey, sshdUnavailableReason } from '../testkit/sshd.js';
 import { dockerAvailable } from '../testkit/kitContainer.js';
 import { ensureImage, kitModule } from '../testkit/kitImage.js';
 import { dockerCli, uniqueName } from '../testkit/docker.js';
@@ -38,6 +45,8 @@ import { waitUntil } from '../testkit/wait.js';
 import { percentile, ratioRow, type BenchContext, type BenchRow } from './types.js';
 
 const TARGETS = 4;
+/** The pause between the ssh row's execs: about how often the relay polls a target. */
+const SSH_EXEC_GAP_MS = 500;
 const AGENTS = 2000;
 const CLIENTS = 100;
 const HZ = 20;
@@ -48,6 +57,7 @@ const ROWS = {
   fanout: ['fleet-docker.fanout.4x2k.100c', `V2 frames of ${TARGETS} x ${AGENTS} agents at ${HZ} Hz to ${CLIENTS} ws clients: frames delivered per second, all clients`, 'frames/s', `one-target relay, ${AGENTS} agents, same clients`, 'ratio >= 0.8'],
   fanoutP95: ['fleet-docker.fanout.4x2k.100c.p95', `leader upload -> client receipt p95, ${TARGETS} x ${AGENTS} agents at ${HZ} Hz to ${CLIENTS} clients`, 'ms', `one-target relay, ${AGENTS} agents`, `ours - floor <= ${1000 / HZ} ms (one frame interval: a later frame is superseded by the next)`],
   rss: ['fleet-docker.memory.per-target.rss', `relay RSS per added target ((4 targets - 1 target) / 3), ${AGENTS} agents each`, 'MB', 'the whole one-target relay', 'ratio <= 0.25'],
+  sshExec: ['fleet.ssh.exec.p50', `exec of \`true\` in a kit container through an ssh:// target (one SSH login, a dial-stdio channel per connection), p50, ${SSH_EXEC_GAP_MS} ms apart (a relay's poll pace)`, 'ms', 'the same exec on the unix socket, interleaved', 'ratio <= 1.5'],
   heap: ['fleet-docker.memory.per-target.heap', `relay V8 heap per added target ((4 targets - 1 target) / 3), ${AGENTS} agents each`, 'MB', 'the whole one-target relay', 'ratio <= 0.25'],
 } as const;
 type RowKey = keyof typeof ROWS;
@@ -254,6 +264,61 @@ async function seed(container: string, n: number): Promise<void> {
   if (r.code !== 0) throw new Error(`seeding ${container} failed: ${r.stderr.slice(0, 200)}`);
 }
 
+/**
+ * Execs of `true` in `container` through an ssh:// target (a loopback sshd, testkit/sshd.ts, in front of
+ * the machine's dockerd: the relay's createDocker and DockerDriver, so its ssh transport) and on the unix
+ * socket, interleaved: at the relay's poll pace (the row), and back to back (notes: each exec needs a new
+ * connection, which then waits for the spare dial-stdio still starting).
+ */
+async function sshExec(container: string, quick: boolean): Promise<BenchRow> {
+  const why = sshdUnavailableReason();
+  if (why) return notRun('sshExec', `not run: ${why}`);
+  const sshd = new LoopbackSshd();
+  const drivers: DockerDriver[] = [];
+  try {
+    const dir = makeTempDir('hivescope-bench-ssh-');
+    const key = await makeSshKey(dir, 'client');
+    await sshd.start([key]);
+    const knownHosts = path.join(dir, 'known_hosts');
+    fs.writeFileSync(knownHosts, sshd.knownHostsLine('127.0.0.1'));
+    const endpoint: DockerEndpoint = { kind: 'ssh', url: `ssh://root@127.0.0.1:${sshd.port}`, user: 'root', host: '127.0.0.1', port: sshd.port, identityFile: key.file, knownHosts };
+    const ssh = new DockerDriver(container, createDocker(endpoint, 'bench ssh target'));
+    const local = new DockerDriver(container);
+    drivers.push(ssh, local);
+    const o = { timeoutMs: 30_000, maxOutputBytes: 1024 * 1024 };
+    const timed = async (d: DockerDriver) => {
+      const t = performance.now();
+      const r = await d.exec(['true'], o);
+      if (r.exitCode !== 0) throw new Error(`exec of true exited ${r.exitCode}`);
+      return performance.now() - t;
+    };
+    for (let i = 0; i < 2; i++) await Promise.all([timed(ssh), timed(local)]); // the login, image layers warm
+    const reps = quick ? 8 : 20;
+    const paced = { ssh: [] as number[], unix: [] as number[] };
+    const burst = { ssh: [] as number[], unix: [] as number[] };
+    const logins0 = sshd.accepted().length;
+    for (let i = 0; i < reps; i++) {
+      paced.ssh.push(await timed(ssh));
+      paced.unix.push(await timed(local));
+      await new Promise((r) => setTimeout(r, SSH_EXEC_GAP_MS));
+    }
+    for (let i = 0; i < reps; i++) {
+      burst.ssh.push(await timed(ssh));
+      burst.unix.push(await timed(local));
+    }
+    const logins = sshd.accepted().length - logins0;
+    const ms = (xs: number[], p: number) => percentile(xs, p).toFixed(0);
+    const notes = `${reps} execs each way; p95 ${ms(paced.ssh, 0.95)} ms (unix ${ms(paced.unix, 0.95)} ms); back to back: ssh p50 ${ms(burst.ssh, 0.5)} ms, unix ${ms(burst.unix, 0.5)} ms (an exec's hijacked stream takes its connection, so each needs a new dial-stdio: a spare opened ahead, still starting when execs come back to back); ${logins} SSH logins during the ${2 * reps} measured ssh execs, ${sshTransportOf(ssh.docker)!.logins} in all (sshd's log); loopback sshd in front of this machine's dockerd, so the figure is the transport's cost, not a network's`;
+    return row('sshExec', percentile(paced.ssh, 0.5), percentile(paced.unix, 0.5), 'lower-is-better', 1.5, notes);
+  } catch (e) {
+    // Its own failure: the fleet rows after it do not depend on sshd.
+    return notRun('sshExec', `failed: ${String(e).slice(0, 300)}`);
+  } finally {
+    for (const d of drivers) await d.close();
+    await sshd.close();
+  }
+}
+
 export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const keys = Object.keys(ROWS) as RowKey[];
   if (!ctx.docker || !dockerAvailable()) return keys.map((k) => notRun(k, 'not run: needs a Docker engine and the kit image'));
@@ -274,6 +339,9 @@ export default async function run(ctx: BenchContext): Promise<BenchRow[]> {
       const run = await dockerCli(['run', '-d', '--name', name, '--network', 'host', '-e', `MCP_TCP_PORT=${port}`, '-e', 'HIVE_SIM_SPEED=1', kit.IMAGE]);
       if (run.code !== 0) throw new Error(`docker run failed: ${run.stderr}`);
     }
+    // Before the relays start, so their polling is not in its figures.
+    rows.push(await sshExec(names[0]!, ctx.quick));
+    ctx.log('fleet-docker: ssh exec measured');
     // Each target's graph: a replayed MCP server answering agent_list with 2000 agents.
     const list = JSON.stringify({ success: true, agents: Array.from({ length: AGENTS }, (_, i) => ({ id: `agent-${i}`, name: `Agent ${i}`, type: 'coder', status: 'busy', swarmId: 'swarm-1795219796568-fleet', cpuUsage: 1 })), count: AGENTS });
     const listLine = JSON.stringify({ jsonrpc: '2.0', id: '{{id}}', result: { content: [{ type: 'text', text: list }] } }).replace('"{{id}}"', '{{id}}');
