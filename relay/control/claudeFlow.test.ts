@@ -48,6 +48,9 @@ class ClaudeFlowContainer implements ExecDriver {
   /** SIGSTOPped: ps shows its processes in state T (pause is judged by the process table). */
   paused = false;
   signals: string[] = [];
+  log: { path: string; text: string } | null = null;
+  /** The next spawn gives up as 2.7 does on a locked hive.db. */
+  giveUp = false;
   async exec(argv: readonly string[], o: ExecOptions): Promise<ExecResult> {
     const a = [...argv];
     this.calls.push(a);
@@ -56,8 +59,17 @@ class ClaudeFlowContainer implements ExecDriver {
     if (a[1] === 'hive-mind' && a[2] === 'spawn') {
       expect(o.detached).toBe(true);
       this.spawned = { objective: a[3]!.trim(), uuid: a[a.length - 1]! };
+      if (this.giveUp) {
+        // What 2.7.47 prints when a spawn collides with another on hive.db: it wrote its swarm, then exits.
+        this.log = { path: o.outputFile ?? '', text: '- Spawning Hive Mind swarm...\n✖ Failed to spawn Hive Mind swarm\nError: database is locked\n' };
+        this.stopped = true;
+        return ok();
+      }
+      this.log = { path: o.outputFile ?? '', text: `🐝 Swarm Summary:\nSwarm ID: swarm-1795219881166-xfgygyoal\nSession ID: session-1795219881169-cq461upx2\nObjective: ${this.spawned.objective}\n` };
       return ok();
     }
+    // The spawn's captured output (its summary), which the start reads before the next spawn may run.
+    if (a[0] === 'head' && this.log && a[3] === this.log.path) return ok(this.log.text);
     if (j === 'claude-flow hive-mind sessions') return ok(this.spawned && !this.stopped ? SESSIONS(this.spawned.objective) : 'No active or paused sessions found\n');
     if (j === 'claude-flow hive-mind status') return ok(this.spawned && !this.stopped ? STATUS(this.spawned.objective) : 'No active swarms found\n');
     if (a[0] === 'kill') {
@@ -159,6 +171,16 @@ describe('bare claude-flow backend', () => {
     expect(await h!.cp.reap()).toEqual([]);
     drv.stopped = true; // killed with SIGKILL: claude-flow would still say "active"
     expect(await h!.cp.reap()).toEqual([uuid]);
+  });
+
+  it('a spawn that gives up ("database is locked") shows its session failed, and the activity feed says why', async () => {
+    const drv = await cfHarness();
+    drv.giveUp = true;
+    const activity: string[] = [];
+    h!.cp.on('activity', (a) => activity.push(a.message));
+    const { uuid } = InitializeSwarmResponseSchema.parse((await h!.call('POST', routes.initializeSwarm.path, validSpawn)).body);
+    await until(async () => (await h!.cp.getSession(uuid)).status === 'failed');
+    expect(activity.find((m) => m.includes(uuid) && m.includes('failed to start'))).toMatch(/hive-mind spawn failed: database is locked \(its log: .+\.log\)/);
   });
 
   it('shows sessions started outside the relay under a stable uuid', async () => {

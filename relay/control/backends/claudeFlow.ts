@@ -36,11 +36,13 @@ export function objectiveArg(task: string): string {
   return task.startsWith('-') ? ` ${task}` : task;
 }
 
-/** Ids a 2.7 spawn prints in its summary (`Swarm ID: swarm-…`, `Session ID: session-…`). */
+/** Ids a 2.7 spawn prints in its summary (`Swarm ID: swarm-…`, `Session ID: session-…`), or its failure. */
 export interface SpawnIds {
   swarmId: string | null;
   sessionId: string | null;
   complete: boolean;
+  /** What a spawn that gave up printed (`✖ Failed to spawn Hive Mind swarm` then `Error: …`); null otherwise. */
+  failure: string | null;
 }
 /** Bytes of a spawn's log read for its ids (they come within the first ~1 KB). */
 const SPAWN_LOG_HEAD_BYTES = 16_384;
@@ -52,8 +54,22 @@ export function parseSpawnIds(text: string): SpawnIds {
   const t = text.slice(0, SPAWN_LOG_HEAD_BYTES).replace(ANSI, '');
   const swarmId = /^\s*Swarm ID:\s*(swarm-\d{13}-[a-z0-9]{6,12})\s*$/m.exec(t)?.[1] ?? null;
   const sessionId = /^\s*Session ID:\s*(session-\d{13}-[a-z0-9]{6,12})\s*$/m.exec(t)?.[1] ?? null;
-  return { swarmId, sessionId, complete: swarmId !== null && sessionId !== null };
+  const gaveUp = /^\s*✖ Failed to spawn Hive Mind swarm\s*$/m.exec(t);
+  const failure = gaveUp ? clip(/^\s*Error:\s*(.*\S)\s*$/m.exec(t.slice(gaveUp.index))?.[1] ?? 'no reason printed', 300) : null;
+  return { swarmId, sessionId, complete: swarmId !== null && sessionId !== null, failure };
 }
+
+/**
+ * How long a start waits for its spawn's summary (or its failure) before the next spawn may run, and how
+ * often it reads the log meanwhile. The summary comes 0.7-1.3 s after start (claude-flow-2.7.md), a few
+ * seconds on a loaded machine; a spawn that prints neither in time is left `starting`, as before.
+ */
+export interface SpawnSettle {
+  timeoutMs: number;
+  pollMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+export const SPAWN_SETTLE: SpawnSettle = { timeoutMs: 15_000, pollMs: 150 };
 
 export function failed(what: string, r: ExecResult): ControlError {
   return new ControlError('command-failed', `claude-flow ${what} exited with ${r.exitCode}: ${clip(r.stderr.trim() || r.stdout.trim() || '(no output)')}`, {
@@ -73,6 +89,8 @@ export interface ClaudeFlowBackendOptions {
   version?: string | null;
   /** Stop's TERM -> KILL grace and polling (tests shorten them). */
   stopTiming?: EndOptions;
+  /** How long a start waits for its spawn's summary, and its polling (default SPAWN_SETTLE). */
+  spawnSettle?: SpawnSettle;
 }
 
 type Cf = NonNullable<StoredSession['cf']>;
@@ -140,8 +158,21 @@ export class ClaudeFlowBackend implements Backend {
   /** A stop waits for its session's start; a start landing during a stop does not mark the session live. */
   private readonly order = new StartStopOrder();
 
+  /**
+   * The spawns the relay launches, one at a time. Every 2.7 spawn writes the container's one
+   * `.hive-mind/hive.db`, and two started together can collide: one gives up with "database is locked"
+   * after it wrote its swarm and agents but before its summary, and exits (1 in 25 pairs here on a loaded
+   * machine; the proof's "session without a process"; docs/claude-flow-observed.md). So a spawn starts
+   * once the previous one printed its summary or gave up.
+   */
+  private spawnChain: Promise<void> = Promise.resolve();
+
   start(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
-    return this.order.start(uuid, () => this.startSteps(uuid, req, ctx));
+    return this.order.start(uuid, () => {
+      const run = this.spawnChain.then(() => this.startSteps(uuid, req, ctx));
+      this.spawnChain = run.catch(() => undefined);
+      return run;
+    });
   }
 
   private async startSteps(uuid: string, req: SpawnRequest, ctx?: RequestContext): Promise<void> {
@@ -171,6 +202,34 @@ export class ClaudeFlowBackend implements Backend {
     // A stop that came meanwhile waits for this start and then ends what it launched: the pid and log
     // are kept for it, but the session is not marked live again under it.
     this.patch(uuid, this.order.isStopping(uuid) ? { pid: r.pid, logPath } : { status: 'starting', pid: r.pid, logPath });
+    const ids = await this.awaitSummary(uuid, logPath, ctx);
+    if (ids?.failure !== null && ids?.failure !== undefined) {
+      this.patch(uuid, { status: 'failed' });
+      throw new ControlError('command-failed', `claude-flow hive-mind spawn failed: ${ids.failure} (its log: ${logPath})`);
+    }
+  }
+
+  /**
+   * Reads the spawn's log until it shows the summary (kept as the session's printed ids) or a failure;
+   * null when neither came within the settle time, or a stop came meanwhile (the stop waits for this).
+   */
+  private async awaitSummary(uuid: string, logPath: string, ctx?: RequestContext): Promise<SpawnIds | null> {
+    const { timeoutMs, pollMs, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) } = this.o.spawnSettle ?? SPAWN_SETTLE;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.order.isStopping(uuid)) return null;
+      // Not there yet is fine: the capture wrapper creates the file as the spawn starts.
+      const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), logPath], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
+      if (r?.exitCode === 0) {
+        const ids = parseSpawnIds(r.stdout);
+        if (ids.complete || ids.failure !== null) {
+          this.spawnIds.set(uuid, ids);
+          return ids;
+        }
+      }
+      if (Date.now() >= deadline) return null;
+      await sleep(pollMs);
+    }
   }
 
   async logFile(uuid: string): Promise<LogLocation> {
@@ -201,11 +260,15 @@ export class ClaudeFlowBackend implements Backend {
   private async readSpawnIds(ctx?: RequestContext): Promise<void> {
     const waiting = this.o.store
       .entries()
-      .filter(([uuid, s]) => s.backend === 'claude-flow' && s.cf?.logPath && !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && (!s.cf.sessionId || !s.swarmId) && !this.spawnIds.get(uuid)?.complete);
+      .filter(([uuid, s]) => s.backend === 'claude-flow' && s.cf?.logPath && !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && (!s.cf.sessionId || !s.swarmId) && !this.spawnIds.get(uuid)?.complete && !this.spawnIds.get(uuid)?.failure);
     await Promise.all(
       waiting.slice(0, MAX_LOG_READS).map(async ([uuid, s]) => {
         const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), s.cf!.logPath!], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
-        if (r?.exitCode === 0) this.spawnIds.set(uuid, parseSpawnIds(r.stdout));
+        if (r?.exitCode !== 0) return;
+        const ids = parseSpawnIds(r.stdout);
+        this.spawnIds.set(uuid, ids);
+        // A spawn that gave up after its start stopped waiting (or before a relay restart) ran nothing.
+        if (ids.failure !== null) this.patch(uuid, { status: 'failed' });
       }),
     );
   }

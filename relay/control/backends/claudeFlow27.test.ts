@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { StateStore } from '../stateStore.js';
 import { tmpStateDir } from '../testing/harness.js';
 import type { ExecResult } from '../exec.js';
-import { ClaudeFlowBackend } from './claudeFlow.js';
+import { ClaudeFlowBackend, parseSpawnIds } from './claudeFlow.js';
+import { spawnLogPath } from '../console/spawnLog.js';
 import type { RunFn, SpawnRequest } from './types.js';
 
 const res = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, durationMs: 1, pid: null });
@@ -22,6 +23,10 @@ Tasks:
   Total: 0
 `;
 
+/** What 2.7.47 prints into the captured log: its summary, or (two spawns into a fresh hive.db) a lock failure. */
+const SUMMARY = '- Spawning Hive Mind swarm...\n✔ Hive Mind swarm spawned successfully!\n\n🐝 Swarm Summary:\nSwarm ID: swarm-1795219881166-xfgygyoal\nSession ID: session-1795219881169-cq461upx2\nObjective: build a REST API\n';
+const LOCKED = '- Spawning Hive Mind swarm...\n✖ Failed to spawn Hive Mind swarm\nError: database is locked\n';
+
 /** 2.7 in a container with busybox: no pgrep, a ps that prints the -o table, a spawn that may ignore TERM. */
 function container() {
   const st = {
@@ -34,17 +39,22 @@ function container() {
     uuid: '',
     /** Holds the spawn's exec until released (a start still in flight). */
     spawnGate: null as Promise<void> | null,
+    /** What the next spawn prints into its captured log: 2.7's summary, its lock failure, or nothing. */
+    prints: 'summary' as 'summary' | 'locked' | 'nothing',
+    logs: new Map<string, string>(),
   };
-  const run: RunFn = async (argv) => {
+  const run: RunFn = async (argv, o) => {
     const a = [...argv];
     st.calls.push(a);
     const j = a.join(' ');
     if (a[1] === 'hive-mind' && a[2] === 'spawn') {
       if (st.spawnGate) await st.spawnGate;
       st.uuid = a[a.length - 1]!;
-      st.alive = true;
+      st.alive = st.prints !== 'locked';
+      if (o.outputFile && st.prints !== 'nothing') st.logs.set(o.outputFile, st.prints === 'summary' ? SUMMARY : LOCKED);
       return res('');
     }
+    if (a[0] === 'head') return st.logs.has(a[3]!) ? res(st.logs.get(a[3]!)!) : res('', 1, `head: ${a[3]}: No such file or directory`);
     if (j === 'claude-flow hive-mind status') return res(st.swarm ? STATUS : 'No active swarms found\n');
     if (j === 'claude-flow hive-mind sessions') return res('No active or paused sessions found\n');
     if (a[0] === 'pgrep') return res('', 127, 'pgrep: not found');
@@ -223,7 +233,8 @@ describe('claude-flow 2.7: two sessions with the same objective (issue 12, found
       return res('', 127, `${a[0]}: not found`);
     };
     const store = new StateStore(tmpStateDir());
-    const b = new ClaudeFlowBackend({ run, store, driverKind: 'docker' });
+    // Without logs a start waits out the settle time for a summary that never comes: short here.
+    const b = new ClaudeFlowBackend({ run, store, driverKind: 'docker', spawnSettle: { timeoutMs: o.logs ? 15_000 : 20, pollMs: 5 } });
     return { b, store, calls };
   }
 
@@ -254,8 +265,98 @@ describe('claude-flow 2.7: two sessions with the same objective (issue 12, found
 
   it('hostile logs: ids of the wrong shape, or none, link nothing', async () => {
     const { parseSpawnIds } = await import('./claudeFlow.js');
-    expect(parseSpawnIds('Swarm ID: swarm-1; rm -rf /\nSession ID: session-x\n')).toEqual({ swarmId: null, sessionId: null, complete: false });
-    expect(parseSpawnIds(`Swarm ID: ${ids[0]!.swarm}\n`)).toEqual({ swarmId: ids[0]!.swarm, sessionId: null, complete: false });
+    expect(parseSpawnIds('Swarm ID: swarm-1; rm -rf /\nSession ID: session-x\n')).toEqual({ swarmId: null, sessionId: null, complete: false, failure: null });
+    expect(parseSpawnIds(`Swarm ID: ${ids[0]!.swarm}\n`)).toEqual({ swarmId: ids[0]!.swarm, sessionId: null, complete: false, failure: null });
     expect(parseSpawnIds('x'.repeat(20_000) + `\nSwarm ID: ${ids[0]!.swarm}\n`).swarmId).toBeNull();
+  });
+});
+
+describe('claude-flow 2.7: the relay\'s spawns run one at a time (two into one hive.db can collide)', () => {
+  /** A backend over container() whose starts read the log every few ms, waiting up to `timeoutMs`. */
+  function backend(timeoutMs: number) {
+    const c = container();
+    const store = new StateStore(tmpStateDir());
+    const b = new ClaudeFlowBackend({ run: c.run, store, driverKind: 'docker', stopTiming: { sleep: async () => undefined, graceMs: 500, pollMs: 250 }, spawnSettle: { timeoutMs, pollMs: 2 } });
+    return { ...c, store, b };
+  }
+  const spawns = (calls: string[][]) => calls.filter((x) => x[2] === 'spawn').map((x) => x[x.length - 1]);
+
+  it('a second start launches its spawn only once the first printed its summary', async () => {
+    const { st, b } = backend(600_000);
+    const u1 = await b.create(req);
+    const u2 = await b.create(req);
+    st.prints = 'nothing';
+    const first = b.start(u1, req);
+    const second = b.start(u2, req);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(spawns(st.calls)).toEqual([u1]);
+    // The first spawn's summary arrives; only then does the second spawn run.
+    st.prints = 'summary';
+    st.logs.set(spawnLogPath(u1), SUMMARY);
+    await Promise.all([first, second]);
+    expect(spawns(st.calls)).toEqual([u1, u2]);
+  });
+
+  it('a spawn that gives up ("database is locked") fails its session, saying why and where its log is; the next spawn still runs', async () => {
+    const { st, b, store } = backend(600_000);
+    const u1 = await b.create(req);
+    const u2 = await b.create(req);
+    st.prints = 'locked';
+    const first = b.start(u1, req);
+    await expect(first).rejects.toMatchObject({ kind: 'command-failed', message: `claude-flow hive-mind spawn failed: database is locked (its log: ${spawnLogPath(u1)})` });
+    expect(store.get(u1)!.cf!.status).toBe('failed');
+    st.prints = 'summary';
+    await b.start(u2, req);
+    expect(spawns(st.calls)).toEqual([u1, u2]);
+    expect(store.get(u2)!.cf!.status).toBe('starting');
+  });
+
+  it('a spawn that prints nothing in the settle time is left starting, and the next one runs', async () => {
+    const { st, b, store } = backend(20);
+    const u1 = await b.create(req);
+    const u2 = await b.create(req);
+    st.prints = 'nothing';
+    await Promise.all([b.start(u1, req), b.start(u2, req)]);
+    expect(spawns(st.calls)).toEqual([u1, u2]);
+    expect([store.get(u1)!.cf!.status, store.get(u2)!.cf!.status]).toEqual(['starting', 'starting']);
+  });
+
+  it('a failure the spawn prints after its start stopped waiting marks the session failed on the next read', async () => {
+    const { st, b, store } = backend(20);
+    const u1 = await b.create(req);
+    st.prints = 'nothing';
+    await b.start(u1, req);
+    st.logs.set(spawnLogPath(u1), LOCKED);
+    st.alive = false;
+    const { sessions } = await b.list();
+    expect(sessions.find((x) => x.uuid === u1)?.status).toBe('failed');
+    expect(store.get(u1)!.swarmId).toBeNull();
+  });
+
+  it('a stop while its start waits for the summary ends the wait (it does not sit out the settle time)', async () => {
+    // Ten minutes of settle time: were the wait not ended by the stop, this test would time out.
+    const { st, b, uuid } = await (async () => {
+      const x = backend(600_000);
+      const u = await x.b.create(req);
+      return { ...x, uuid: u };
+    })();
+    st.prints = 'nothing';
+    const starting = b.start(uuid, req);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await b.stop(uuid)).toBe('stopped');
+    await starting;
+    expect((await b.get(uuid)).status).toBe('stopped');
+  });
+
+  it('parses the failure 2.7 prints, and nothing else as one', () => {
+    expect(parseSpawnIds(LOCKED)).toEqual({ swarmId: null, sessionId: null, complete: false, failure: 'database is locked' });
+    // Coloured (a TTY), with the reason further down.
+    expect(parseSpawnIds('\u001b[31m✖\u001b[39m Failed to spawn Hive Mind swarm\n\u001b[31mError:\u001b[39m SQLITE_BUSY: database is locked\n').failure).toBe('SQLITE_BUSY: database is locked');
+    // An `Error:` line before the marker is not its reason; a marker without one says so.
+    expect(parseSpawnIds('Error: earlier noise\n✖ Failed to spawn Hive Mind swarm\n').failure).toBe('no reason printed');
+    // Long reasons are clipped; a summary without the marker is no failure, whatever else it says.
+    expect(parseSpawnIds(`✖ Failed to spawn Hive Mind swarm\nError: ${'x'.repeat(5000)}\n`).failure).toBe(`${'x'.repeat(300)}... (4700 more characters)`);
+    expect(parseSpawnIds(SUMMARY + 'Error: a task failed later\n')).toMatchObject({ complete: true, failure: null });
+    expect(parseSpawnIds('Failed to spawn Hive Mind swarm (quoted in an objective)\n').failure).toBeNull();
   });
 });
