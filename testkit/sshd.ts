@@ -155,8 +155,9 @@ export class LoopbackSshd {
 
   /**
    * Stops every sshd session process and then the listener, by pid: a session's sshd and what it runs
-   * (`docker system dial-stdio`) would outlive the listener's SIGTERM. Deepest first, each level while
-   * its parent still runs to reap it: an orphan goes to PID 1, which on some machines never reaps.
+   * (`docker system dial-stdio`) would outlive the listener's SIGTERM. TERM first (a login's rc file
+   * may hold a lock it cleans up on exit), then KILL deepest first, each level while its parent still
+   * runs to reap it: an orphan goes to PID 1, which on some machines never reaps.
    */
   async stop(): Promise<void> {
     const child = this.child;
@@ -173,7 +174,7 @@ export class LoopbackSshd {
 
   /**
    * Ends one client connection from the server's side, as a host going away would: the process sshd
-   * forked for it and everything under it (the session, the commands it runs), deepest first, so each is
+   * forked for it and everything under it (the session, the commands it runs): TERM, then KILL deepest first, so each is
    * reaped by its parent and the last by the listener.
    */
   async killConnection(pid: number): Promise<void> {
@@ -202,6 +203,19 @@ export class LoopbackSshd {
 
 /** KILLs every process below `root`, deepest level first, while its parent still runs to reap it. */
 async function killBelow(root: number): Promise<void> {
+  // TERM first, to the whole tree at once (deepest first): a login's shell may be running the user's rc
+  // file, and on this machine root's ~/.bashrc runs `pyenv rehash`, whose lock file only its EXIT trap
+  // removes. A KILL left the lock behind and every later login (any ssh to this machine) then waited 60 s.
+  for (const pid of descendantLevels(root).reverse().flat()) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  const deadline = Date.now() + 1_000;
+  while (descendantLevels(root).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Whatever ignored TERM: KILL, deepest level first, each while its parent still runs to reap it.
   for (let round = 0; round < 10; round++) {
     const deepest = descendantLevels(root).at(-1);
     if (!deepest) return;

@@ -304,7 +304,6 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
     });
 
     it('a spawn aimed at the ssh target lands in its container, one aimed at the local target in the other', async () => {
-      const before = sshd.accepted().length;
       const onSsh = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'ssh: on the engine behind sshd', target: 'remote' })).body);
       const onLocal = InitializeSwarmResponseSchema.parse((await spawn({ customPrompt: 'ssh: on the local engine', target: 'local' })).body);
       expect([onSsh.target, onLocal.target]).toEqual(['remote', 'local']);
@@ -312,8 +311,9 @@ describe.skipIf(skipReason !== null)(`a target on a Docker engine over ssh://, t
       expect(await uuidsIn(sshName)).not.toContain(onLocal.uuid);
       expect(await uuidsIn(localName)).toContain(onLocal.uuid);
       expect(await uuidsIn(localName)).not.toContain(onSsh.uuid);
-      // The remote spawn went through sshd, with the remote target's key.
-      expect(loginsSince(before).some((l) => l.fingerprint === client.fingerprint), sshd.logTail()).toBe(true);
+      // The remote target reaches its engine through sshd, logged in with its key: no new login need come
+      // for this spawn (the relay keeps its connection), so any login of this relay's counts.
+      expect(sshd.accepted().some((l) => l.fingerprint === client.fingerprint), sshd.logTail()).toBe(true);
     });
 
     it('the refused targets are unavailable, each saying why and naming its host; the relay and its other targets go on', async () => {
