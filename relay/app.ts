@@ -31,7 +31,7 @@ export interface RelayHandle {
   port: number;
   config: RelayConfig;
   server: http.Server;
-  /** The first target's control plane (the only one without HIVE_TARGETS); throws while it is not made. */
+  /** The first target's control plane (the only one without HIVE_TARGETS); throws while it is not made, or while a fleet of labelled containers alone has none. */
   readonly control: ControlPlane;
   /** The fleet's telemetry: every target's graph, ids stamped (and in fleet mode qualified) with its target. */
   telemetry: Telemetry;
@@ -66,15 +66,17 @@ export interface RelayOverrides {
   control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
   /** A fleet target's driver instead of its engine (relay/fleet FleetOptions.targetDriver). */
   targetDriver?: FleetOptions['targetDriver'];
+  /** Label discovery's engine client instead of dockerode (relay/fleet FleetOptions.discovery). */
+  discovery?: FleetOptions['discovery'];
 }
 
 export async function startRelay(config: RelayConfig, logger: Logger = pino({ level: config.logLevel }), overrides: RelayOverrides = {}): Promise<RelayHandle> {
   const startedAt = Date.now();
   // One control plane and one telemetry per target (docs/fleet.md); without HIVE_TARGETS, exactly one.
-  const fleet = await Fleet.start(config, logger, { control: overrides.control, targetDriver: overrides.targetDriver });
+  const fleet = await Fleet.start(config, logger, { control: overrides.control, targetDriver: overrides.targetDriver, discovery: overrides.discovery });
   const telemetry = new FleetTelemetry(fleet);
   const control = new FleetControl(fleet, (e) => telemetry.emit('event', e));
-  const primaryControl = (): ControlPlane => fleet.readyTarget(fleet.primary.config.name).control;
+  const primaryControl = (): ControlPlane => fleet.readyPrimary().control;
 
   let stream: StreamServer | null = null;
   const registry = createRelayRegistry(startedAt);
@@ -140,7 +142,7 @@ export async function startRelay(config: RelayConfig, logger: Logger = pino({ le
   const url = `http://${host}:${port}`;
 
   // Only the embedded hive gets a demo swarm; a real container's sessions are the user's own.
-  const lone = fleet.qualify ? null : fleet.primary.control;
+  const lone = fleet.qualify ? null : (fleet.primary?.control ?? null);
   const stopDemo = config.demo && lone?.engine ? startDemoKeeper(lone, logger.child({ part: 'demo' })) : () => {};
 
   let closing: Promise<void> | null = null;

@@ -5,6 +5,8 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startRelay } from './app.js';
+import { TARGET_LABEL } from './fleet/index.js';
+import { describeEndpoint } from './control/drivers/dockerConnection.js';
 
 let config;
 try {
@@ -28,6 +30,8 @@ if (relay.fleet.qualify) {
   console.log(`hivescope relay listening on ${relay.url}  (${relay.fleet.targets.size} targets)`);
   // One line per target: where it is and how it stands now (a target still starting joins by itself).
   for (const t of relay.health().targets ?? []) console.log(`  target ${t.name}: ${t.container} on ${t.docker}; MCP ${t.telemetry.host}:${t.telemetry.port}; ${t.lifecycle === 'running' ? t.status : t.lifecycle}`);
+  // HIVE_TARGETS=[]: those already running are being listed now; say where the targets come from.
+  if (config.targets.length === 0) console.log(`  no configured target: containers labelled ${TARGET_LABEL}=<name> on ${describeEndpoint(null)} join as they are found`);
 } else {
   console.log(`hivescope relay listening on ${relay.url}  (driver: ${relay.control.health().driver}; MCP ${config.mcp.host}:${config.mcp.port})`);
 }

@@ -1,6 +1,7 @@
 /**
- * Label discovery (issue 14, docs/fleet.md section 5): on each engine of the configured targets, a
- * running container labelled `org.hivescope.target=<name>` joins the fleet as target `<name>` by itself,
+ * Label discovery (issue 14, docs/fleet.md section 5): on each engine of the configured targets (with
+ * none configured, HIVE_TARGETS=[], the environment's engine), a running container labelled
+ * `org.hivescope.target=<name>` joins the fleet as target `<name>` by itself,
  * and leaves (kept as `gone`, its swarms stale) when it is removed. Per engine: one list, then Docker's
  * event stream filtered to that label, resubscribed with backoff when it ends (the engine restarted or
  * went away), listing again each time so nothing that happened meanwhile is missed.
@@ -13,7 +14,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { closeDocker, createDocker } from '../control/drivers/dockerConnection.js';
-import { CONTAINER_NAME_RE, MAX_TARGETS, TARGET_NAME_RE, TargetsError, engineKey, parseHostPort, type TargetConfig } from '../targets.js';
+import { CONTAINER_NAME_RE, MAX_TARGETS, TARGET_NAME_RE, TargetsError, engineKey, parseHostPort, type DockerEndpoint, type TargetConfig } from '../targets.js';
 import type { Fleet } from './fleet.js';
 
 export const TARGET_LABEL = 'org.hivescope.target';
@@ -23,11 +24,22 @@ const BACKOFF_MS = [500, 1000, 2000, 5000, 10_000, 30_000] as const;
 /** Longest event line kept; Docker's are far shorter, anything longer is dropped. */
 const MAX_EVENT_LINE = 64 * 1024;
 
+/** What a labelled container on an engine inherits: the engine (URL, TLS/SSH) and the MCP host to start from. */
+export type EngineTemplate = Pick<TargetConfig, 'docker' | 'mcp'>;
+
+/** The engine calls discovery makes; tests give a fake engine. */
+export type DiscoveryEngineClient = Pick<Docker, 'getEvents' | 'listContainers'>;
+
+export interface DiscoveryOptions {
+  /** Tests: the client for an engine instead of dockerode on it. */
+  engineClient?: (docker: DockerEndpoint | null) => DiscoveryEngineClient;
+}
+
 interface Engine {
   key: string;
-  /** A configured target on the engine: its docker URL, TLS/SSH and derived MCP host are reused. */
-  template: TargetConfig;
-  docker: Docker;
+  /** A configured target on the engine (its docker URL, TLS/SSH and derived MCP host are reused), or the environment's engine. */
+  template: EngineTemplate;
+  docker: DiscoveryEngineClient;
   stop: (() => void) | null;
   attempt: number;
   timer: NodeJS.Timeout | null;
@@ -40,7 +52,7 @@ export interface LabelledContainer {
 }
 
 /** What joins for a labelled container, or why not (pure; unit-tested). */
-export function labelTarget(c: LabelledContainer, template: TargetConfig): { ok: true; target: TargetConfig } | { ok: false; reason: string } {
+export function labelTarget(c: LabelledContainer, template: EngineTemplate): { ok: true; target: TargetConfig } | { ok: false; reason: string } {
   const name = c.labels[TARGET_LABEL] ?? '';
   if (!TARGET_NAME_RE.test(name)) return { ok: false, reason: `label ${TARGET_LABEL}=${JSON.stringify(name.slice(0, 64))} is not a target name (1-32 of a-z, 0-9, "-")` };
   if (!CONTAINER_NAME_RE.test(c.name)) return { ok: false, reason: `container name ${JSON.stringify(c.name.slice(0, 64))} is not a Docker container name` };
@@ -64,16 +76,19 @@ export class Discovery {
   constructor(
     private readonly fleet: Fleet,
     private readonly logger: Logger,
+    opts: DiscoveryOptions = {},
   ) {
-    // One watch per distinct engine of the configured targets.
+    // One watch per distinct engine of the configured targets. With none configured (HIVE_TARGETS=[]) the
+    // environment's engine, its containers' MCP looked for as an entry without `mcp` would be (MCP_HOST).
+    const templates: { template: EngineTemplate; what: string }[] = [...fleet.targets.values()].map((rt) => ({ template: rt.config, what: `discovery on target ${rt.config.name}'s engine` }));
+    if (fleet.config.targets.length === 0) templates.push({ template: { docker: null, mcp: { host: fleet.config.mcp.host, port: fleet.config.mcp.port, explicit: false } }, what: "discovery on the environment's engine" });
     const seen = new Set<string>();
-    for (const rt of fleet.targets.values()) {
-      const t = rt.config;
+    for (const { template: t, what } of templates) {
       const key = engineKey(t.docker);
       if (seen.has(key)) continue;
       seen.add(key);
       try {
-        const docker = t.docker === null ? new Docker() : createDocker(t.docker, `discovery on target ${t.name}'s engine`, { sshAuthSock: process.env.SSH_AUTH_SOCK });
+        const docker = opts.engineClient ? opts.engineClient(t.docker) : t.docker === null ? new Docker() : createDocker(t.docker, what, { sshAuthSock: process.env.SSH_AUTH_SOCK });
         this.engines.push({ key, template: t, docker, stop: null, attempt: 0, timer: null });
       } catch (err) {
         logger.warn({ engine: key, err: (err as Error).message }, 'label discovery: engine not watched');
@@ -204,6 +219,6 @@ export class Discovery {
       e.stop = null;
       stop?.();
     }
-    await Promise.all(this.engines.map((e) => closeDocker(e.docker)));
+    await Promise.all(this.engines.map((e) => closeDocker(e.docker as Docker)));
   }
 }

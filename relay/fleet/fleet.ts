@@ -20,8 +20,8 @@ import { combineHealth, countActiveSessions } from '../health.js';
 import { describeEndpoint } from '../control/drivers/dockerConnection.js';
 import type { Session } from '../../shared/model/session.js';
 import type { GraphSnapshot } from '../../shared/protocol/messages.js';
-import { Discovery } from './discovery.js';
-import type { Health, PlaneHealth, TargetHealth } from '../../shared/model/health.js';
+import { Discovery, TARGET_LABEL, type DiscoveryOptions } from './discovery.js';
+import type { DegradedMode, Health, PlaneHealth, TargetHealth } from '../../shared/model/health.js';
 import type { TargetLifecycle, TargetSource } from '../../shared/model/target.js';
 import { pickTarget, type PickCandidate } from './pick.js';
 import { outSnapshot, type IdScope } from './ids.js';
@@ -67,6 +67,8 @@ export interface FleetOptions {
   control?: Partial<Omit<ControlPlaneDeps, 'config' | 'logger'>>;
   /** Tests: a fleet target's driver instead of its engine (e.g. the kit's session manager as local processes); undefined: its engine. */
   targetDriver?: (target: TargetConfig) => ExecDriver | null | undefined;
+  /** Tests: label discovery's engine client (relay/fleet/discovery.ts DiscoveryOptions.engineClient). */
+  discovery?: DiscoveryOptions;
 }
 
 /** The narrow view telemetry needs of a control plane: sessions, and a plain Session per change. */
@@ -163,7 +165,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
     private readonly opts: FleetOptions,
   ) {
     super();
-    this.qualify = config.targets.some((t) => t.source === 'HIVE_TARGETS');
+    // No configured target at all (HIVE_TARGETS=[]) is a fleet too: whatever joins is a labelled target.
+    this.qualify = config.targets.length === 0 || config.targets.some((t) => t.source === 'HIVE_TARGETS');
     this.nodeIds = this.qualify ? new NodeIdStore(config.stateDir, (e) => logger.warn({ err: String(e) }, 'node id store')) : null;
   }
 
@@ -184,7 +187,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     clearTimeout(timer);
     // Labelled containers on the configured targets' engines join by themselves (./discovery.ts), unless HIVE_DISCOVER=0.
     if (config.discover) {
-      fleet.discovery = new Discovery(fleet, logger.child({ part: 'discovery' }));
+      fleet.discovery = new Discovery(fleet, logger.child({ part: 'discovery' }), opts.discovery);
       fleet.discovery.start();
     }
     return fleet;
@@ -194,9 +197,35 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return this.runtimes;
   }
 
-  /** The first target (HIVE_TARGETS order): what the top-level health and old clients describe. */
-  get primary(): TargetRuntime {
-    return this.runtimes.values().next().value!;
+  /**
+   * The first target (HIVE_TARGETS order): what the top-level health and old clients describe. Undefined
+   * only in a fleet of labelled containers alone (HIVE_TARGETS=[]) while none has joined.
+   */
+  get primary(): TargetRuntime | undefined {
+    return this.runtimes.values().next().value;
+  }
+
+  /** The first target's made planes (RelayHandle.control, single mode's routes); none at all: the no-target 503. */
+  readyPrimary(): ReadyTarget {
+    const rt = this.primary;
+    if (!rt) throw this.noTargetError();
+    return this.readyTarget(rt.config.name);
+  }
+
+  /**
+   * A fleet of labelled containers alone (HIVE_TARGETS=[]) with none running or starting: why, for the
+   * spawn's 503 and the health (one whose container was removed may still be listed, `gone`). Null
+   * whenever a target is configured (its own health says what is wrong) or a labelled one is live.
+   */
+  noTargetYet(): string | null {
+    if (this.config.targets.length > 0) return null;
+    for (const rt of this.runtimes.values()) if (rt.lifecycle !== 'gone') return null;
+    return `no container labelled ${TARGET_LABEL} runs on ${describeEndpoint(null)}, and HIVE_TARGETS=[] configures none`;
+  }
+
+  private noTargetError(): ControlError {
+    const why = this.noTargetYet() ?? 'no targets';
+    return new ControlError('no-healthy-target', `no target yet: ${why}; start one with docker run --label ${TARGET_LABEL}=<name> ... and it joins by itself`);
   }
 
   /** Targets whose planes are made, in order. */
@@ -210,7 +239,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (rt) return rt;
     const names = [...this.runtimes.keys()];
     const more = names.length > MAX_NAMES_SHOWN ? ` and ${names.length - MAX_NAMES_SHOWN} more` : '';
-    throw new ControlError('unknown-target', `unknown target "${name}"; targets: ${names.slice(0, MAX_NAMES_SHOWN).join(', ')}${more}`);
+    throw new ControlError('unknown-target', `unknown target "${name}"; targets: ${names.length === 0 ? 'none yet' : names.slice(0, MAX_NAMES_SHOWN).join(', ')}${more}`);
   }
 
   /** A target's made planes, or a 503 saying why they are not. */
@@ -223,6 +252,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
 
   /** The pick policy (./pick.ts) over the targets' current health; none healthy: 503 naming each one's state. */
   pick(): { target: ReadyTarget; reason: string } {
+    if (this.noTargetYet() !== null) throw this.noTargetError();
     const candidates: PickCandidate[] = [...this.runtimes.values()].map((rt) => ({
       name: rt.config.name,
       source: rt.source === 'label' ? 'label' : 'config',
@@ -424,11 +454,19 @@ export class Fleet extends EventEmitter<FleetEvents> {
   /**
    * The relay's health: the first target's planes at the top (what old clients read), every target in
    * `targets`. Fleet status: healthy when all are, unavailable only when none is reachable, else degraded
-   * (one target down must not make the relay look down).
+   * (one target down must not make the relay look down). A fleet of labelled containers alone with none
+   * live is unavailable too, its top saying how one joins (noTargetHealth).
    */
   health(websocketClients: number): Health {
     const targets = [...this.runtimes.values()].map((rt) => this.targetHealth(rt));
     const primary = this.primary;
+    const none = this.noTargetYet();
+    if (!primary || none !== null) {
+      // A fleet of labelled containers alone with none live: nothing answers, so `unavailable` as for a
+      // fleet whose every target is down; the one degraded mode says how a target joins. A removed one is
+      // still listed in `targets` (gone, its swarms stale) until HIVE_STALE_TTL.
+      return { ...this.noTargetHealth(websocketClients, none ?? 'no targets'), targets };
+    }
     const top: Health = isReady(primary)
       ? this.planeHealth(primary, websocketClients)
       : {
@@ -445,6 +483,26 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const best = Math.min(...targets.map((t) => RANK[t.status]));
     const status: PlaneHealth = worst === 0 ? 'healthy' : best === 2 ? 'unavailable' : 'degraded';
     return { ...top, status, activeSessions: targets.reduce((n, t) => n + t.activeSessions, 0), targets };
+  }
+
+  /** The top-level health of a fleet with no live target: no container, MCP where a labelled one would be looked for. */
+  private noTargetHealth(websocketClients: number, why: string): Health {
+    const mode: DegradedMode = {
+      // An existing code, so clients that know the codes show it: no swarm container is running.
+      code: 'container-down',
+      message: `No target yet: ${why}.`,
+      stillWorks: 'The page, the stream and the API (lists are empty); a removed target\'s swarms are shown as last known.',
+      action: `Start a swarm container labelled ${TARGET_LABEL}=<name> (docker run -d --label ${TARGET_LABEL}=<name> ...; its MCP port from MCP_TCP_PORT, or a label org.hivescope.mcp=host:port); it joins within seconds.`,
+    };
+    return {
+      status: 'unavailable',
+      serverTime: Date.now(),
+      control: { state: 'unavailable', driver: 'none', backend: 'none', backendInfo: null, container: null, execLatencyMs: null, breaker: 'closed', lastError: null, containerCpuPercent: null, containerMemoryBytes: null },
+      telemetry: { state: 'disconnected', host: this.config.mcp.host, port: this.config.mcp.port, latencyMs: null, reconnects: 0, ageMs: null, push: false, lastError: null },
+      websocketClients,
+      activeSessions: 0,
+      degraded: [mode],
+    };
   }
 
   async close(): Promise<void> {

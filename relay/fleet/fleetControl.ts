@@ -31,12 +31,12 @@ export class FleetControl {
 
   /** The lone plane of single mode (made before the relay serves). */
   private get lone(): ControlPlane {
-    return this.fleet.readyTarget(this.fleet.primary.config.name).control;
+    return this.fleet.readyPrimary().control;
   }
 
   get readOnly(): boolean {
     const rt = this.fleet.primary;
-    return rt.control ? rt.control.readOnly : this.fleet.config.driver === 'none';
+    return rt?.control ? rt.control.readOnly : this.fleet.config.driver === 'none';
   }
 
   /** The target holding a session; unknown: session-not-found (404), as a lone plane answers. */
@@ -48,7 +48,7 @@ export class FleetControl {
 
   async spawnSwarm(body: InitializeSwarmBody, o: Parameters<ControlPlane['spawnSwarm']>[1] = {}, ctx?: RequestContext): Promise<{ uuid: string; status: SessionStatus; swarmId: null; target: string; pickedBecause: string | null }> {
     const { target: asked, ...rest } = body;
-    const chosen = asked !== undefined ? { target: this.fleet.readyTarget(asked), reason: null } : this.single ? { target: this.fleet.readyTarget(this.fleet.primary.config.name), reason: null } : this.fleet.pick();
+    const chosen = asked !== undefined ? { target: this.fleet.readyTarget(asked), reason: null } : this.single ? { target: this.fleet.readyPrimary(), reason: null } : this.fleet.pick();
     const out = await chosen.target.control.spawnSwarm(rest as InitializeSwarmBody, o, ctx);
     this.fleet.noteSession(out.uuid, chosen.target.config.name);
     if (chosen.reason) ctx?.log.info({ target: chosen.target.config.name, reason: chosen.reason }, 'spawn target picked');
@@ -120,7 +120,7 @@ export class FleetControl {
   }
 
   async getSession(uuid: string, ctx?: RequestContext): Promise<Session> {
-    const rt = this.single ? this.fleet.readyTarget(this.fleet.primary.config.name) : this.ofSession(uuid);
+    const rt = this.single ? this.fleet.readyPrimary() : this.ofSession(uuid);
     return outSession(rt.scope, await rt.control.getSession(uuid, ctx));
   }
 
@@ -131,7 +131,7 @@ export class FleetControl {
   async listSessions(ctx?: RequestContext, target?: string): Promise<{ sessions: Session[]; stale: boolean }> {
     if (target !== undefined) this.fleet.resolve(target);
     if (this.single) {
-      const rt = this.fleet.readyTarget(this.fleet.primary.config.name);
+      const rt = this.fleet.readyPrimary();
       const r = await rt.control.listSessions(ctx);
       return { ...r, sessions: r.sessions.map((s) => outSession(rt.scope, s)) };
     }

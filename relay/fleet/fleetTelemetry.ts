@@ -149,7 +149,7 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
   private route(id: string): { rt: ReadyTarget; raw: string } | null {
     if (!this.fleet.qualify) {
       const rt = this.fleet.primary;
-      return isReady(rt) ? { rt, raw: id } : null;
+      return rt && isReady(rt) ? { rt, raw: id } : null;
     }
     const parts = splitQualifiedId(id);
     if (!parts) return null;
@@ -157,9 +157,10 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
     return rt && isReady(rt) ? { rt, raw: parts.raw } : null;
   }
 
+  /** The first target if ready, else the first ready one; none (no target yet, or none made): null. */
   private get first(): ReadyTarget | null {
     const rt = this.fleet.primary;
-    return isReady(rt) ? rt : (this.fleet.ready()[0] ?? null);
+    return rt && isReady(rt) ? rt : (this.fleet.ready()[0] ?? null);
   }
 
   snapshot(opts?: { includeMock?: boolean }): GraphSnapshot {
@@ -186,7 +187,8 @@ export class FleetTelemetry extends EventEmitter<TelemetryEvents> implements Tel
   health(): ReturnType<Telemetry['health']> {
     const rt = this.first;
     if (rt) return rt.telemetry.health();
-    const p = this.fleet.primary.config.mcp;
+    // No target at all (HIVE_TARGETS=[] before one joins): where a labelled container's MCP is looked for.
+    const p = this.fleet.primary?.config.mcp ?? this.fleet.config.mcp;
     return { state: 'disconnected', host: p.host, port: p.port, latencyMs: null, reconnects: 0, ageMs: null, push: false, lastError: null };
   }
 

@@ -6,5 +6,6 @@ export { Fleet, isReady, controlView, TARGET_RETRY_MS, FLEET_START_WAIT_MS, type
 export { FleetControl } from './fleetControl.js';
 export { FleetTelemetry } from './fleetTelemetry.js';
 export { registerFleetMetrics } from './metrics.js';
+export { TARGET_LABEL, MCP_LABEL } from './discovery.js';
 export { pickTarget, type PickCandidate, type PickResult } from './pick.js';
 export { qualifyId, splitQualifiedId, type IdScope } from './ids.js';

@@ -37,7 +37,7 @@ export function telemetryRoutes(telemetry: Telemetry, opts: TelemetryRoutesOptio
     if (target === undefined) return snap;
     const names = opts.targets?.() ?? ['local'];
     if (!names.includes(target)) {
-      const shown = names.slice(0, 20).join(', ') + (names.length > 20 ? ` and ${names.length - 20} more` : '');
+      const shown = names.length === 0 ? 'none yet' : names.slice(0, 20).join(', ') + (names.length > 20 ? ` and ${names.length - 20} more` : '');
       return fail(404, { error: { code: 'not-found', message: `unknown target "${target}"; targets: ${shown}` } });
     }
     return {
