@@ -82,14 +82,17 @@ export interface RelayConfig {
   driver: 'auto' | 'docker' | 'local' | 'none';
   /**
    * Container to exec into; only ever taken from configuration. With HIVE_TARGETS, the first target's
-   * (HIVE_CONTAINER must then be unset). Default multi-agent-container (HIVE_CONTAINER).
+   * (HIVE_CONTAINER must then be unset); null with `HIVE_TARGETS=[]` (no configured target: labelled
+   * containers are the fleet, each target's plane gets its own through configForTarget).
+   * Default multi-agent-container (HIVE_CONTAINER).
    */
-  container: string;
+  container: string | null;
   /**
    * The swarm containers this relay drives, each on its Docker engine (relay/targets.ts, docs/fleet.md).
    * HIVE_TARGETS: a JSON array `[{ name, docker?, container, mcp?, tls?, ssh? }]` inline or `@path` to a
    * file. Each gets its own control plane and telemetry (relay/fleet). Default: one target named
    * HIVE_TARGET_NAME (`local`) on the environment's engine (DOCKER_HOST) with HIVE_CONTAINER and MCP_HOST:MCP_PORT.
+   * Empty with `HIVE_TARGETS=[]` and discovery on: the containers labelled on the environment's engine are the fleet.
    */
   targets: TargetConfig[];
   /**
@@ -97,7 +100,9 @@ export interface RelayConfig {
    * targets' engines join as targets by themselves and leave when removed. `HIVE_DISCOVER=1` without
    * HIVE_TARGETS puts the relay in fleet mode on the environment's engine: the default target
    * (HIVE_CONTAINER, named HIVE_TARGET_NAME) becomes a configured fleet target, ids are qualified, and
-   * labelled containers join beside it. `HIVE_DISCOVER=0` turns discovery off with HIVE_TARGETS.
+   * labelled containers join beside it. `HIVE_TARGETS=[]` (discovery on) has no configured target: the
+   * environment's engine is watched and its labelled containers alone are the fleet. `HIVE_DISCOVER=0`
+   * turns discovery off with HIVE_TARGETS (refused with `[]`: that fleet could never have a target).
    * Default: on with HIVE_TARGETS, off without (HIVE_DISCOVER).
    */
   discover: boolean;
@@ -120,9 +125,12 @@ export interface RelayConfig {
   /** With the embedded hive, keep one demo swarm running whenever no session is active, so a new user sees a live swarm. Default true (HIVE_DEMO). */
   demo: boolean;
   mcp: {
-    /** MCP telemetry server host (with HIVE_TARGETS: the first target's). Default 127.0.0.1 (MCP_HOST). */
+    /**
+     * MCP telemetry server host (with HIVE_TARGETS: the first target's; with `[]`, MCP_HOST, where a
+     * container labelled on the environment's engine is looked for). Default 127.0.0.1 (MCP_HOST).
+     */
     host: string;
-    /** With HIVE_TARGETS: the first target's. Default 9500 (MCP_PORT). */
+    /** With HIVE_TARGETS: the first target's (with `[]`, MCP_PORT). Default 9500 (MCP_PORT). */
     port: number;
     /** Sent with `authenticate` when set. Default none (MCP_AUTH_TOKEN). */
     authToken: string | null;
@@ -189,14 +197,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // The embedded hive is this machine's child processes, not a container on an engine.
     if (e.HIVE_DRIVER === 'local') throw new ConfigError('HIVE_DRIVER=local runs the embedded hive; HIVE_TARGETS lists Docker containers (use docker or auto)');
     try {
-      targets = parseTargets(e.HIVE_TARGETS, { cwd, dockerCertPath: e.DOCKER_CERT_PATH ?? undefined, mcpDefault: { host: e.MCP_HOST, port: e.MCP_PORT } });
+      targets = parseTargets(e.HIVE_TARGETS, { cwd, dockerCertPath: e.DOCKER_CERT_PATH ?? undefined, mcpDefault: { host: e.MCP_HOST, port: e.MCP_PORT }, allowEmpty: true });
     } catch (err) {
       if (err instanceof TargetsError) throw new ConfigError(err.message);
       throw err;
     }
+    // `[]` is a fleet of labelled containers alone; without discovery nothing could ever join it.
+    if (targets.length === 0 && !discover) {
+      throw new ConfigError('HIVE_TARGETS is empty and HIVE_DISCOVER is off: that fleet could never have a target. Leave HIVE_DISCOVER unset (or 1) to drive the containers labelled org.hivescope.target on the environment\'s engine, name targets in HIVE_TARGETS, or unset it for the single default target');
+    }
   }
-  const primary = targets[0]!;
-  const leak = modemDebugRefusal(env.DEBUG, targets, e.DOCKER_CERT_PATH);
+  // No configured target (HIVE_TARGETS=[]): the relay-wide container and MCP endpoint describe none.
+  const primary = targets[0];
+  const leak = modemDebugRefusal(env.DEBUG, targets, e.DOCKER_CERT_PATH, targets.length === 0);
   if (leak) throw new ConfigError(leak);
   if (!isLoopbackHost(e.HOST) && !e.RELAY_TOKEN) {
     throw new ConfigError(
@@ -212,7 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     token: e.RELAY_TOKEN,
     allowedOrigins: e.ALLOWED_ORIGINS ? e.ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
     driver: e.HIVE_DRIVER,
-    container: primary.container,
+    container: primary?.container ?? null,
     targets,
     discover,
     staleTtlMs: e.HIVE_STALE_TTL * 1000,
@@ -222,8 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedded: e.HIVE_EMBEDDED,
     demo: e.HIVE_DEMO,
     mcp: {
-      host: primary.mcp.host,
-      port: primary.mcp.port,
+      host: primary?.mcp.host ?? e.MCP_HOST,
+      port: primary?.mcp.port ?? e.MCP_PORT,
       authToken: e.MCP_AUTH_TOKEN,
       pollMs: e.MCP_POLL_MS,
       metricsHz: e.MCP_METRICS_HZ,

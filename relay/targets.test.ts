@@ -295,6 +295,58 @@ describe('HIVE_DISCOVER: label discovery, and a fleet from labels alone', () => 
   });
 });
 
+describe('HIVE_TARGETS=[]: a fleet of labelled containers alone', () => {
+  it('is accepted with discovery on (its default with HIVE_TARGETS): no configured target, no container, MCP_HOST:MCP_PORT for the labelled ones', () => {
+    const c = loadConfig({ HIVE_TARGETS: '[]', MCP_HOST: '10.0.0.7', MCP_PORT: '9601' }, cwd);
+    expect(c).toMatchObject({ targets: [], discover: true, container: null, mcp: { host: '10.0.0.7', port: 9601 } });
+    for (const on of ['1', 'true', 'yes', 'on', '']) expect(loadConfig({ HIVE_TARGETS: '[]', HIVE_DISCOVER: on }, cwd).targets, on).toEqual([]);
+    // JSON's own whitespace, and a file holding an empty array, are the same empty array.
+    expect(loadConfig({ HIVE_TARGETS: ' \n[ \t]\r\n ' }, cwd).targets).toEqual([]);
+    const dir = makeTempDir('hivescope-targets-empty-');
+    fs.writeFileSync(path.join(dir, 'targets.json'), '[]\n');
+    expect(loadConfig({ HIVE_TARGETS: `@${path.join(dir, 'targets.json')}` }, cwd).targets).toEqual([]);
+  });
+
+  it('is refused with discovery off: that fleet could never have a target', () => {
+    for (const off of ['0', 'false', 'no', 'off']) {
+      expect(() => loadConfig({ HIVE_TARGETS: '[]', HIVE_DISCOVER: off }, cwd), off).toThrow(/^HIVE_TARGETS is empty and HIVE_DISCOVER is off: that fleet could never have a target/);
+    }
+    // parseTargets alone still refuses it unless told otherwise.
+    expect(() => parseTargets('[]', { cwd })).toThrow(/empty/);
+    expect(parseTargets('[]', { cwd, allowEmpty: true })).toEqual([]);
+  });
+
+  it('refuses hostile variants as any HIVE_TARGETS: not an empty array, other settings beside it', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env, cwd);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error(`expected a refusal of ${JSON.stringify(env)}`);
+    };
+    expect(refused({ HIVE_TARGETS: '[null]' })).toMatch(/HIVE_TARGETS\[0\]\.\(entry\)/);
+    expect(refused({ HIVE_TARGETS: '[[]]' })).toMatch(/HIVE_TARGETS\[0\]/);
+    expect(refused({ HIVE_TARGETS: '[{}]' })).toMatch(/HIVE_TARGETS\[0\]\.name/);
+    for (const notArray of ['{}', '"[]"', '0', 'null', 'false']) expect(refused({ HIVE_TARGETS: notArray }), notArray).toMatch(/expected a JSON array/);
+    for (const notJson of ['[', '[]]', '[],[]', '[]x', '\uFEFF[]', '[,]', "['']"]) expect(refused({ HIVE_TARGETS: notJson }), notJson).toMatch(/not JSON/);
+    expect(refused({ HIVE_TARGETS: `[${' '.repeat(MAX_TARGETS_BYTES)}]` })).toMatch(/longer than 65536 bytes/);
+    // The settings of the single default target would be silently ignored beside it; the embedded hive is no container.
+    expect(refused({ HIVE_TARGETS: '[]', HIVE_CONTAINER: 'box' })).toMatch(/HIVE_CONTAINER and HIVE_TARGETS are both set/);
+    expect(refused({ HIVE_TARGETS: '[]', HIVE_TARGET_NAME: 'home' })).toMatch(/HIVE_TARGET_NAME names the single default target/);
+    expect(refused({ HIVE_TARGETS: '[]', HIVE_DRIVER: 'local' })).toMatch(/HIVE_DRIVER=local runs the embedded hive/);
+  });
+
+  it("refuses docker-modem's request log when the environment's engine it watches holds a TLS key", () => {
+    expect(() => loadConfig({ HIVE_TARGETS: '[]', DEBUG: 'modem', DOCKER_CERT_PATH: '/c' }, cwd)).toThrow(/DOCKER_CERT_PATH, watched for labelled containers\); remove "modem"/);
+    expect(loadConfig({ HIVE_TARGETS: '[]', DEBUG: '*,-modem', DOCKER_CERT_PATH: '/c' }, cwd).targets).toEqual([]);
+    expect(loadConfig({ HIVE_TARGETS: '[]', DEBUG: 'modem' }, cwd).targets).toEqual([]);
+    expect(modemDebugRefusal('modem', [], '/c')).toBeNull();
+    expect(modemDebugRefusal('modem', [], '/c', true)).toMatch(/DOCKER_CERT_PATH/);
+  });
+});
+
 describe('HIVE_STALE_TTL: how long a removed labelled target stays, stale', () => {
   it('defaults to an hour, 0 keeps it until it returns, in seconds up to 30 days', () => {
     expect(loadConfig({}, cwd).staleTtlMs).toBe(3_600_000);

@@ -246,6 +246,11 @@ export interface ParseTargetsOptions {
    * on the environment's engine or a unix socket; a tcp:// or ssh:// engine's own host replaces it.
    */
   mcpDefault?: { host: string; port: number };
+  /**
+   * Whether `[]` is accepted (zero configured targets: label discovery brings them, docs/fleet.md section
+   * 5). config.ts allows it and refuses it itself when discovery is off; default false.
+   */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -271,7 +276,7 @@ export function parseTargets(raw: string, o: ParseTargetsOptions): TargetConfig[
     throw new TargetsError(`HIVE_TARGETS: not JSON (${origin}): ${clip((e as Error).message, 120)}`);
   }
   if (!Array.isArray(json)) throw new TargetsError('HIVE_TARGETS: expected a JSON array of { name, docker?, container, mcp? }');
-  if (json.length === 0) throw new TargetsError('HIVE_TARGETS: the array is empty; unset it for the single default target');
+  if (json.length === 0 && !o.allowEmpty) throw new TargetsError('HIVE_TARGETS: the array is empty; unset it for the single default target');
   if (json.length > MAX_TARGETS) throw new TargetsError(`HIVE_TARGETS: ${json.length} entries; at most ${MAX_TARGETS}`);
   const problems: string[] = [];
   const out: TargetConfig[] = [];
@@ -356,11 +361,15 @@ export function debugEnables(debugValue: string | undefined | null, namespace: s
  * docker-modem prints every request's options, client key included, when DEBUG enables `modem`; the
  * `debug` package reads DEBUG once when loaded, so that cannot be switched off later. A relay that would
  * hold key material (a TLS or ssh:// target, or the environment's engine with DOCKER_CERT_PATH) refuses
- * to start instead. Returns the refusal's message, or null.
+ * to start instead. `watchesEnvironment`: no target names the environment's engine, but label discovery
+ * watches it (HIVE_TARGETS=[]). Returns the refusal's message, or null.
  */
-export function modemDebugRefusal(debugValue: string | undefined | null, targets: readonly TargetConfig[], envCertPath: string | null | undefined): string | null {
+export function modemDebugRefusal(debugValue: string | undefined | null, targets: readonly TargetConfig[], envCertPath: string | null | undefined, watchesEnvironment = false): string | null {
   if (!debugEnables(debugValue, 'modem')) return null;
   const secret = targets.find((t) => (t.docker === null ? Boolean(envCertPath) : (t.docker.kind === 'tcp' && t.docker.tls !== null) || t.docker.kind === 'ssh'));
-  if (!secret) return null;
-  return `DEBUG=${debugValue} enables docker-modem's request log, which prints TLS and SSH keys (target ${JSON.stringify(secret.name)}); remove "modem" from DEBUG (e.g. DEBUG=*,-modem)`;
+  const fix = 'remove "modem" from DEBUG (e.g. DEBUG=*,-modem)';
+  if (secret) return `DEBUG=${debugValue} enables docker-modem's request log, which prints TLS and SSH keys (target ${JSON.stringify(secret.name)}); ${fix}`;
+  // A fleet of labelled containers alone has no target yet, but discovery and every container that joins use the environment's engine.
+  if (watchesEnvironment && envCertPath) return `DEBUG=${debugValue} enables docker-modem's request log, which prints TLS keys (the environment's engine, DOCKER_CERT_PATH, watched for labelled containers); ${fix}`;
+  return null;
 }
