@@ -72,8 +72,8 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
 
   afterAll(async () => {
     await relay?.close();
-    await dockerCli(['rm', '-f', sysName]);
-    await dockerCli(['rm', '-f', labName]);
+    await dockerCli(['rm', '-f', '-v', sysName]);
+    await dockerCli(['rm', '-f', '-v', labName]);
     await d.close();
   }, 120_000);
 
@@ -178,7 +178,7 @@ describe.skipIf(skipReason !== null)(`one relay, two Docker engines${skipReason 
       await alone.close();
     }
 
-    expect((await dockerCli(['rm', '-f', labName])).code).toBe(0);
+    expect((await dockerCli(['rm', '-f', '-v', labName])).code).toBe(0);
     await waitUntil(async () => (await target('lab'))?.lifecycle === 'gone', 30_000, 200, 'the removed container left');
     expect(await target('lab')).toMatchObject({ status: 'unavailable', degraded: [{ code: 'container-down' }] });
     // Its agents stay in the graph (the page greys them); nothing can be spawned there.

@@ -21,14 +21,14 @@ describe.skipIf(!dockerAvailable())('processes in a container whose PID 1 does n
 
   beforeAll(async () => {
     const { image } = await ensureImage();
-    await dockerCli(['rm', '-f', NAME]);
+    await dockerCli(['rm', '-f', '-v', NAME]);
     const r = await dockerCli(['run', '-d', '--name', NAME, '--entrypoint', 'node', image, '-e', 'setInterval(() => {}, 1e9)']);
     expect(r.code, r.stderr).toBe(0);
     d = new DockerDriver(NAME);
   });
   afterAll(async () => {
     await d?.close();
-    await dockerCli(['rm', '-f', NAME]);
+    await dockerCli(['rm', '-f', '-v', NAME]);
   });
 
   it('why the timeout wrapper went: busybox `timeout -s KILL` leaves one zombie per exec here', async () => {
