@@ -22,6 +22,7 @@ import { spawnLogPath } from '../console/spawnLog.js';
 import type { LogLocation } from '../console/logRead.js';
 import { PS_ARGV, endProcesses, isZombie, type ProcInfo, parsePsTable, scanProcesses, sessionProcesses, signal, type EndOptions } from './processes.js';
 import { StartStopOrder } from './startStop.js';
+import { sleep as realSleep } from '../resilience.js';
 
 export const TAG_FLAG = '--hivescope-session';
 
@@ -67,6 +68,7 @@ export function parseSpawnIds(text: string): SpawnIds {
 export interface SpawnSettle {
   timeoutMs: number;
   pollMs: number;
+  /** Tests: instead of resilience.ts's sleep. */
   sleep?: (ms: number) => Promise<void>;
 }
 export const SPAWN_SETTLE: SpawnSettle = { timeoutMs: 15_000, pollMs: 150 };
@@ -203,7 +205,7 @@ export class ClaudeFlowBackend implements Backend {
     // are kept for it, but the session is not marked live again under it.
     this.patch(uuid, this.order.isStopping(uuid) ? { pid: r.pid, logPath } : { status: 'starting', pid: r.pid, logPath });
     const ids = await this.awaitSummary(uuid, logPath, ctx);
-    if (ids?.failure !== null && ids?.failure !== undefined) {
+    if (ids && ids.failure !== null) {
       this.patch(uuid, { status: 'failed' });
       throw new ControlError('command-failed', `claude-flow hive-mind spawn failed: ${ids.failure} (its log: ${logPath})`);
     }
@@ -214,22 +216,27 @@ export class ClaudeFlowBackend implements Backend {
    * null when neither came within the settle time, or a stop came meanwhile (the stop waits for this).
    */
   private async awaitSummary(uuid: string, logPath: string, ctx?: RequestContext): Promise<SpawnIds | null> {
-    const { timeoutMs, pollMs, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) } = this.o.spawnSettle ?? SPAWN_SETTLE;
+    const { timeoutMs, pollMs, sleep = realSleep } = this.o.spawnSettle ?? SPAWN_SETTLE;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.order.isStopping(uuid)) return null;
-      // Not there yet is fine: the capture wrapper creates the file as the spawn starts.
-      const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), logPath], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
-      if (r?.exitCode === 0) {
-        const ids = parseSpawnIds(r.stdout);
-        if (ids.complete || ids.failure !== null) {
-          this.spawnIds.set(uuid, ids);
-          return ids;
-        }
+      const ids = await this.readSpawnLog(logPath, ctx);
+      if (ids && (ids.complete || ids.failure !== null)) {
+        this.spawnIds.set(uuid, ids);
+        return ids;
       }
       if (Date.now() >= deadline) return null;
       await sleep(pollMs);
     }
+  }
+
+  /**
+   * What a spawn's captured log shows of its ids or failure so far; null when it cannot be read (not
+   * there yet is fine: the capture wrapper creates the file as the spawn starts).
+   */
+  private async readSpawnLog(logPath: string, ctx?: RequestContext): Promise<SpawnIds | null> {
+    const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), logPath], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
+    return r?.exitCode === 0 ? parseSpawnIds(r.stdout) : null;
   }
 
   async logFile(uuid: string): Promise<LogLocation> {
@@ -263,9 +270,8 @@ export class ClaudeFlowBackend implements Backend {
       .filter(([uuid, s]) => s.backend === 'claude-flow' && s.cf?.logPath && !TERMINAL_SESSION_STATUSES.includes(s.cf.status) && (!s.cf.sessionId || !s.swarmId) && !this.spawnIds.get(uuid)?.complete && !this.spawnIds.get(uuid)?.failure);
     await Promise.all(
       waiting.slice(0, MAX_LOG_READS).map(async ([uuid, s]) => {
-        const r = await this.o.run(['head', '-c', String(SPAWN_LOG_HEAD_BYTES), s.cf!.logPath!], { idempotent: true, ctx, timeoutMs: 5000 }).catch(() => null);
-        if (r?.exitCode !== 0) return;
-        const ids = parseSpawnIds(r.stdout);
+        const ids = await this.readSpawnLog(s.cf!.logPath!, ctx);
+        if (!ids) return;
         this.spawnIds.set(uuid, ids);
         // A spawn that gave up after its start stopped waiting (or before a relay restart) ran nothing.
         if (ids.failure !== null) this.patch(uuid, { status: 'failed' });
