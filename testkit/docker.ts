@@ -138,14 +138,14 @@ export async function unpauseContainer(name: string, id?: string | null, timeout
     // The stuck unpause returns once the frozen exec can finish.
     await pending;
   }
+  const how = first ? 'unpaused' : 'thawed';
   let last = first?.stderr.trim() ?? '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await dockerSaysPaused(name)) !== true) return first ? 'unpaused' : 'thawed';
-    if (!cid || !setFreezer(cid, 'frozen')) break;
+  for (let attempt = 0; ; attempt++) {
+    if ((await dockerSaysPaused(name)) !== true) return how;
+    if (attempt === 3 || !cid || !setFreezer(cid, 'frozen')) break;
     const r = await runCommand('docker', ['unpause', name], { timeoutMs: 30_000 });
     last = r.stderr.trim();
-    if (r.code === 0) console.warn(`testkit: ${name} was thawed by hand but Docker still called it paused; froze it again and docker unpause cleared it`);
+    if (r.code === 0) console.warn(`testkit: Docker still called ${name} paused after ${first ? 'its unpause failed' : 'a hand thaw'}; froze it again and docker unpause cleared it`);
   }
-  if ((await dockerSaysPaused(name)) !== true) return first ? 'unpaused' : 'thawed';
   throw new Error(`docker unpause ${name}: Docker still says the container is paused (${last || 'no error text'})`);
 }
