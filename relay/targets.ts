@@ -254,11 +254,6 @@ export interface ParseTargetsOptions {
 }
 
 /**
- * HIVE_TARGETS -> targets, validated as a whole: every entry by TargetEntrySchema, names unique, no two
- * entries naming the same container on the same engine or the same MCP endpoint. Errors name the entry
- * (index and name) and the field.
- */
-/**
  * Which Docker engine a target is on, as a key: its docker URL, or `environment` for DOCKER_HOST and the
  * default socket. Two targets name one container only on different engines; discovery watches each engine
  * once; the fleet's exec bound is per engine.
@@ -267,6 +262,11 @@ export function engineKey(docker: DockerEndpoint | null): string {
   return docker === null ? 'environment' : docker.url;
 }
 
+/**
+ * HIVE_TARGETS -> targets, validated as a whole: every entry by TargetEntrySchema, names unique, no two
+ * entries naming the same container on the same engine or the same MCP endpoint. Errors name the entry
+ * (index and name) and the field.
+ */
 export function parseTargets(raw: string, o: ParseTargetsOptions): TargetConfig[] {
   const { text, base, origin } = readTargetsSource(raw, o.cwd);
   let json: unknown;

@@ -88,7 +88,7 @@ export class Discovery {
       if (seen.has(key)) continue;
       seen.add(key);
       try {
-        const docker = opts.engineClient ? opts.engineClient(t.docker) : t.docker === null ? new Docker() : createDocker(t.docker, what, { sshAuthSock: process.env.SSH_AUTH_SOCK });
+        const docker = opts.engineClient ? opts.engineClient(t.docker) : createDocker(t.docker, what, { sshAuthSock: process.env.SSH_AUTH_SOCK });
         this.engines.push({ key, template: t, docker, stop: null, attempt: 0, timer: null });
       } catch (err) {
         logger.warn({ engine: key, err: (err as Error).message }, 'label discovery: engine not watched');
